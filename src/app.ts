@@ -1,0 +1,97 @@
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import serve from 'koa-static';
+import { Server } from 'socket.io';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { errorHandler } from './http/errors';
+import { createRouter } from './http/router';
+import { securityHeaders } from './http/security';
+import { createLogger } from './log';
+import { MemoryPresence } from './presence/memory';
+import type { Presence } from './presence/presence';
+import type { ChatServer, Services } from './realtime/context';
+import { onConnection } from './realtime/connection';
+import { openStore } from './store';
+import type { ChatStore } from './store/store';
+import { originAllowed } from './origins';
+
+export const STATIC_DIR = path.resolve(__dirname, '..', 'static');
+
+/** Pluggable parts; each defaults to what the configuration names. */
+export interface Deps {
+  store?: ChatStore;
+  presence?: Presence;
+  log?: Logger;
+  now?: () => number;
+}
+
+export interface ChatApp {
+  koa: Koa;
+  server: http.Server;
+  io: ChatServer;
+  services: Services;
+  /** Starts listening on config.host:config.port and resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Disconnects every client, stops listening, waits for in-flight work and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Builds the Koa app, the HTTP server and the Socket.IO server on it. Nothing is global. */
+export function createApp(config: Config, deps: Deps = {}): ChatApp {
+  const log = deps.log ?? createLogger(config.logLevel);
+  const store = deps.store ?? openStore(config.storage);
+  const presence = deps.presence ?? new MemoryPresence();
+
+  const koa = new Koa({ proxy: config.trustProxy });
+  const server = http.createServer(koa.callback());
+  const io: ChatServer = new Server(server, {
+    serveClient: true,
+    allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins)),
+    cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
+  });
+  const services: Services = { config, io, store, presence, log, now: deps.now ?? Date.now };
+
+  const router = createRouter(services);
+  koa.use(errorHandler(log));
+  koa.use(securityHeaders);
+  koa.use(router.routes());
+  koa.use(router.allowedMethods());
+  koa.use(serve(STATIC_DIR, { index: 'index.html' }));
+
+  const pending = new Set<Promise<void>>();
+  io.on('connection', (socket) => {
+    const done = onConnection(socket, services);
+    pending.add(done);
+    void done.finally(() => pending.delete(done));
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    koa,
+    server,
+    io,
+    services,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const port = (server.address() as AddressInfo).port;
+          log.info({ port, host: config.host ?? '(all interfaces)' }, 'listening');
+          resolve(port);
+        });
+      }),
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          io.close(() => resolve()); // disconnects every socket and closes the HTTP server
+          server.closeIdleConnections();
+        });
+        await Promise.all(pending);
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The closed set of error codes a client can see, in an ack (`{ ok: false, error }`), in a `msg1` error
+ * notice, or in an HTTP error body. Adding a code is a protocol change: document it in docs/protocol.md.
+ */
+export const ERROR_CODES = [
+  'invalid_payload',
+  'invalid_username',
+  'invalid_message',
+  'username_taken',
+  'already_logged_in',
+  'not_logged_in',
+  'unknown_user',
+  'rate_limited',
+  'unauthorized',
+  'not_found',
+  'unavailable',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * An expected failure caused by the caller (bad input, wrong state). Its message is written for the client
+ * and is always safe to show. Anything else thrown inside a handler is a bug and is reported as
+ * `internal_error` without details.
+ */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status to use when the error reaches an HTTP client. */
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, status = statusFor(code)) {
+    super(message);
+    this.name = 'ChatError';
+    this.code = code;
+    this.status = status;
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message };
+  }
+}
+
+function statusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'unauthorized':
+      return 401;
+    case 'not_found':
+    case 'unknown_user':
+      return 404;
+    case 'username_taken':
+    case 'already_logged_in':
+      return 409;
+    case 'rate_limited':
+      return 429;
+    case 'unavailable':
+      return 503;
+    case 'internal_error':
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+export const INTERNAL_ERROR: ErrorBody = { code: 'internal_error', message: 'Something went wrong on the server.' };
+
+/** The client-safe body for any thrown value: a ChatError's own, or a generic internal error. */
+export function errorBody(err: unknown): ErrorBody {
+  return err instanceof ChatError ? err.toBody() : INTERNAL_ERROR;
+}

@@ -1,0 +1,96 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type Koa from 'koa';
+import { z } from 'zod';
+import { ChatError } from '../errors';
+import { nameKey, normalizeName } from '../names';
+import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from '../protocol';
+import { userRoom, type Services } from '../realtime/context';
+import { listUsers } from '../realtime/handlers/queries';
+import { parsePayload } from '../schemas';
+
+const messagesQuery = z.object({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().positive().optional(),
+});
+
+const pushBody = z.strictObject({
+  to: z.string().optional(),
+  text: z.string().trim().min(1).max(MAX_TEXT_LENGTH),
+});
+
+/** How long /readyz waits for the store before calling it unreachable. */
+const READY_TIMEOUT_MS = 2000;
+
+export function createRouter(services: Services): Router {
+  const router = new Router();
+  const { store, io, config, now } = services;
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    try {
+      await withTimeout(store.ping(), READY_TIMEOUT_MS);
+      ctx.body = { status: 'ready' };
+    } catch (err) {
+      services.log.warn({ err }, 'readiness check failed');
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable' };
+    }
+  });
+
+  router.get('/api/messages', async (ctx) => {
+    const q = parsePayload(messagesQuery, { ...ctx.query });
+    const limit = Math.min(q.limit ?? DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE);
+    ctx.body = await store.publicHistory({ before: q.before, limit });
+  });
+
+  router.get('/api/users', async (ctx) => {
+    ctx.body = { users: await listUsers(services) };
+  });
+
+  router.post('/api/push', requireAdmin(config.adminToken), bodyParser({ enableTypes: ['json'], jsonLimit: '64kb' }), async (ctx) => {
+    const body = parsePayload(pushBody, ctx.request.body);
+    const notice = { type: 'push' as const, text: body.text, ts: now() };
+    if (body.to === undefined) {
+      io.emit('msg1', notice);
+      ctx.body = { ok: true, to: null };
+      return;
+    }
+    const name = normalizeName(body.to);
+    const user = name === undefined ? undefined : await store.findUser(nameKey(name));
+    if (!user) throw new ChatError('unknown_user', `There is no user called "${body.to}".`);
+    io.to(userRoom(user.key)).emit('msg1', notice);
+    ctx.body = { ok: true, to: user.name, online: await services.presence.isOnline(user.key) };
+  });
+
+  return router;
+}
+
+/** Bearer-token check for the admin API, which does not exist (404) while no token is configured. */
+function requireAdmin(adminToken: string | undefined): Koa.Middleware {
+  const expected = adminToken === undefined ? undefined : digest(adminToken);
+  return async (ctx, next) => {
+    if (!expected) throw new ChatError('not_found', `Nothing at ${ctx.method} ${ctx.path}.`);
+    const match = /^Bearer (.+)$/.exec(ctx.get('Authorization'));
+    if (!match || !timingSafeEqual(digest(match[1]), expected)) {
+      throw new ChatError('unauthorized', 'A valid admin token is required.');
+    }
+    await next();
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,150 @@
+/**
+ * The wire contract between the chat server and its clients (Socket.IO v4, default namespace and path).
+ * The server, the tests and the benchmark all use these types; docs/protocol.md describes the same contract
+ * for people. Incoming payloads are never trusted to match these types: src/schemas.ts parses them first.
+ */
+import type { ErrorBody } from './errors';
+
+export const MAX_TEXT_LENGTH = 4000;
+export const MAX_NAME_LENGTH = 32;
+export const MAX_HISTORY_PAGE = 100;
+export const DEFAULT_HISTORY_PAGE = 50;
+
+// ---- payloads a client sends -------------------------------------------------------------------------
+
+/** `id` is the tutorial's field; `username` the documented one. Exactly one of them. */
+export interface LoginPayload {
+  id?: string;
+  username?: string;
+  token?: string;
+}
+
+/** `newAccount` is the tutorial's field; `text` the documented one. Exactly one of them. */
+export interface SendMsgPayload {
+  text?: string;
+  newAccount?: string;
+}
+
+export interface PrivateMsgPayload {
+  to: string;
+  text: string;
+}
+
+export interface HistoryPayload {
+  /** A user name: the conversation between the caller and that user. Absent: the public timeline. */
+  with?: string;
+  /** Only messages with an id lower than this. Absent: the newest page. */
+  before?: number;
+  limit?: number;
+}
+
+export interface TypingPayload {
+  to?: string;
+}
+
+// ---- what the server sends ---------------------------------------------------------------------------
+
+export interface PublicMessage {
+  /** Increasing across all messages, public and private. */
+  id: number;
+  from: string;
+  text: string;
+  /** Epoch milliseconds, assigned by the server. */
+  ts: number;
+}
+
+export interface PrivateMessage extends PublicMessage {
+  to: string;
+}
+
+export type ChatMessage = PublicMessage | PrivateMessage;
+
+export type NoticeType = 'welcome' | 'join' | 'leave' | 'push' | 'error';
+
+/** Everything the server pushes on `msg1`. `code` is set on `error` notices, `name` on join/leave. */
+export interface Notice {
+  type: NoticeType;
+  text: string;
+  ts: number;
+  name?: string;
+  code?: ErrorBody['code'];
+}
+
+export interface PresenceChange {
+  name: string;
+  online: boolean;
+  ts: number;
+}
+
+export interface TypingNotice {
+  from: string;
+  to?: string;
+}
+
+export interface UserEntry {
+  name: string;
+  online: boolean;
+}
+
+// ---- acks -------------------------------------------------------------------------------------------
+
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+export type AckFn<T extends object = object> = (response: Ack<T>) => void;
+
+export interface LoginResult {
+  user: { name: string };
+  token: string;
+  online: string[];
+}
+export interface SendMsgResult {
+  message: PublicMessage;
+}
+export interface PrivateMsgResult {
+  message: PrivateMessage;
+  /** False when the recipient had no live connection; they receive it at their next login. */
+  delivered: boolean;
+}
+export interface HistoryResult {
+  /** Oldest first within the page. */
+  messages: ChatMessage[];
+  /** True when messages older than this page exist. */
+  hasMore: boolean;
+}
+export interface UsersResult {
+  users: UserEntry[];
+}
+
+// ---- Socket.IO event maps ---------------------------------------------------------------------------
+
+export interface ClientToServerEvents {
+  login: (payload: LoginPayload, ack?: AckFn<LoginResult>) => void;
+  sendMsg: (payload: SendMsgPayload, ack?: AckFn<SendMsgResult>) => void;
+  privateMsg: (payload: PrivateMsgPayload, ack?: AckFn<PrivateMsgResult>) => void;
+  history: (payload: HistoryPayload, ack?: AckFn<HistoryResult>) => void;
+  users: (payload: Record<string, never>, ack?: AckFn<UsersResult>) => void;
+  typing: (payload: TypingPayload, ack?: AckFn) => void;
+}
+
+export interface ServerToClientEvents {
+  allmessage: (message: PublicMessage) => void;
+  privateMsg: (message: PrivateMessage) => void;
+  msg1: (notice: Notice) => void;
+  presence: (change: PresenceChange) => void;
+  typing: (notice: TypingNotice) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface InterServerEvents {}
+
+/** The logged-in identity of a socket. `key` is the case-folded name used for rooms and uniqueness. */
+export interface SessionUser {
+  id: number;
+  name: string;
+  key: string;
+}
+
+export interface SocketData {
+  user?: SessionUser;
+}
+
+export type ClientEvent = keyof ClientToServerEvents;

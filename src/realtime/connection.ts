@@ -1,0 +1,44 @@
+import type { ChatSocket, Services } from './context';
+import { attachRoutes } from './dispatch';
+import { routes } from './routes';
+import { SerialQueue } from './serial-queue';
+
+/**
+ * Events a socket may have waiting before new ones are refused with `rate_limited`; bounds what a flooding
+ * client can make the server hold.
+ */
+export const MAX_PENDING_EVENTS = 64;
+
+/**
+ * Sets up one new socket: its event routes, and presence bookkeeping when it goes away. Resolves once the
+ * socket has disconnected and all its work is done (the app waits for this when closing).
+ */
+export function onConnection(socket: ChatSocket, services: Services): Promise<void> {
+  const queue = new SerialQueue(MAX_PENDING_EVENTS);
+  attachRoutes(socket, services, routes, queue);
+  let finished: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  socket.on('disconnect', (reason) => {
+    // Queued behind the socket's pending events, so a login still in flight cannot re-add it afterwards.
+    queue.pushAlways(async () => {
+      const user = socket.data.user;
+      const { presence, store, io, now, log } = services;
+      try {
+        if (!user) return;
+        const wentOffline = await presence.remove(user, socket.id);
+        const ts = now();
+        await store.touchUser(user.id, ts);
+        if (wentOffline) {
+          io.emit('presence', { name: user.name, online: false, ts });
+          io.emit('msg1', { type: 'leave', name: user.name, text: `${user.name} left`, ts });
+        }
+        log.debug({ socket: socket.id, user: user.name, reason, wentOffline }, 'disconnected');
+      } catch (err) {
+        log.error({ socket: socket.id, err }, 'disconnect bookkeeping failed');
+      } finally {
+        finished();
+      }
+    });
+  });
+  return done;
+}

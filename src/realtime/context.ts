@@ -1,0 +1,57 @@
+import type { Server, Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Presence } from '../presence/presence';
+import type {
+  ClientEvent,
+  ClientToServerEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SessionUser,
+  SocketData,
+} from '../protocol';
+import type { ChatStore } from '../store/store';
+
+export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** What handlers may use. Built once per app by createApp; nothing here is global. */
+export interface Services {
+  config: Config;
+  io: ChatServer;
+  store: ChatStore;
+  presence: Presence;
+  log: Logger;
+  now: () => number;
+}
+
+/**
+ * One incoming event, in the shape of a Koa context: middleware and the handler read `input`/`payload` and
+ * `user`, and the handler sets `body` (the fields of a successful ack). Throwing a ChatError answers with
+ * `{ ok: false, error }`.
+ */
+export interface EventContext<P = unknown> {
+  readonly event: ClientEvent;
+  readonly socket: ChatSocket;
+  readonly services: Services;
+  readonly log: Logger;
+  /** The raw payload as received. */
+  readonly input: unknown;
+  /** The payload after validation (set by the `validate` middleware). */
+  payload: P;
+  /** The logged-in user, if any (set by `requireLogin`; login sets it on socket.data). */
+  user: SessionUser | undefined;
+  body: object | undefined;
+  /** Work to do right after the ack is sent (e.g. the welcome notice, which must follow the login ack). */
+  after: Array<() => Promise<void> | void>;
+}
+
+/** The context of a handler that runs after `requireLogin`. */
+export type LoggedInContext<P> = EventContext<P> & { user: SessionUser };
+
+export type EventMiddleware<P = unknown> = (ctx: EventContext<P>, next: () => Promise<void>) => Promise<void>;
+
+/** The room that holds every live socket of one user, on every node: delivery to a user goes through it. */
+export function userRoom(key: string): string {
+  return `user:${key}`;
+}

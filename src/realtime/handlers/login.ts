@@ -1,0 +1,50 @@
+import { ChatError } from '../../errors';
+import { claimName } from '../../identity';
+import { nameKey } from '../../names';
+import type { SessionUser } from '../../protocol';
+import { userRoom, type EventContext } from '../context';
+
+/** How many queued private messages one login delivers at most; the rest stay queued for `history`. */
+const PENDING_BATCH = 500;
+
+/**
+ * `login {username|id, token?}`: binds the socket to a user (see identity.ts for name protection), joins
+ * the user's room, and after the ack sends the welcome, announces a newly online user, and delivers private
+ * messages that arrived while the user was offline.
+ */
+export async function login(ctx: EventContext<{ name: string; token?: string }>): Promise<void> {
+  const { store, presence, io, config, now } = ctx.services;
+  const { socket } = ctx;
+  const current = socket.data.user;
+  if (current && current.key !== nameKey(ctx.payload.name)) {
+    throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}".`);
+  }
+
+  const claim = await claimName(ctx.payload.name, ctx.payload.token, {
+    store,
+    presence,
+    now: now(),
+    reservationMs: config.nameReservationMs,
+  });
+  const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key };
+  socket.data.user = user;
+  socket.join(userRoom(user.key));
+  const cameOnline = current ? false : await presence.add(user, socket.id);
+  const online = await presence.online();
+  ctx.body = { user: { name: user.name }, token: claim.token, online };
+  ctx.log.info({ user: user.name, cameOnline }, 'logged in');
+  if (current) return;
+
+  ctx.after.push(async () => {
+    const ts = now();
+    socket.emit('msg1', { type: 'welcome', text: `Welcome, ${user.name}!`, ts });
+    if (cameOnline) {
+      socket.broadcast.emit('presence', { name: user.name, online: true, ts });
+      socket.broadcast.emit('msg1', { type: 'join', name: user.name, text: `${user.name} joined`, ts });
+    }
+    const pending = await store.undelivered(user.id, PENDING_BATCH);
+    if (pending.length === 0) return;
+    for (const message of pending) io.to(userRoom(user.key)).emit('privateMsg', message);
+    await store.markDelivered(pending.map((m) => m.id));
+  });
+}

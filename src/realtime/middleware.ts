@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+import { ChatError } from '../errors';
+import { parsePayload } from '../schemas';
+import type { EventContext, EventMiddleware, LoggedInContext } from './context';
+
+/** Parses the raw payload with `schema` into `ctx.payload`, or answers with the matching error code. */
+export function validate<T>(schema: z.ZodType<T>): EventMiddleware<T> {
+  return async (ctx, next) => {
+    ctx.payload = parsePayload(schema, ctx.input);
+    await next();
+  };
+}
+
+/** Lets the event through only for a logged-in socket. */
+export const requireLogin: EventMiddleware = async (ctx, next) => {
+  const user = ctx.socket.data.user;
+  if (!user) throw new ChatError('not_logged_in', 'Log in first.');
+  ctx.user = user;
+  await next();
+};
+
+/** Logs the outcome and duration of each event, never its payload. */
+export const logEvent: EventMiddleware = async (ctx, next) => {
+  const started = process.hrtime.bigint();
+  try {
+    await next();
+    ctx.log.debug({ event: ctx.event, ms: elapsedMs(started) }, 'event handled');
+  } catch (err) {
+    const code = err instanceof ChatError ? err.code : 'internal_error';
+    const level = err instanceof ChatError ? 'info' : 'error';
+    ctx.log[level]({ event: ctx.event, code, ms: elapsedMs(started), err: level === 'error' ? err : undefined }, 'event failed');
+    throw err;
+  }
+};
+
+function elapsedMs(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** A handler: the last step of a pipeline. */
+export type Handler<P> = (ctx: LoggedInContext<P>) => Promise<void>;
+export type PublicHandler<P> = (ctx: EventContext<P>) => Promise<void>;

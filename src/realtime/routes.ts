@@ -1,0 +1,23 @@
+import { historySchema, loginSchema, privateMsgSchema, sendMsgSchema, typingSchema, usersSchema } from '../schemas';
+import type { Routes } from './dispatch';
+import { login } from './handlers/login';
+import { privateMsg, sendMsg } from './handlers/messages';
+import { history, users } from './handlers/queries';
+import { typing } from './handlers/typing';
+import type { EventMiddleware } from './context';
+import { requireLogin, validate } from './middleware';
+
+/** Adapts a handler (the last step, which takes no `next`) to a middleware slot. */
+function handler<P>(fn: (ctx: any) => Promise<void>): EventMiddleware<P> {
+  return (ctx) => fn(ctx);
+}
+
+/** Every client→server event, as its middleware pipeline. Order inside each list is execution order. */
+export const routes: Routes = {
+  login: [validate(loginSchema), handler(login)],
+  sendMsg: [validate(sendMsgSchema), requireLogin, handler(sendMsg)],
+  privateMsg: [validate(privateMsgSchema), requireLogin, handler(privateMsg)],
+  history: [validate(historySchema), handler(history)],
+  users: [validate(usersSchema), handler(users)],
+  typing: [validate(typingSchema), requireLogin, handler(typing)],
+};

@@ -1,0 +1,100 @@
+/**
+ * Runtime parsers for every client→server payload. A handler only ever sees what these return.
+ * Objects are strict (unknown keys are rejected, so typos surface instead of being ignored).
+ */
+import { z } from 'zod';
+import { ChatError, type ErrorCode } from './errors';
+import { normalizeName } from './names';
+import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from './protocol';
+
+const name = z.string().transform((raw, ctx) => {
+  const normalized = normalizeName(raw);
+  if (normalized === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'not a valid name' });
+    return z.NEVER;
+  }
+  return normalized;
+});
+
+const text = z.string().transform((raw, ctx) => {
+  const trimmed = raw.trim();
+  const length = [...trimmed].length;
+  if (!trimmed.isWellFormed() || length < 1 || length > MAX_TEXT_LENGTH) {
+    ctx.addIssue({ code: 'custom', message: 'not a valid message text' });
+    return z.NEVER;
+  }
+  return trimmed;
+});
+
+const token = z.string().min(1).max(256);
+
+export const loginSchema = z
+  .strictObject({ id: name.optional(), username: name.optional(), token: token.optional() })
+  .refine((p) => (p.id === undefined) !== (p.username === undefined), {
+    message: 'give exactly one of "username" or "id"',
+    path: ['username'],
+  })
+  .transform((p) => ({ name: (p.username ?? p.id) as string, token: p.token }));
+
+export const sendMsgSchema = z
+  .strictObject({ text: text.optional(), newAccount: text.optional() })
+  .refine((p) => (p.text === undefined) !== (p.newAccount === undefined), {
+    message: 'give exactly one of "text" or "newAccount"',
+    path: ['text'],
+  })
+  .transform((p) => ({ text: (p.text ?? p.newAccount) as string }));
+
+export const privateMsgSchema = z.strictObject({ to: name, text });
+
+export const historySchema = z
+  .strictObject({
+    with: name.optional(),
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().positive().optional(),
+  })
+  .transform((p) => ({
+    with: p.with,
+    before: p.before,
+    limit: Math.min(p.limit ?? DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE),
+  }));
+
+export const usersSchema = z.strictObject({});
+
+export const typingSchema = z.strictObject({ to: name.optional() });
+
+/** Which error code a failure on a given field maps to; anything else is `invalid_payload`. */
+const FIELD_CODES: Record<string, ErrorCode> = {
+  id: 'invalid_username',
+  username: 'invalid_username',
+  to: 'invalid_username',
+  with: 'invalid_username',
+  text: 'invalid_message',
+  newAccount: 'invalid_message',
+};
+
+/**
+ * Parses `input` with `schema`, or throws a ChatError naming the first problem. `undefined` (an event sent
+ * with no payload) is read as `{}` so that events without arguments, like `users`, need none.
+ */
+export function parsePayload<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input === undefined ? {} : input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue.code === 'unrecognized_keys' ? undefined : issue.path[0];
+  const code = (typeof field === 'string' && FIELD_CODES[field]) || 'invalid_payload';
+  throw new ChatError(code, describe(code, issue, field));
+}
+
+function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey | undefined): string {
+  if (code === 'invalid_username') {
+    return `Names are 1-32 letters, digits, "_", "-" or "." (field "${String(field)}").`;
+  }
+  if (code === 'invalid_message') {
+    return `Message text must be 1-${MAX_TEXT_LENGTH} characters after trimming.`;
+  }
+  if (issue.code === 'unrecognized_keys') {
+    return `Unknown field(s): ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}.`;
+  }
+  if (field !== undefined) return `Invalid field "${String(field)}": ${issue.message}.`;
+  return 'The payload must be an object.';
+}

@@ -1,0 +1,112 @@
+import { io as connectClient, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import { createApp, type ChatApp, type Deps } from '../src/app';
+import { testConfig, type Config } from '../src/config';
+import type { Ack, ClientToServerEvents, LoginResult, ServerToClientEvents } from '../src/protocol';
+
+export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Bounds every wait in the tests; nothing waits on a fixed sleep. */
+export const WAIT_MS = 5000;
+
+export interface TestServer {
+  app: ChatApp;
+  url: string;
+  /** Connects a client and waits until it is connected. Closed by `close()`. */
+  connect(options?: Partial<ManagerOptions & SocketOptions>): Promise<Client>;
+  /** Connects and logs in; resolves with the client and its login result. */
+  login(name: string, token?: string): Promise<{ client: Client; res: LoginResult }>;
+  close(): Promise<void>;
+}
+
+/** Starts a real server on an ephemeral port (in-memory SQLite unless the config says otherwise). */
+export async function startServer(overrides: Partial<Config> = {}, deps: Deps = {}): Promise<TestServer> {
+  const app = createApp(testConfig(overrides), deps);
+  const port = await app.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const clients: Client[] = [];
+
+  const connect = async (options: Partial<ManagerOptions & SocketOptions> = {}) => {
+    const client: Client = connectClient(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('connect_error', reject);
+    });
+    return client;
+  };
+
+  return {
+    app,
+    url,
+    connect,
+    async login(name, token) {
+      const client = await connect();
+      const res = await ack(client, 'login', token === undefined ? { username: name } : { username: name, token });
+      if (!res.ok) throw new Error(`login ${name} failed: ${res.error.code}`);
+      return { client, res };
+    },
+    async close() {
+      await Promise.all(clients.map(closeClient));
+      await app.close();
+    },
+  };
+}
+
+/** Emits an event and resolves with its ack (rejects if none arrives in time). */
+export function ack<E extends keyof ClientToServerEvents>(
+  client: Client,
+  event: E,
+  payload: unknown,
+): Promise<Extract<Parameters<ClientToServerEvents[E]>[1], (r: any) => void> extends (r: infer R) => void ? R : Ack> {
+  return (client.timeout(WAIT_MS) as any).emitWithAck(event, payload);
+}
+
+/** Resolves with the next `event` on `client` that satisfies `match`. */
+export function next<E extends keyof ServerToClientEvents>(
+  client: Client,
+  event: E,
+  match: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const listener = (payload: any) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      client.off(event, listener as any);
+      resolve(payload);
+    };
+    const timer = setTimeout(() => {
+      client.off(event, listener as any);
+      reject(new Error(`no ${String(event)} within ${WAIT_MS} ms`));
+    }, WAIT_MS);
+    client.on(event, listener as any);
+  });
+}
+
+/** Records every payload of `event` on `client`, for asserting what did or did not arrive. */
+export function record<E extends keyof ServerToClientEvents>(client: Client, event: E): Array<Parameters<ServerToClientEvents[E]>[0]> {
+  const seen: any[] = [];
+  client.on(event, ((payload: any) => seen.push(payload)) as any);
+  return seen;
+}
+
+/**
+ * Waits until `client` has received everything the server sent it so far: the server handles a socket's
+ * events in order and Socket.IO delivers in order, so once the ack of a cheap round trip arrives, any
+ * earlier emission to this client has arrived too. Used to prove that something was *not* delivered.
+ */
+export async function flush(client: Client): Promise<void> {
+  await ack(client, 'users', {});
+}
+
+/** Disconnects a client and waits until its transport has really closed (polling ends with a request). */
+export function closeClient(client: Client): Promise<void> {
+  const engine = client.io.engine;
+  if (!engine || engine.readyState === 'closed') {
+    client.disconnect();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    engine.once('close', () => resolve());
+    client.disconnect();
+  });
+}
