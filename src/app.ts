@@ -20,6 +20,9 @@ import { originAllowed } from './origins';
 
 export const STATIC_DIR = path.resolve(__dirname, '..', 'static');
 
+/** How often messages beyond the retention window are deleted (when RETENTION_DAYS is set). */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
 /** Pluggable parts; each defaults to what the configuration names. */
 export interface Deps {
   store?: ChatStore;
@@ -68,6 +71,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     void done.finally(() => pending.delete(done));
   });
 
+  const pruneTimer = config.retentionMs > 0 ? setInterval(() => void prune(services), PRUNE_INTERVAL_MS) : undefined;
+  pruneTimer?.unref();
+
   let closing: Promise<void> | undefined;
   return {
     koa,
@@ -86,6 +92,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
       }),
     close: () =>
       (closing ??= (async () => {
+        clearInterval(pruneTimer);
         await new Promise<void>((resolve) => {
           io.close(() => resolve()); // disconnects every socket and closes the HTTP server
           server.closeIdleConnections();
@@ -94,4 +101,16 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
         await store.close();
       })()),
   };
+}
+
+/** Deletes messages older than the retention window; clients behind it get `reset` from `sync`. */
+export async function prune({ store, config, now, log }: Services): Promise<number> {
+  try {
+    const removed = await store.prune(now() - config.retentionMs);
+    if (removed > 0) log.info({ removed }, 'pruned messages beyond retention');
+    return removed;
+  } catch (err) {
+    log.error({ err }, 'pruning failed');
+    return 0;
+  }
 }

@@ -24,6 +24,8 @@ export interface Config {
   trustProxy: boolean;
   /** How long a name stays bound to its token after its owner was last seen. */
   nameReservationMs: number;
+  /** Messages older than this are deleted (hourly); 0 keeps everything. */
+  retentionMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -34,6 +36,7 @@ export const DEFAULTS = {
   LOG_LEVEL: 'info',
   TRUST_PROXY: 'false',
   NAME_RESERVATION_DAYS: '30',
+  RETENTION_DAYS: '0',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -61,6 +64,7 @@ const ENV = z.object({
     }),
   TRUST_PROXY: bool.default(false),
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
+  RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
 });
 
 function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): StorageConfig {
@@ -108,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedOrigins: e.ALLOWED_ORIGINS,
     trustProxy: e.TRUST_PROXY,
     nameReservationMs: e.NAME_RESERVATION_DAYS * DAY_MS,
+    retentionMs: e.RETENTION_DAYS * DAY_MS,
   };
 }
 

@@ -9,6 +9,8 @@ export const MAX_TEXT_LENGTH = 4000;
 export const MAX_NAME_LENGTH = 32;
 export const MAX_HISTORY_PAGE = 100;
 export const DEFAULT_HISTORY_PAGE = 50;
+export const MAX_SYNC_PAGE = 500;
+export const MAX_CLIENT_ID_LENGTH = 64;
 
 // ---- payloads a client sends -------------------------------------------------------------------------
 
@@ -23,11 +25,20 @@ export interface LoginPayload {
 export interface SendMsgPayload {
   text?: string;
   newAccount?: string;
+  /** Client-chosen id making retries idempotent: a resend with the same clientId acks the original. */
+  clientId?: string;
 }
 
 export interface PrivateMsgPayload {
   to: string;
   text: string;
+  clientId?: string;
+}
+
+/** Asks for every message newer than `after` (a message id) that the caller may read. */
+export interface SyncPayload {
+  after: number;
+  limit?: number;
 }
 
 export interface HistoryPayload {
@@ -113,6 +124,17 @@ export interface HistoryResult {
 export interface UsersResult {
   users: UserEntry[];
 }
+export interface SyncResult {
+  /** Oldest first: public messages and the caller's private ones, all with id > after. */
+  messages: ChatMessage[];
+  /** True when more messages follow: call again with the last id received. */
+  hasMore: boolean;
+  /**
+   * True when messages newer than `after` were already removed by retention: the client cannot be brought
+   * up to date message by message and should drop what it holds and reload with `history`.
+   */
+  reset: boolean;
+}
 
 // ---- Socket.IO event maps ---------------------------------------------------------------------------
 
@@ -123,6 +145,7 @@ export interface ClientToServerEvents {
   history: (payload: HistoryPayload, ack?: AckFn<HistoryResult>) => void;
   users: (payload: Record<string, never>, ack?: AckFn<UsersResult>) => void;
   typing: (payload: TypingPayload, ack?: AckFn) => void;
+  sync: (payload: SyncPayload, ack?: AckFn<SyncResult>) => void;
 }
 
 export interface ServerToClientEvents {

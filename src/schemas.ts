@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ChatError, type ErrorCode } from './errors';
 import { normalizeName } from './names';
-import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from './protocol';
+import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
 
 const name = z.string().transform((raw, ctx) => {
   const normalized = normalizeName(raw);
@@ -28,6 +28,12 @@ const text = z.string().transform((raw, ctx) => {
 
 const token = z.string().min(1).max(256);
 
+const clientId = z
+  .string()
+  .regex(new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CLIENT_ID_LENGTH}}$`), 'letters, digits, "_" or "-", 1-64 of them');
+
+const messageId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
 export const loginSchema = z
   .strictObject({ id: name.optional(), username: name.optional(), token: token.optional() })
   .refine((p) => (p.id === undefined) !== (p.username === undefined), {
@@ -37,19 +43,19 @@ export const loginSchema = z
   .transform((p) => ({ name: (p.username ?? p.id) as string, token: p.token }));
 
 export const sendMsgSchema = z
-  .strictObject({ text: text.optional(), newAccount: text.optional() })
+  .strictObject({ text: text.optional(), newAccount: text.optional(), clientId: clientId.optional() })
   .refine((p) => (p.text === undefined) !== (p.newAccount === undefined), {
     message: 'give exactly one of "text" or "newAccount"',
     path: ['text'],
   })
-  .transform((p) => ({ text: (p.text ?? p.newAccount) as string }));
+  .transform((p) => ({ text: (p.text ?? p.newAccount) as string, clientId: p.clientId }));
 
-export const privateMsgSchema = z.strictObject({ to: name, text });
+export const privateMsgSchema = z.strictObject({ to: name, text, clientId: clientId.optional() });
 
 export const historySchema = z
   .strictObject({
     with: name.optional(),
-    before: z.number().int().positive().optional(),
+    before: messageId.optional(),
     limit: z.number().int().positive().optional(),
   })
   .transform((p) => ({
@@ -61,6 +67,10 @@ export const historySchema = z
 export const usersSchema = z.strictObject({});
 
 export const typingSchema = z.strictObject({ to: name.optional() });
+
+export const syncSchema = z
+  .strictObject({ after: messageId, limit: z.number().int().positive().optional() })
+  .transform((p) => ({ after: p.after, limit: Math.min(p.limit ?? MAX_SYNC_PAGE, MAX_SYNC_PAGE) }));
 
 /** Which error code a failure on a given field maps to; anything else is `invalid_payload`. */
 const FIELD_CODES: Record<string, ErrorCode> = {

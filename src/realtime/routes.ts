@@ -1,8 +1,17 @@
-import { historySchema, loginSchema, privateMsgSchema, sendMsgSchema, typingSchema, usersSchema } from '../schemas';
+import {
+  historySchema,
+  loginSchema,
+  privateMsgSchema,
+  sendMsgSchema,
+  syncSchema,
+  typingSchema,
+  usersSchema,
+} from '../schemas';
 import type { Routes } from './dispatch';
 import { login } from './handlers/login';
 import { privateMsg, sendMsg } from './handlers/messages';
 import { history, users } from './handlers/queries';
+import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
 import type { EventMiddleware } from './context';
 import { requireLogin, validate } from './middleware';
@@ -20,4 +29,5 @@ export const routes: Routes = {
   history: [validate(historySchema), handler(history)],
   users: [validate(usersSchema), handler(users)],
   typing: [validate(typingSchema), requireLogin, handler(typing)],
+  sync: [validate(syncSchema), handler(sync)],
 };

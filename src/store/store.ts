@@ -21,12 +21,25 @@ export interface NewUser {
 
 export interface NewMessage {
   sender: { id: number; name: string };
-  /** Absent for a public message. */
-  recipient?: { id: number; name: string };
   text: string;
   ts: number;
-  /** For private messages: whether a live socket of the recipient received it when it was sent. */
+  /** Idempotency key chosen by the sender's client; unique per sender. */
+  clientId?: string;
+}
+
+export interface NewPrivateMessage extends NewMessage {
+  recipient: { id: number; name: string };
+  /** Whether a live socket of the recipient received it when it was sent. */
   delivered: boolean;
+}
+
+export interface Appended<M> {
+  message: M;
+  /**
+   * True when the sender had already stored a message with this clientId: nothing new was written and
+   * `message` is the original (whatever the new call's text or recipient).
+   */
+  duplicate: boolean;
 }
 
 export interface Page<T> {
@@ -45,7 +58,9 @@ export interface PageQuery {
  *
  * Guarantees every implementation gives (tests/store.test.ts checks them against each one):
  * - Ordering: message ids are assigned in commit order and strictly increase across public and private
- *   messages; an id is never reused, even after deletions or restarts.
+ *   messages; an id is never reused, even after deletions or restarts. Appends resolve in id order.
+ * - Idempotency: an append with a clientId the sender has used before writes nothing and resolves with the
+ *   original message (`duplicate: true`).
  * - Durability: a promise that resolved has committed. What it wrote survives a crash of the process;
  *   whether it also survives power loss depends on the implementation's sync setting (documented there).
  * - Atomicity: each call is one transaction; a failed call leaves nothing behind.
@@ -62,14 +77,23 @@ export interface ChatStore {
   /** Active users, by name. */
   listUsers(): Promise<Array<{ name: string }>>;
 
-  append(message: NewMessage & { recipient: { id: number; name: string } }): Promise<PrivateMessage>;
-  append(message: NewMessage): Promise<ChatMessage>;
+  appendPublic(message: NewMessage): Promise<Appended<PublicMessage>>;
+  appendPrivate(message: NewPrivateMessage): Promise<Appended<PrivateMessage>>;
   publicHistory(query: PageQuery): Promise<Page<PublicMessage>>;
   /** Private messages between users `a` and `b` (ids), both directions. */
   conversation(a: number, b: number, query: PageQuery): Promise<Page<PrivateMessage>>;
   /** Private messages to `recipient` that no live socket has received yet, oldest first. */
   undelivered(recipient: number, limit: number): Promise<PrivateMessage[]>;
   markDelivered(ids: number[]): Promise<void>;
+  /**
+   * Messages with id > `after` that user `reader` may read (every public message, and private ones sent or
+   * received by the reader; only public ones when `reader` is undefined), oldest first.
+   */
+  since(reader: number | undefined, after: number, limit: number): Promise<Page<ChatMessage>>;
+  /** Deletes messages created before `cutoffTs`; resolves with how many. */
+  prune(cutoffTs: number): Promise<number>;
+  /** The highest message id ever removed by `prune` (0 if none): a reader behind it has a gap. */
+  prunedThrough(): Promise<number>;
 
   /** Resolves when the storage answers a trivial query; used by /readyz. */
   ping(): Promise<void>;

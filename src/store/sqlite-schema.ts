@@ -1,0 +1,37 @@
+/**
+ * The SQLite schema as an append-only list of migrations; the file's `PRAGMA user_version` says how many
+ * have been applied. Never edit a released migration: add a new one.
+ */
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE users (
+     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+     name         TEXT    NOT NULL,
+     name_key     TEXT    NOT NULL,
+     token_hash   TEXT    NOT NULL,
+     created_at   INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     retired_at   INTEGER
+   );
+   CREATE UNIQUE INDEX users_active_key ON users(name_key) WHERE retired_at IS NULL;
+
+   -- AUTOINCREMENT: ids are never reused, even after retention deletes the newest rows.
+   CREATE TABLE messages (
+     id             INTEGER PRIMARY KEY AUTOINCREMENT,
+     sender_id      INTEGER NOT NULL REFERENCES users(id),
+     sender_name    TEXT    NOT NULL,
+     recipient_id   INTEGER REFERENCES users(id),
+     recipient_name TEXT,
+     body           TEXT    NOT NULL,
+     created_at     INTEGER NOT NULL,
+     delivered      INTEGER NOT NULL DEFAULT 1,
+     client_id      TEXT
+   );
+   CREATE INDEX messages_public ON messages(id) WHERE recipient_id IS NULL;
+   CREATE INDEX messages_pair ON messages(sender_id, recipient_id, id) WHERE recipient_id IS NOT NULL;
+   CREATE INDEX messages_to ON messages(recipient_id, id) WHERE recipient_id IS NOT NULL;
+   CREATE INDEX messages_undelivered ON messages(recipient_id, id) WHERE delivered = 0;
+   CREATE UNIQUE INDEX messages_client ON messages(sender_id, client_id) WHERE client_id IS NOT NULL;
+   CREATE INDEX messages_created ON messages(created_at);
+
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+];
