@@ -49,7 +49,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const presence = deps.presence ?? new MemoryPresence();
 
   const koa = new Koa({ proxy: config.trustProxy });
-  const server = http.createServer(koa.callback());
+  // Koa composes its middleware when callback() is called, so the handler is bound once they are all in.
+  let handleRequest: http.RequestListener = () => undefined;
+  const server = http.createServer((req, res) => handleRequest(req, res));
   const io: ChatServer = new Server(server, {
     serveClient: true,
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins)),
@@ -63,6 +65,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   koa.use(serve(STATIC_DIR, { index: 'index.html' }));
+  handleRequest = koa.callback();
 
   const pending = new Set<Promise<void>>();
   io.on('connection', (socket) => {

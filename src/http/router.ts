@@ -52,7 +52,7 @@ export function createRouter(services: Services): Router {
     ctx.body = { users: await listUsers(services) };
   });
 
-  router.post('/api/push', requireAdmin(config.adminToken), bodyParser({ enableTypes: ['json'], jsonLimit: '64kb' }), async (ctx) => {
+  router.post('/api/push', requireAdmin(config.adminToken), jsonBody, async (ctx) => {
     const body = parsePayload(pushBody, ctx.request.body);
     const notice = { type: 'push' as const, text: body.text, ts: now() };
     if (body.to === undefined) {
@@ -69,6 +69,16 @@ export function createRouter(services: Services): Router {
 
   return router;
 }
+
+/** JSON bodies up to 64 kB; malformed or oversized ones are the client's error, reported as such. */
+const jsonBody = bodyParser({
+  enableTypes: ['json'],
+  jsonLimit: '64kb',
+  onError: (err) => {
+    const status = (err as { status?: number }).status === 413 ? 413 : 400;
+    throw new ChatError('invalid_payload', status === 413 ? 'The body is too large.' : 'The body is not valid JSON.', status);
+  },
+});
 
 /** Bearer-token check for the admin API, which does not exist (404) while no token is configured. */
 function requireAdmin(adminToken: string | undefined): Koa.Middleware {

@@ -95,7 +95,7 @@ export class SqliteStore implements ChatStore {
   }
 
   async publicHistory(query: PageQuery): Promise<Page<PublicMessage>> {
-    const rows = this.q.publicPage.all(query.before ?? null, query.limit + 1) as PublicMessage[];
+    const rows = this.q.publicPage.all({ before: query.before ?? null, limit: query.limit + 1 }) as PublicMessage[];
     return newestPage(rows, query.limit);
   }
 
@@ -232,7 +232,7 @@ function prepare(db: Database.Database) {
     byClientId: db.prepare(`SELECT ${msg} FROM messages WHERE sender_id = ? AND client_id = ?`),
     publicPage: db.prepare(
       `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
-       WHERE recipient_id IS NULL AND (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2`,
+       WHERE recipient_id IS NULL AND ($before IS NULL OR id < $before) ORDER BY id DESC LIMIT $limit`,
     ),
     conversationPage: db.prepare(
       `SELECT ${msg} FROM messages
@@ -250,7 +250,7 @@ function prepare(db: Database.Database) {
     maxIdBefore: db.prepare('SELECT max(id) AS maxId FROM messages WHERE created_at < ?'),
     deleteBefore: db.prepare('DELETE FROM messages WHERE created_at < ?'),
     setPrunedThrough: db.prepare(
-      `INSERT INTO meta (key, value) VALUES ('pruned_through', ?1)
+      `INSERT INTO meta (key, value) VALUES ('pruned_through', ?)
        ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
     ),
     prunedThrough: db.prepare(`SELECT value FROM meta WHERE key = 'pruned_through'`),

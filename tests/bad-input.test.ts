@@ -1,0 +1,108 @@
+/**
+ * Hostile and broken payloads on every event: each gets a clear error code, the server keeps running, and
+ * nothing is stored or broadcast.
+ */
+import type { ClientEvent } from '../src/protocol';
+import { ack, flush, next, record, startServer, type Client, type TestServer } from './helpers';
+
+let server: TestServer;
+let sender: Client;
+let witness: Client;
+beforeAll(async () => {
+  server = await startServer();
+  sender = (await server.login('sender')).client;
+  witness = (await server.login('witness')).client;
+});
+afterAll(() => server.close());
+
+const huge = 'x'.repeat(200_000);
+const protoKey = JSON.parse('{"__proto__": {"polluted": true}, "text": "hi"}');
+const notObjects: Array<[string, unknown]> = [
+  ['a string', 'hello'],
+  ['a number', 42],
+  ['null', null],
+  ['an array', ['text']],
+  ['true', true],
+];
+
+const cases: Array<[ClientEvent, string, unknown, string]> = [
+  ...notObjects.flatMap(([label, value]) =>
+    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync'] as const).map(
+      (event): [ClientEvent, string, unknown, string] => [event, label, value, 'invalid_payload'],
+    ),
+  ),
+  ['login', 'missing name', {}, 'invalid_username'],
+  ['login', 'both id and username', { id: 'a', username: 'b' }, 'invalid_username'],
+  ['login', 'name of wrong type', { username: 7 }, 'invalid_username'],
+  ['login', 'huge name', { username: huge }, 'invalid_username'],
+  ['login', 'extra key', { username: 'ok', admin: true }, 'invalid_payload'],
+  ['login', '__proto__ key', JSON.parse('{"username": "ok", "__proto__": {"x": 1}}'), 'invalid_payload'],
+  ['login', 'token of wrong type', { username: 'ok', token: {} }, 'invalid_payload'],
+  ['sendMsg', 'missing text', {}, 'invalid_message'],
+  ['sendMsg', 'empty text', { text: '' }, 'invalid_message'],
+  ['sendMsg', 'blank text', { text: ' \n\t ' }, 'invalid_message'],
+  ['sendMsg', 'text of wrong type', { text: { toString: 'x' } }, 'invalid_message'],
+  ['sendMsg', 'huge text', { text: huge }, 'invalid_message'],
+  ['sendMsg', '4001 characters', { text: 'y'.repeat(4001) }, 'invalid_message'],
+  ['sendMsg', 'lone surrogate', { text: 'bad \ud800 text' }, 'invalid_message'],
+  ['sendMsg', 'text and newAccount', { text: 'a', newAccount: 'b' }, 'invalid_message'],
+  ['sendMsg', 'extra key', { text: 'hi', html: '<b>' }, 'invalid_payload'],
+  ['sendMsg', '__proto__ key', protoKey, 'invalid_payload'],
+  ['sendMsg', 'bad clientId', { text: 'hi', clientId: 'has spaces' }, 'invalid_payload'],
+  ['privateMsg', 'missing to', { text: 'hi' }, 'invalid_username'],
+  ['privateMsg', 'bad to', { to: '../etc', text: 'hi' }, 'invalid_username'],
+  ['privateMsg', 'missing text', { to: 'witness' }, 'invalid_message'],
+  ['privateMsg', 'huge text', { to: 'witness', text: huge }, 'invalid_message'],
+  ['privateMsg', 'extra key', { to: 'witness', text: 'hi', cc: 'x' }, 'invalid_payload'],
+  ['history', 'before not a number', { before: '10' }, 'invalid_payload'],
+  ['history', 'negative limit', { limit: -1 }, 'invalid_payload'],
+  ['history', 'fractional before', { before: 1.5 }, 'invalid_payload'],
+  ['history', 'bad with', { with: 'a b' }, 'invalid_username'],
+  ['users', 'extra key', { all: true }, 'invalid_payload'],
+  ['typing', 'bad to', { to: 5 }, 'invalid_username'],
+  ['sync', 'missing after', {}, 'invalid_payload'],
+  ['sync', 'after not a number', { after: 'latest' }, 'invalid_payload'],
+];
+
+test.each(cases)('%s with %s → %s', async (event, _label, payload, code) => {
+  const res = await ack(sender, event, payload);
+  expect(res).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+});
+
+test('nothing bad was stored or broadcast, and the server still works', async () => {
+  const seen = record(witness, 'allmessage');
+  const seenPrivate = record(witness, 'privateMsg');
+  await flush(witness);
+  expect(seen).toEqual([]);
+  expect(seenPrivate).toEqual([]);
+  expect(await ack(sender, 'history', {})).toEqual({ ok: true, messages: [], hasMore: false });
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  const arrives = next(witness, 'allmessage');
+  expect(await ack(sender, 'sendMsg', { text: 'still alive' })).toMatchObject({ ok: true });
+  expect((await arrives).text).toBe('still alive');
+});
+
+test('without an ack callback, errors come back as a msg1 error notice', async () => {
+  const notice = next(sender, 'msg1', (n) => n.type === 'error');
+  sender.emit('sendMsg', { text: '' } as never);
+  expect(await notice).toEqual({ type: 'error', code: 'invalid_message', text: expect.any(String), ts: expect.any(Number) });
+  const another = next(sender, 'msg1', (n) => n.type === 'error');
+  (sender.emit as (...args: unknown[]) => void)('history');
+  (sender.emit as (...args: unknown[]) => void)('sendMsg', 'just a string', 'and', 'more', 'args');
+  expect(await another).toMatchObject({ code: 'invalid_payload' });
+});
+
+test('unknown events are ignored and do not disturb the connection', async () => {
+  (sender.emit as (...args: unknown[]) => void)('dropTables', { all: true });
+  (sender.emit as (...args: unknown[]) => void)('__proto__', {});
+  (sender.emit as (...args: unknown[]) => void)('constructor', {});
+  expect(await ack(sender, 'users', {})).toMatchObject({ ok: true });
+});
+
+test('a flood of events is bounded: excess gets rate_limited, the socket stays usable', async () => {
+  const results = await Promise.all(Array.from({ length: 200 }, () => ack(sender, 'users', {})));
+  const limited = results.filter((r) => !r.ok && r.error.code === 'rate_limited').length;
+  expect(limited).toBeGreaterThan(0);
+  expect(results.filter((r) => r.ok).length).toBeGreaterThan(0);
+  expect(await ack(sender, 'users', {})).toMatchObject({ ok: true });
+});

@@ -1,0 +1,66 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+test('defaults need no environment at all', () => {
+  expect(loadConfig({})).toEqual({
+    port: 3000,
+    host: undefined,
+    storage: { kind: 'sqlite', path: './data/chat.db' },
+    logLevel: 'info',
+    adminToken: undefined,
+    allowedOrigins: [],
+    trustProxy: false,
+    nameReservationMs: 30 * 86_400_000,
+    retentionMs: 0,
+  });
+});
+
+test('every variable is read', () => {
+  const config = loadConfig({
+    PORT: '8080',
+    HOST: '127.0.0.1',
+    DATABASE_URL: 'sqlite:/var/lib/chat/chat.db',
+    LOG_LEVEL: 'debug',
+    ADMIN_TOKEN: '0123456789abcdef',
+    ALLOWED_ORIGINS: 'https://a.example, https://b.example:8443',
+    TRUST_PROXY: 'true',
+    NAME_RESERVATION_DAYS: '7',
+    RETENTION_DAYS: '90',
+  });
+  expect(config).toMatchObject({
+    port: 8080,
+    host: '127.0.0.1',
+    storage: { kind: 'sqlite', path: '/var/lib/chat/chat.db' },
+    logLevel: 'debug',
+    adminToken: '0123456789abcdef',
+    allowedOrigins: ['https://a.example', 'https://b.example:8443'],
+    trustProxy: true,
+    nameReservationMs: 7 * 86_400_000,
+    retentionMs: 90 * 86_400_000,
+  });
+  expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toEqual({ kind: 'sqlite', path: ':memory:' });
+  expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toEqual({ kind: 'sqlite', path: ':memory:' });
+  expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
+  expect(loadConfig({ PORT: '' }).port).toBe(3000); // empty counts as unset
+});
+
+test('every problem is reported at once', () => {
+  let error: unknown;
+  try {
+    loadConfig({
+      PORT: '70000',
+      LOG_LEVEL: 'chatty',
+      ADMIN_TOKEN: 'short',
+      ALLOWED_ORIGINS: 'not-an-origin',
+      TRUST_PROXY: 'maybe',
+      NAME_RESERVATION_DAYS: '-1',
+      DATABASE_URL: 'mysql://localhost/chat',
+    });
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+  expect(problems.sort()).toEqual(
+    ['ADMIN_TOKEN', 'ALLOWED_ORIGINS', 'DATABASE_URL', 'LOG_LEVEL', 'NAME_RESERVATION_DAYS', 'PORT', 'TRUST_PROXY'].sort(),
+  );
+});

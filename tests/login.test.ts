@@ -1,0 +1,118 @@
+import { ack, flush, next, record, startServer, type TestServer } from './helpers';
+
+let server: TestServer;
+let clock = Date.UTC(2026, 0, 1);
+beforeEach(async () => {
+  clock = Date.UTC(2026, 0, 1);
+  server = await startServer({}, { now: () => clock });
+});
+afterEach(() => server.close());
+
+test('first login returns a token, the online list, and a welcome; others see a presence change', async () => {
+  const { client: bob } = await server.login('bob');
+  const presence = next(bob, 'presence');
+  const joined = next(bob, 'msg1', (n) => n.type === 'join');
+  const alice = await server.connect();
+  const welcome = next(alice, 'msg1', (n) => n.type === 'welcome');
+  const res = await ack(alice, 'login', { username: 'alice' });
+  expect(res).toEqual({ ok: true, user: { name: 'alice' }, token: expect.any(String), online: ['alice', 'bob'] });
+  expect((await welcome).text).toContain('alice');
+  expect(await presence).toEqual({ name: 'alice', online: true, ts: clock });
+  expect(await joined).toMatchObject({ type: 'join', name: 'alice' });
+});
+
+test('names: trimmed, normalised, any script; invalid ones get invalid_username', async () => {
+  const c = await server.connect();
+  const ok = await ack(c, 'login', { username: '  张伟_1.x-y ' });
+  expect(ok).toMatchObject({ ok: true, user: { name: '张伟_1.x-y' } });
+  // NFD "é" (e + combining acute) is stored as NFC.
+  const nfd = await ack(await server.connect(), 'login', { username: 'Jose\u0301' });
+  expect(nfd).toMatchObject({ ok: true, user: { name: 'Jos\u00e9' } });
+  for (const bad of ['', '   ', 'a b', 'x'.repeat(33), '<script>', 'semi;colon', 'emoji😀', '\u0000']) {
+    const res = await ack(await server.connect(), 'login', { username: bad });
+    expect(res).toEqual({ ok: false, error: { code: 'invalid_username', message: expect.any(String) } });
+  }
+  expect([...'名'.repeat(32)].length).toBe(32);
+  expect(await ack(await server.connect(), 'login', { username: '名'.repeat(32) })).toMatchObject({ ok: true });
+});
+
+test('a name is protected by its token; the same token is the same user (another tab)', async () => {
+  const { res: first } = await server.login('carol');
+  const thief = await server.connect();
+  expect(await ack(thief, 'login', { username: 'carol' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+  expect(await ack(thief, 'login', { username: 'CAROL' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+  expect(await ack(thief, 'login', { username: 'carol', token: 'wrong' })).toMatchObject({
+    ok: false,
+    error: { code: 'username_taken' },
+  });
+  const tab = await server.connect();
+  const again = await ack(tab, 'login', { username: 'Carol', token: first.token });
+  expect(again).toEqual({ ok: true, user: { name: 'carol' }, token: first.token, online: ['carol'] });
+});
+
+test('a reserved name stays taken while offline; after the reservation it can be claimed anew', async () => {
+  const { client, res } = await server.login('dave');
+  await flush(client);
+  client.disconnect();
+  await expectOnline(['']); // dave went offline
+  clock += 29 * 24 * 3600 * 1000;
+  expect(await ack(await server.connect(), 'login', { username: 'dave' })).toMatchObject({
+    ok: false,
+    error: { code: 'username_taken' },
+  });
+  // The owner's token still works at any time before someone else claims the name.
+  const owner = await server.connect();
+  expect(await ack(owner, 'login', { username: 'dave', token: res.token })).toMatchObject({ ok: true });
+  owner.disconnect();
+  await expectOnline(['']);
+  clock += 31 * 24 * 3600 * 1000;
+  const newcomer = await ack(await server.connect(), 'login', { username: 'dave' });
+  expect(newcomer).toMatchObject({ ok: true, user: { name: 'dave' } });
+  expect((newcomer as { token: string }).token).not.toBe(res.token);
+  expect(await ack(await server.connect(), 'login', { username: 'dave', token: res.token })).toMatchObject({
+    ok: false,
+    error: { code: 'username_taken' },
+  });
+});
+
+test('an online user never loses their name, however long ago they logged in', async () => {
+  await server.login('erin');
+  clock += 365 * 24 * 3600 * 1000;
+  expect(await ack(await server.connect(), 'login', { username: 'erin' })).toMatchObject({
+    ok: false,
+    error: { code: 'username_taken' },
+  });
+});
+
+test('one connection is one user: logging in again as someone else is already_logged_in', async () => {
+  const { client, res } = await server.login('frank');
+  expect(await ack(client, 'login', { username: 'grace' })).toMatchObject({ ok: false, error: { code: 'already_logged_in' } });
+  expect(await ack(client, 'login', { username: 'frank', token: res.token })).toMatchObject({ ok: true });
+});
+
+test('presence: online while any tab is open; offline (with a leave notice) when the last closes', async () => {
+  const { client: watcher } = await server.login('watcher');
+  const { client: tab1, res } = await server.login('henry');
+  const tab2 = await server.connect();
+  await ack(tab2, 'login', { username: 'henry', token: res.token });
+  const changes = record(watcher, 'presence');
+  tab1.disconnect();
+  await flush(watcher);
+  expect(await ack(watcher, 'users', {})).toMatchObject({ users: [{ name: 'henry', online: true }, { name: 'watcher', online: true }] });
+  const leave = next(watcher, 'msg1', (n) => n.type === 'leave');
+  tab2.disconnect();
+  expect(await leave).toMatchObject({ name: 'henry', text: expect.stringContaining('henry') });
+  expect(changes).toEqual([{ name: 'henry', online: false, ts: clock }]);
+});
+
+/** Polls the online list through the public API until it matches (disconnects are processed async). */
+async function expectOnline(expected: string[]): Promise<void> {
+  const probe = await server.connect();
+  for (let i = 0; i < 100; i++) {
+    const res = await ack(probe, 'users', {});
+    const online = res.ok ? res.users.filter((u) => u.online).map((u) => u.name) : [];
+    if (JSON.stringify(online) === JSON.stringify(expected.filter(Boolean))) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`online list never became ${JSON.stringify(expected)}`);
+}

@@ -1,0 +1,147 @@
+/** The guarantees stated on ChatStore (src/store/store.ts), checked against every implementation. */
+import path from 'node:path';
+import { SqliteStore } from '../src/store/sqlite';
+import type { ChatStore } from '../src/store/store';
+import { tempDir } from './tmpdir';
+
+const tmp = tempDir('chat-store-');
+afterAll(() => tmp.cleanup());
+let fileCount = 0;
+
+const factories: Array<[string, () => ChatStore]> = [
+  ['sqlite (file)', () => SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`))],
+  ['sqlite (:memory:)', () => SqliteStore.open(':memory:')],
+];
+
+describe.each(factories)('%s', (_name, open) => {
+  let store: ChatStore;
+  let a: { id: number; name: string };
+  let b: { id: number; name: string };
+  let c: { id: number; name: string };
+  beforeEach(async () => {
+    store = open();
+    const mk = async (name: string) => {
+      const u = await store.createUser({ name, key: name, tokenHash: 'h', now: 1 });
+      if (!u) throw new Error('createUser failed');
+      return { id: u.id, name: u.name };
+    };
+    a = await mk('a');
+    b = await mk('b');
+    c = await mk('c');
+  });
+  afterEach(() => store.close());
+
+  test('ids strictly increase across public and private messages, and concurrent appends resolve in id order', async () => {
+    const order: number[] = [];
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      (i % 2
+        ? store.appendPublic({ sender: a, text: `p${i}`, ts: i })
+        : store.appendPrivate({ sender: a, recipient: b, text: `q${i}`, ts: i, delivered: true })
+      ).then((r) => {
+        order.push(r.message.id);
+        return r.message.id;
+      }),
+    );
+    const ids = await Promise.all(writes);
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(order).toEqual(ids);
+    expect(new Set(ids).size).toBe(50);
+  });
+
+  test('a clientId makes an append idempotent per sender', async () => {
+    const first = await store.appendPublic({ sender: a, text: 'once', ts: 1, clientId: 'k1' });
+    const again = await store.appendPublic({ sender: a, text: 'different text', ts: 2, clientId: 'k1' });
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ message: first.message, duplicate: true });
+    const other = await store.appendPublic({ sender: b, text: 'same key, other sender', ts: 3, clientId: 'k1' });
+    expect(other.duplicate).toBe(false);
+    const page = await store.publicHistory({ limit: 10 });
+    expect(page.messages.map((m) => m.text)).toEqual(['once', 'same key, other sender']);
+  });
+
+  test('one failing write in a group commit fails alone', async () => {
+    const ghost = { id: 9999, name: 'ghost' }; // violates the sender foreign key
+    const results = await Promise.allSettled([
+      store.appendPublic({ sender: a, text: 'ok 1', ts: 1 }),
+      store.appendPublic({ sender: ghost, text: 'bad', ts: 2 }),
+      store.appendPublic({ sender: a, text: 'ok 2', ts: 3 }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await store.publicHistory({ limit: 10 })).messages.map((m) => m.text)).toEqual(['ok 1', 'ok 2']);
+  });
+
+  test('private messages are visible only to their two parties', async () => {
+    await store.appendPrivate({ sender: a, recipient: b, text: 'a→b', ts: 1, delivered: false });
+    await store.appendPublic({ sender: c, text: 'public', ts: 2 });
+    expect((await store.conversation(a.id, b.id, { limit: 10 })).messages.map((m) => m.text)).toEqual(['a→b']);
+    expect((await store.conversation(b.id, a.id, { limit: 10 })).messages.map((m) => m.text)).toEqual(['a→b']);
+    expect((await store.conversation(c.id, a.id, { limit: 10 })).messages).toEqual([]);
+    expect((await store.since(c.id, 0, 10)).messages.map((m) => m.text)).toEqual(['public']);
+    expect((await store.since(b.id, 0, 10)).messages.map((m) => m.text)).toEqual(['a→b', 'public']);
+    expect((await store.since(undefined, 0, 10)).messages.map((m) => m.text)).toEqual(['public']);
+    expect((await store.undelivered(b.id, 10)).map((m) => m.text)).toEqual(['a→b']);
+    expect(await store.undelivered(c.id, 10)).toEqual([]);
+  });
+
+  test('undelivered messages are delivered once', async () => {
+    const { message } = await store.appendPrivate({ sender: a, recipient: b, text: 'later', ts: 1, delivered: false });
+    expect(await store.undelivered(b.id, 10)).toEqual([message]);
+    await store.markDelivered([message.id]);
+    expect(await store.undelivered(b.id, 10)).toEqual([]);
+  });
+
+  test('since pages forward from an id; public messages carry no "to"', async () => {
+    for (let i = 0; i < 5; i++) await store.appendPublic({ sender: a, text: `s${i}`, ts: i });
+    const first = await store.since(a.id, 0, 3);
+    expect(first.hasMore).toBe(true);
+    expect(first.messages.map((m) => m.text)).toEqual(['s0', 's1', 's2']);
+    expect('to' in first.messages[0]).toBe(false);
+    const rest = await store.since(a.id, first.messages[2].id, 3);
+    expect(rest).toEqual({ messages: expect.any(Array), hasMore: false });
+    expect(rest.messages.map((m) => m.text)).toEqual(['s3', 's4']);
+  });
+
+  test('prune deletes old messages, records how far, and never lets an id be reused', async () => {
+    const old = await store.appendPublic({ sender: a, text: 'old', ts: 100 });
+    const newest = await store.appendPublic({ sender: a, text: 'newest', ts: 100 });
+    await store.appendPublic({ sender: a, text: 'recent', ts: 500 });
+    expect(await store.prunedThrough()).toBe(0);
+    expect(await store.prune(200)).toBe(2);
+    expect(await store.prunedThrough()).toBe(newest.message.id);
+    expect((await store.publicHistory({ limit: 10 })).messages.map((m) => m.text)).toEqual(['recent']);
+    const next = await store.appendPublic({ sender: a, text: 'after prune', ts: 600 });
+    expect(next.message.id).toBeGreaterThan(newest.message.id + 1);
+    expect(old.message.id).toBeLessThan(newest.message.id);
+    expect(await store.prune(50)).toBe(0);
+    expect(await store.prunedThrough()).toBe(newest.message.id);
+  });
+
+  test('identity: one active user per key; a replaced user keeps its id and messages to itself', async () => {
+    expect(await store.createUser({ name: 'A', key: 'a', tokenHash: 'x', now: 2 })).toBeUndefined();
+    await store.appendPrivate({ sender: b, recipient: a, text: 'for the first a', ts: 1, delivered: true });
+    const successor = await store.createUser({ name: 'a', key: 'a', tokenHash: 'y', now: 3, replacing: a.id });
+    expect(successor).toBeDefined();
+    expect(successor!.id).not.toBe(a.id);
+    expect((await store.findUser('a'))!.id).toBe(successor!.id);
+    expect((await store.conversation(successor!.id, b.id, { limit: 10 })).messages).toEqual([]);
+    expect((await store.listUsers()).map((u) => u.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  test('touchUser only moves last-seen forward', async () => {
+    await store.touchUser(a.id, 50);
+    await store.touchUser(a.id, 10);
+    expect((await store.findUser('a'))!.lastSeenAt).toBe(50);
+  });
+});
+
+test('a file store keeps everything across close and reopen', async () => {
+  const file = path.join(tmp.dir, 'reopen.db');
+  const first = SqliteStore.open(file);
+  const u = (await first.createUser({ name: 'r', key: 'r', tokenHash: 'h', now: 1 }))!;
+  const pending = first.appendPublic({ sender: u, text: 'committed on close', ts: 1 });
+  await first.close(); // flushes the pending group commit first
+  expect((await pending).duplicate).toBe(false);
+  const second = SqliteStore.open(file);
+  expect((await second.publicHistory({ limit: 5 })).messages.map((m) => m.text)).toEqual(['committed on close']);
+  await second.close();
+});
