@@ -1,0 +1,95 @@
+/**
+ * The delivery guarantee under a crash: several clients send a steady stream of public and private messages
+ * while the server process is killed with SIGKILL and started again on the same data.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ChatMessage } from '../src/protocol';
+import { startProcess, type ServerProcess } from './process';
+import { ResumingClient } from './resuming-client';
+import { tempDir } from './tmpdir';
+
+const USERS = ['ann', 'bo', 'cy', 'di'];
+const MESSAGES_PER_USER = 40;
+const KILL_AFTER_ACKS = 50;
+
+jest.setTimeout(90_000);
+
+test('SIGKILL mid-stream: every acked message is stored once and every client ends with exactly its messages', async () => {
+  const tmp = tempDir('chat-fault-');
+  const env = { DATABASE_URL: path.join(tmp.dir, 'chat.db'), LOG_LEVEL: 'warn' };
+  let server: ServerProcess | undefined;
+  const clients: ResumingClient[] = [];
+  try {
+    server = await startProcess({ ...env, PORT: '0', LOG_LEVEL: 'info' }, tmp.dir);
+    const port = String(server.port);
+    for (const name of USERS) clients.push(new ResumingClient(server.url, name));
+    await Promise.all(clients.map((c) => c.whenReady()));
+
+    const deadline = Date.now() + 60_000;
+    const acked = new Map<string, ChatMessage>();
+    let killed = false;
+    const restart = async () => {
+      killed = true;
+      server!.child.kill('SIGKILL');
+      expect(await server!.exited).toBe('SIGKILL');
+      server = await startProcess({ ...env, PORT: port, LOG_LEVEL: 'info' }, tmp.dir);
+    };
+    let restarting: Promise<void> | undefined;
+
+    await Promise.all(
+      clients.map(async (client, u) => {
+        for (let i = 0; i < MESSAGES_PER_USER; i++) {
+          const clientId = `${client.name}-${i}`;
+          const to = i % 3 === 2 ? USERS[(u + 1 + (i % (USERS.length - 1))) % USERS.length] : undefined;
+          const message = await client.send({ to, text: `${clientId} ${to ? `to ${to}` : 'public'}`, clientId }, deadline);
+          acked.set(clientId, message);
+          if (!killed && acked.size >= KILL_AFTER_ACKS) restarting = restart();
+        }
+      }),
+    );
+    await restarting;
+    expect(killed).toBe(true);
+    expect(acked.size).toBe(USERS.length * MESSAGES_PER_USER);
+
+    // Storage: every acked clientId exactly once, with the id its ack carried.
+    const db = new Database(env.DATABASE_URL, { readonly: true });
+    const rows = db
+      .prepare(
+        `SELECT m.id, m.client_id AS clientId, m.sender_name AS "from", m.recipient_name AS "to", m.body AS text
+         FROM messages m ORDER BY id`,
+      )
+      .all() as Array<{ id: number; clientId: string; from: string; to: string | null; text: string }>;
+    db.close();
+    expect(rows).toHaveLength(acked.size);
+    for (const row of rows) expect(acked.get(row.clientId)?.id).toBe(row.id);
+
+    // Every client: exactly the messages it is entitled to: all public ones and its own private ones.
+    for (const client of clients) {
+      const entitled = rows.filter((r) => r.to === null || r.to === client.name || r.from === client.name).map((r) => r.id);
+      await waitFor(() => client.held.size >= entitled.length, 15_000);
+      const held = [...client.held.keys()].sort((a, b) => a - b);
+      expect(held).toEqual(entitled);
+      for (const m of client.held.values()) {
+        if ('to' in m) expect([m.from, m.to]).toContain(client.name);
+      }
+      expect(client.connects).toBeGreaterThanOrEqual(2); // it really went through the crash
+      expect(client.resets).toBe(0);
+    }
+  } finally {
+    for (const c of clients) c.close();
+    if (server) {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+    tmp.cleanup();
+  }
+});
+
+async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) return; // the assertion that follows reports what is missing
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

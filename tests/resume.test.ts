@@ -1,0 +1,118 @@
+/** Idempotent sends, sync after an absence, and reset beyond retention (issue: no message lost). */
+import type { ChatMessage } from '../src/protocol';
+import { prune } from '../src/app';
+import { ack, closeClient, flush, next, record, startServer, type Client, type TestServer } from './helpers';
+
+let server: TestServer;
+let clock = 1_000_000;
+beforeEach(async () => {
+  clock = 1_000_000;
+  server = await startServer({ retentionMs: 1000 }, { now: () => clock });
+});
+afterEach(() => server.close());
+
+test('a retried send with the same clientId is stored once and acks the original', async () => {
+  const { client, res } = await server.login('retrier');
+  const first = await ack(client, 'sendMsg', { text: 'only once', clientId: 'c-1' });
+  const retry = await ack(client, 'sendMsg', { text: 'only once', clientId: 'c-1' });
+  expect(retry).toEqual(first);
+  const { client: other } = await server.login('other');
+  const p1 = await ack(client, 'privateMsg', { to: 'other', text: 'private once', clientId: 'c-2' });
+  const p2 = await ack(client, 'privateMsg', { to: 'other', text: 'private once', clientId: 'c-2' });
+  expect(p2.ok && p2.message).toEqual(p1.ok && p1.message);
+  expect(await ack(client, 'history', {})).toMatchObject({ messages: [{ text: 'only once' }] });
+  expect(await ack(other, 'history', { with: 'retrier' })).toMatchObject({ messages: [{ text: 'private once' }] });
+  expect(res.token).toBeTruthy();
+});
+
+test('an ack that never arrives in time: the retry (same clientId) does not duplicate', async () => {
+  const { client } = await server.login('retry');
+  const watcher = await server.connect();
+  const broadcasts = record(watcher, 'allmessage');
+  const payload = { text: 'sent once, acked late', clientId: 'lost-ack-1' };
+  // The client stops waiting for the first ack (as after a lost packet or a slow server) and sends again.
+  client.timeout(0).emit('sendMsg', payload, () => undefined);
+  const retry = await ack(client, 'sendMsg', payload);
+  const again = await ack(client, 'sendMsg', payload);
+  expect(again).toEqual(retry);
+  await flush(watcher);
+  expect(broadcasts).toEqual([retry.ok && retry.message]);
+  expect((await ack(client, 'history', {})).ok).toBe(true);
+  expect(await ack(client, 'history', {})).toMatchObject({ messages: [{ text: 'sent once, acked late' }] });
+});
+
+test('an ack lost with the connection: the retry on a new connection does not duplicate', async () => {
+  const { client, res } = await server.login('dropper');
+  const watcher = await server.connect();
+  const broadcast = next(watcher, 'allmessage');
+  client.emit('sendMsg', { text: 'sent, then the line dropped', clientId: 'lost-ack-2' }, () => undefined);
+  const stored = await broadcast; // committed and broadcast...
+  await closeClient(client); // ...and the sender went away without looking at its ack
+
+  const again = await server.connect();
+  await ack(again, 'login', { username: 'dropper', token: res.token });
+  const retry = await ack(again, 'sendMsg', { text: 'sent, then the line dropped', clientId: 'lost-ack-2' });
+  expect(retry).toEqual({ ok: true, message: stored });
+  const history = await ack(again, 'history', {});
+  expect(history.ok && history.messages).toEqual([stored]);
+});
+
+test('a client back after an absence gets exactly what it missed with sync, public and its own private', async () => {
+  const { client: away, res } = await server.login('away');
+  const { client: talker } = await server.login('talker');
+  await server.login('third');
+  const seen = await ack(talker, 'sendMsg', { text: 'seen before leaving' });
+  const cursor = seen.ok ? seen.message.id : 0;
+  await closeClient(away);
+
+  const missed: ChatMessage[] = [];
+  for (let i = 0; i < 7; i++) {
+    const pub = await ack(talker, 'sendMsg', { text: `public ${i}` });
+    const priv = await ack(talker, 'privateMsg', { to: 'away', text: `private ${i}` });
+    await ack(talker, 'privateMsg', { to: 'third', text: `not for away ${i}` });
+    if (pub.ok) missed.push(pub.message);
+    if (priv.ok) missed.push(priv.message);
+  }
+
+  const back = await server.connect();
+  await ack(back, 'login', { username: 'away', token: res.token });
+  const received = await syncAll(back, cursor, 4);
+  expect(received).toEqual(missed);
+  expect(await ack(back, 'sync', { after: missed[missed.length - 1].id })).toEqual({
+    ok: true,
+    messages: [],
+    hasMore: false,
+    reset: false,
+  });
+  // Without login, sync sees public messages only.
+  const anonymous = await syncAll(await server.connect(), cursor, 500);
+  expect(anonymous.map((m) => m.text)).toEqual(missed.filter((m) => !('to' in m)).map((m) => m.text));
+});
+
+test('a client behind the retention window is told to reset', async () => {
+  const { client } = await server.login('old');
+  const early = await ack(client, 'sendMsg', { text: 'soon pruned' });
+  await ack(client, 'sendMsg', { text: 'also pruned' });
+  clock += 5000;
+  const kept = await ack(client, 'sendMsg', { text: 'kept' });
+  expect(await prune(server.app.services)).toBe(2);
+  const before = early.ok ? early.message.id - 1 : 0;
+  expect(await ack(client, 'sync', { after: before })).toEqual({ ok: true, messages: [], hasMore: false, reset: true });
+  const keptId = kept.ok ? kept.message.id : 0;
+  const upToDate = await ack(client, 'sync', { after: keptId - 1 });
+  expect(upToDate).toMatchObject({ ok: true, reset: false, messages: [{ text: 'kept' }] });
+});
+
+/** Runs the documented resume loop: sync pages until hasMore is false. */
+async function syncAll(client: Client, after: number, limit: number): Promise<ChatMessage[]> {
+  const all: ChatMessage[] = [];
+  let cursor = after;
+  for (let page = 0; page < 100; page++) {
+    const res = await ack(client, 'sync', { after: cursor, limit });
+    if (!res.ok || res.reset) throw new Error(`sync failed: ${JSON.stringify(res)}`);
+    all.push(...res.messages);
+    if (!res.hasMore) return all;
+    cursor = res.messages[res.messages.length - 1].id;
+  }
+  throw new Error('sync never finished');
+}
