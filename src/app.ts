@@ -9,7 +9,9 @@ import type { Config } from './config';
 import { errorHandler } from './http/errors';
 import { createRouter } from './http/router';
 import { securityHeaders } from './http/security';
+import { requestLog } from './http/request-log';
 import { createLogger } from './log';
+import { instrumentStore, Metrics } from './metrics';
 import { MemoryPresence } from './presence/memory';
 import type { Presence } from './presence/presence';
 import type { ChatServer, Services } from './realtime/context';
@@ -45,7 +47,7 @@ export interface ChatApp {
 /** Builds the Koa app, the HTTP server and the Socket.IO server on it. Nothing is global. */
 export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const log = deps.log ?? createLogger(config.logLevel);
-  const store = deps.store ?? openStore(config.storage);
+  const rawStore = deps.store ?? openStore(config.storage);
   const presence = deps.presence ?? new MemoryPresence();
 
   const koa = new Koa({ proxy: config.trustProxy });
@@ -57,10 +59,13 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins)),
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
   });
-  const services: Services = { config, io, store, presence, log, now: deps.now ?? Date.now };
+  const metrics = new Metrics(() => io.engine.clientsCount);
+  const store = instrumentStore(rawStore, metrics);
+  const services: Services = { config, io, store, presence, log, metrics, now: deps.now ?? Date.now };
 
   const router = createRouter(services);
-  koa.use(errorHandler(log));
+  koa.use(requestLog(log, metrics));
+  koa.use(errorHandler(log, metrics));
   koa.use(securityHeaders);
   koa.use(router.routes());
   koa.use(router.allowedMethods());

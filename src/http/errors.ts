@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics';
 import { ChatError, INTERNAL_ERROR, type ErrorCode } from '../errors';
 
 /**
@@ -7,7 +8,7 @@ import { ChatError, INTERNAL_ERROR, type ErrorCode } from '../errors';
  * Only ChatError messages (written for clients) and Koa's own exposed client errors (bad JSON, body too
  * large) are shown; anything else is logged and reported as `internal_error`.
  */
-export function errorHandler(log: Logger): Koa.Middleware {
+export function errorHandler(log: Logger, metrics: Metrics): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -16,6 +17,7 @@ export function errorHandler(log: Logger): Koa.Middleware {
       }
     } catch (err) {
       const { status, code, message } = describe(err);
+      metrics.error(code);
       if (status >= 500) log.error({ err, req: ctx.state.requestId, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body = { error: { code, message } };

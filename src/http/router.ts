@@ -25,7 +25,7 @@ const READY_TIMEOUT_MS = 2000;
 
 export function createRouter(services: Services): Router {
   const router = new Router();
-  const { store, io, config, now } = services;
+  const { store, io, config, now, metrics } = services;
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
@@ -40,6 +40,11 @@ export function createRouter(services: Services): Router {
       ctx.status = 503;
       ctx.body = { status: 'unavailable' };
     }
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
   });
 
   router.get('/api/messages', async (ctx) => {
@@ -57,6 +62,7 @@ export function createRouter(services: Services): Router {
     const notice = { type: 'push' as const, text: body.text, ts: now() };
     if (body.to === undefined) {
       io.emit('msg1', notice);
+      metrics.eventsOut.inc({ event: 'msg1' });
       ctx.body = { ok: true, to: null };
       return;
     }
@@ -64,6 +70,7 @@ export function createRouter(services: Services): Router {
     const user = name === undefined ? undefined : await store.findUser(nameKey(name));
     if (!user) throw new ChatError('unknown_user', `There is no user called "${body.to}".`);
     io.to(userRoom(user.key)).emit('msg1', notice);
+    metrics.eventsOut.inc({ event: 'msg1' });
     ctx.body = { ok: true, to: user.name, online: await services.presence.isOnline(user.key) };
   });
 

@@ -22,7 +22,7 @@ export function onConnection(socket: ChatSocket, services: Services): Promise<vo
     // Queued behind the socket's pending events, so a login still in flight cannot re-add it afterwards.
     queue.pushAlways(async () => {
       const user = socket.data.user;
-      const { presence, store, io, now, log } = services;
+      const { presence, store, io, now, log, metrics } = services;
       try {
         if (!user) return;
         const wentOffline = await presence.remove(user, socket.id);
@@ -31,6 +31,8 @@ export function onConnection(socket: ChatSocket, services: Services): Promise<vo
         if (wentOffline) {
           io.emit('presence', { name: user.name, online: false, ts });
           io.emit('msg1', { type: 'leave', name: user.name, text: `${user.name} left`, ts });
+          metrics.eventsOut.inc({ event: 'presence' });
+          metrics.eventsOut.inc({ event: 'msg1' });
         }
         log.debug({ socket: socket.id, user: user.name, reason, wentOffline }, 'disconnected');
       } catch (err) {

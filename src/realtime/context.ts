@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import type { Metrics } from '../metrics';
 import type { Presence } from '../presence/presence';
 import type {
   ClientEvent,
@@ -22,6 +23,7 @@ export interface Services {
   store: ChatStore;
   presence: Presence;
   log: Logger;
+  metrics: Metrics;
   now: () => number;
 }
 

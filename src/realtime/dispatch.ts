@@ -2,7 +2,7 @@ import compose from 'koa-compose';
 import { errorBody, ChatError } from '../errors';
 import type { Ack, ClientEvent } from '../protocol';
 import type { ChatSocket, EventContext, EventMiddleware, Services } from './context';
-import { logEvent } from './middleware';
+import { instrument } from './middleware';
 import type { SerialQueue } from './serial-queue';
 
 export type Routes = Record<ClientEvent, EventMiddleware<any>[]>;
@@ -19,7 +19,7 @@ export function attachRoutes(socket: ChatSocket, services: Services, routes: Rou
   const on = socket.on.bind(socket) as unknown as (event: string, listener: Listener) => void;
 
   for (const [event, middleware] of Object.entries(routes) as Array<[ClientEvent, EventMiddleware[]]>) {
-    const pipeline = compose([logEvent, ...middleware]);
+    const pipeline = compose([instrument, ...middleware]);
     on(event, (...args) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
       const ctx: EventContext = {
@@ -34,7 +34,10 @@ export function attachRoutes(socket: ChatSocket, services: Services, routes: Rou
         after: [],
       };
       const accepted = queue.push(() => run(pipeline, ctx, ack));
-      if (!accepted) answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.'));
+      if (!accepted) {
+        services.metrics.error('rate_limited');
+        answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.'));
+      }
     });
   }
 }
@@ -61,6 +64,10 @@ function answer(ctx: EventContext, ack: AckCallback | undefined, err: unknown): 
     return;
   }
   const error = errorBody(err);
-  if (ack) ack({ ok: false, error });
-  else ctx.socket.emit('msg1', { type: 'error', code: error.code, text: error.message, ts: ctx.services.now() });
+  if (ack) {
+    ack({ ok: false, error });
+  } else {
+    ctx.socket.emit('msg1', { type: 'error', code: error.code, text: error.message, ts: ctx.services.now() });
+    ctx.services.metrics.eventsOut.inc({ event: 'msg1' });
+  }
 }

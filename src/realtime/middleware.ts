@@ -19,17 +19,22 @@ export const requireLogin: EventMiddleware = async (ctx, next) => {
   await next();
 };
 
-/** Logs the outcome and duration of each event, never its payload. */
-export const logEvent: EventMiddleware = async (ctx, next) => {
+/** Counts, times and logs each event (never its payload); failures are counted by error code. */
+export const instrument: EventMiddleware = async (ctx, next) => {
+  const { metrics } = ctx.services;
   const started = process.hrtime.bigint();
+  metrics.eventsIn.inc({ event: ctx.event });
   try {
     await next();
     ctx.log.debug({ event: ctx.event, ms: elapsedMs(started) }, 'event handled');
   } catch (err) {
     const code = err instanceof ChatError ? err.code : 'internal_error';
     const level = err instanceof ChatError ? 'info' : 'error';
+    metrics.error(code);
     ctx.log[level]({ event: ctx.event, code, ms: elapsedMs(started), err: level === 'error' ? err : undefined }, 'event failed');
     throw err;
+  } finally {
+    metrics.ackLatency.observe({ event: ctx.event }, elapsedMs(started) / 1000);
   }
 };
 

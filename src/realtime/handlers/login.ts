@@ -13,7 +13,7 @@ const PENDING_BATCH = 500;
  * messages that arrived while the user was offline.
  */
 export async function login(ctx: EventContext<{ name: string; token?: string }>): Promise<void> {
-  const { store, presence, io, config, now } = ctx.services;
+  const { store, presence, io, config, now, metrics } = ctx.services;
   const { socket } = ctx;
   const current = socket.data.user;
   if (current && current.key !== nameKey(ctx.payload.name)) {
@@ -38,13 +38,17 @@ export async function login(ctx: EventContext<{ name: string; token?: string }>)
   ctx.after.push(async () => {
     const ts = now();
     socket.emit('msg1', { type: 'welcome', text: `Welcome, ${user.name}!`, ts });
+    metrics.eventsOut.inc({ event: 'msg1' });
     if (cameOnline) {
       socket.broadcast.emit('presence', { name: user.name, online: true, ts });
       socket.broadcast.emit('msg1', { type: 'join', name: user.name, text: `${user.name} joined`, ts });
+      metrics.eventsOut.inc({ event: 'presence' });
+      metrics.eventsOut.inc({ event: 'msg1' });
     }
     const pending = await store.undelivered(user.id, PENDING_BATCH);
     if (pending.length === 0) return;
     for (const message of pending) io.to(userRoom(user.key)).emit('privateMsg', message);
+    metrics.eventsOut.inc({ event: 'privateMsg' }, pending.length);
     await store.markDelivered(pending.map((m) => m.id));
   });
 }

@@ -11,7 +11,10 @@ export async function sendMsg(ctx: LoggedInContext<{ text: string; clientId?: st
   const { store, io, now } = ctx.services;
   const { text, clientId } = ctx.payload;
   const { message, duplicate } = await store.appendPublic({ sender: ctx.user, text, ts: now(), clientId });
-  if (!duplicate) io.emit('allmessage', message);
+  if (!duplicate) {
+    io.emit('allmessage', message);
+    ctx.services.metrics.eventsOut.inc({ event: 'allmessage' });
+  }
   ctx.body = { message };
 }
 
@@ -37,6 +40,7 @@ export async function privateMsg(
   });
   if (!duplicate) {
     io.to(userRoom(recipient.key)).to(userRoom(ctx.user.key)).except(ctx.socket.id).emit('privateMsg', message);
+    ctx.services.metrics.eventsOut.inc({ event: 'privateMsg' });
   }
   ctx.body = { message, delivered };
 }

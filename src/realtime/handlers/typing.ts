@@ -13,5 +13,6 @@ export async function typing(ctx: LoggedInContext<{ to?: string }>): Promise<voi
     if (!recipient) throw new ChatError('unknown_user', `There is no user called "${ctx.payload.to}".`);
     io.to(userRoom(recipient.key)).emit('typing', { from, to: recipient.name });
   }
+  ctx.services.metrics.eventsOut.inc({ event: 'typing' });
   ctx.body = {};
 }
