@@ -16,6 +16,8 @@ import { MemoryPresence } from './presence/memory';
 import type { Presence } from './presence/presence';
 import type { ChatServer, Services } from './realtime/context';
 import { onConnection } from './realtime/connection';
+import { Dispatcher } from './realtime/dispatch';
+import { routes } from './realtime/routes';
 import { openStore } from './store';
 import type { ChatStore } from './store/store';
 import { originAllowed } from './origins';
@@ -72,9 +74,16 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   koa.use(serve(STATIC_DIR, { index: 'index.html' }));
   handleRequest = koa.callback();
 
+  // Engine.IO keeps each connection's first HTTP request (headers and all) for its lifetime; nothing here
+  // reads it after the handshake, so let it go (a few kB per idle connection).
+  io.engine.on('connection', (raw: { request: unknown }) => {
+    raw.request = null;
+  });
+
+  const dispatcher = new Dispatcher(services, routes);
   const pending = new Set<Promise<void>>();
   io.on('connection', (socket) => {
-    const done = onConnection(socket, services);
+    const done = onConnection(socket, services, dispatcher);
     pending.add(done);
     void done.finally(() => pending.delete(done));
   });

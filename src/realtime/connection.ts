@@ -1,6 +1,5 @@
 import type { ChatSocket, Services } from './context';
-import { attachRoutes } from './dispatch';
-import { routes } from './routes';
+import type { Dispatcher } from './dispatch';
 import { SerialQueue } from './serial-queue';
 
 /**
@@ -13,9 +12,9 @@ export const MAX_PENDING_EVENTS = 64;
  * Sets up one new socket: its event routes, and presence bookkeeping when it goes away. Resolves once the
  * socket has disconnected and all its work is done (the app waits for this when closing).
  */
-export function onConnection(socket: ChatSocket, services: Services): Promise<void> {
+export function onConnection(socket: ChatSocket, services: Services, dispatcher: Dispatcher): Promise<void> {
   const queue = new SerialQueue(MAX_PENDING_EVENTS);
-  attachRoutes(socket, services, routes, queue);
+  dispatcher.attach(socket, queue);
   let finished: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
   socket.on('disconnect', (reason) => {

@@ -36,6 +36,7 @@ export interface EventContext<P = unknown> {
   readonly event: ClientEvent;
   readonly socket: ChatSocket;
   readonly services: Services;
+  /** The app's logger; log lines about a socket carry `socket: socket.id`. */
   readonly log: Logger;
   /** The raw payload as received. */
   readonly input: unknown;

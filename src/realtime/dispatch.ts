@@ -7,42 +7,53 @@ import type { SerialQueue } from './serial-queue';
 
 export type Routes = Record<ClientEvent, EventMiddleware<any>[]>;
 type AckCallback = (response: Ack) => void;
-type Listener = (...args: unknown[]) => void;
+type Pipeline = (ctx: EventContext) => Promise<void>;
 
 /**
- * Wires every route onto a socket. A socket's events run one at a time through `queue`, in arrival order:
- * `login` then `sendMsg` without waiting for the ack works, and one sender's messages are stored in the
- * order sent. Events beyond the queue's limit are refused with `rate_limited`.
+ * Routes client events to their middleware pipelines. Pipelines are composed once per app; each socket
+ * costs one listener. A socket's events run one at a time through its `queue`, in arrival order: `login`
+ * then `sendMsg` without waiting for the ack works, and one sender's messages are stored in the order sent.
+ * Events beyond the queue's limit are refused with `rate_limited`; unknown events are ignored.
  */
-export function attachRoutes(socket: ChatSocket, services: Services, routes: Routes, queue: SerialQueue): void {
-  const log = services.log.child({ socket: socket.id });
-  const on = socket.on.bind(socket) as unknown as (event: string, listener: Listener) => void;
+export class Dispatcher {
+  private readonly pipelines = new Map<string, Pipeline>();
 
-  for (const [event, middleware] of Object.entries(routes) as Array<[ClientEvent, EventMiddleware[]]>) {
-    const pipeline = compose([instrument, ...middleware]);
-    on(event, (...args) => {
-      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
-      const ctx: EventContext = {
-        event,
-        socket,
-        services,
-        log,
-        input: args[0],
-        payload: undefined,
-        user: undefined,
-        body: undefined,
-        after: [],
-      };
-      const accepted = queue.push(() => run(pipeline, ctx, ack));
-      if (!accepted) {
-        services.metrics.error('rate_limited');
-        answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.'));
-      }
-    });
+  constructor(
+    private readonly services: Services,
+    routes: Routes,
+  ) {
+    for (const [event, middleware] of Object.entries(routes)) {
+      this.pipelines.set(event, compose([instrument, ...middleware]) as Pipeline);
+    }
+  }
+
+  attach(socket: ChatSocket, queue: SerialQueue): void {
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, queue, event, args));
+  }
+
+  private dispatch(socket: ChatSocket, queue: SerialQueue, event: string, args: unknown[]): void {
+    const pipeline = this.pipelines.get(event);
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
+    if (!pipeline) return;
+    const ctx: EventContext = {
+      event: event as ClientEvent,
+      socket,
+      services: this.services,
+      log: this.services.log,
+      input: args[0],
+      payload: undefined,
+      user: undefined,
+      body: undefined,
+      after: [],
+    };
+    if (!queue.push(() => run(pipeline, ctx, ack))) {
+      this.services.metrics.error('rate_limited');
+      answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.'));
+    }
   }
 }
 
-async function run(pipeline: (ctx: EventContext) => Promise<void>, ctx: EventContext, ack?: AckCallback) {
+async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
   try {
     await pipeline(ctx);
   } catch (err) {
@@ -53,7 +64,7 @@ async function run(pipeline: (ctx: EventContext) => Promise<void>, ctx: EventCon
   try {
     for (const task of ctx.after) await task();
   } catch (err) {
-    ctx.log.error({ event: ctx.event, err }, 'post-ack work failed');
+    ctx.log.error({ socket: ctx.socket.id, event: ctx.event, err }, 'post-ack work failed');
   }
 }
 

@@ -26,12 +26,12 @@ export const instrument: EventMiddleware = async (ctx, next) => {
   metrics.eventsIn.inc({ event: ctx.event });
   try {
     await next();
-    ctx.log.debug({ event: ctx.event, ms: elapsedMs(started) }, 'event handled');
+    ctx.log.debug({ socket: ctx.socket.id, event: ctx.event, ms: elapsedMs(started) }, 'event handled');
   } catch (err) {
     const code = err instanceof ChatError ? err.code : 'internal_error';
     const level = err instanceof ChatError ? 'info' : 'error';
     metrics.error(code);
-    ctx.log[level]({ event: ctx.event, code, ms: elapsedMs(started), err: level === 'error' ? err : undefined }, 'event failed');
+    ctx.log[level]({ socket: ctx.socket.id, event: ctx.event, code, ms: elapsedMs(started), err: level === 'error' ? err : undefined }, 'event failed');
     throw err;
   } finally {
     metrics.ackLatency.observe({ event: ctx.event }, elapsedMs(started) / 1000);

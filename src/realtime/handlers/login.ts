@@ -32,7 +32,7 @@ export async function login(ctx: EventContext<{ name: string; token?: string }>)
   const cameOnline = current ? false : await presence.add(user, socket.id);
   const online = await presence.online();
   ctx.body = { user: { name: user.name }, token: claim.token, online };
-  ctx.log.info({ user: user.name, cameOnline }, 'logged in');
+  ctx.log.info({ socket: socket.id, user: user.name, cameOnline }, 'logged in');
   if (current) return;
 
   ctx.after.push(async () => {
