@@ -12,6 +12,7 @@ import { securityHeaders } from './http/security';
 import { requestLog } from './http/request-log';
 import { createLogger } from './log';
 import { instrumentStore, Metrics } from './metrics';
+import { PresenceFeed } from './presence/feed';
 import { MemoryPresence } from './presence/memory';
 import type { Presence } from './presence/presence';
 import type { ChatServer, Services } from './realtime/context';
@@ -63,7 +64,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   });
   const metrics = new Metrics(() => io.engine.clientsCount);
   const store = instrumentStore(rawStore, metrics);
-  const services: Services = { config, io, store, presence, log, metrics, now: deps.now ?? Date.now };
+  const now = deps.now ?? Date.now;
+  const presenceFeed = new PresenceFeed(io, metrics, now);
+  const services: Services = { config, io, store, presence, presenceFeed, log, metrics, now };
 
   const router = createRouter(services);
   koa.use(requestLog(log, metrics));
@@ -110,6 +113,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     close: () =>
       (closing ??= (async () => {
         clearInterval(pruneTimer);
+        presenceFeed.stop();
         await new Promise<void>((resolve) => {
           io.close(() => resolve()); // disconnects every socket and closes the HTTP server
           server.closeIdleConnections();

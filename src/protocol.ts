@@ -72,18 +72,19 @@ export type ChatMessage = PublicMessage | PrivateMessage;
 
 export type NoticeType = 'welcome' | 'join' | 'leave' | 'push' | 'error';
 
-/** Everything the server pushes on `msg1`. `code` is set on `error` notices, `name` on join/leave. */
+/** Everything the server pushes on `msg1`. `code` is set on `error` notices, `names` on join/leave. */
 export interface Notice {
   type: NoticeType;
   text: string;
   ts: number;
-  name?: string;
+  /** join/leave: who came or went (changes are announced together, at most every 100 ms). */
+  names?: string[];
   code?: ErrorBody['code'];
 }
 
+/** Users who came online or went offline since the previous `presence` event. */
 export interface PresenceChange {
-  name: string;
-  online: boolean;
+  users: Array<{ name: string; online: boolean }>;
   ts: number;
 }
 

@@ -10,6 +10,7 @@ afterEach(() => server.close());
 
 test('first login returns a token, the online list, and a welcome; others see a presence change', async () => {
   const { client: bob } = await server.login('bob');
+  await next(bob, 'presence'); // bob's own announcement
   const presence = next(bob, 'presence');
   const joined = next(bob, 'msg1', (n) => n.type === 'join');
   const alice = await server.connect();
@@ -17,8 +18,8 @@ test('first login returns a token, the online list, and a welcome; others see a 
   const res = await ack(alice, 'login', { username: 'alice' });
   expect(res).toEqual({ ok: true, user: { name: 'alice' }, token: expect.any(String), online: ['alice', 'bob'] });
   expect((await welcome).text).toContain('alice');
-  expect(await presence).toEqual({ name: 'alice', online: true, ts: clock });
-  expect(await joined).toMatchObject({ type: 'join', name: 'alice' });
+  expect(await presence).toEqual({ users: [{ name: 'alice', online: true }], ts: clock });
+  expect(await joined).toEqual({ type: 'join', names: ['alice'], text: 'alice joined', ts: clock });
 });
 
 test('names: trimmed, normalised, any script; invalid ones get invalid_username', async () => {
@@ -95,14 +96,36 @@ test('presence: online while any tab is open; offline (with a leave notice) when
   const { client: tab1, res } = await server.login('henry');
   const tab2 = await server.connect();
   await ack(tab2, 'login', { username: 'henry', token: res.token });
+  await next(watcher, 'presence', (p) => p.users.some((u) => u.name === 'henry'));
   const changes = record(watcher, 'presence');
   tab1.disconnect();
   await flush(watcher);
   expect(await ack(watcher, 'users', {})).toMatchObject({ users: [{ name: 'henry', online: true }, { name: 'watcher', online: true }] });
   const leave = next(watcher, 'msg1', (n) => n.type === 'leave');
   tab2.disconnect();
-  expect(await leave).toMatchObject({ name: 'henry', text: expect.stringContaining('henry') });
-  expect(changes).toEqual([{ name: 'henry', online: false, ts: clock }]);
+  expect(await leave).toEqual({ type: 'leave', names: ['henry'], text: 'henry left', ts: clock });
+  expect(changes).toEqual([{ users: [{ name: 'henry', online: false }], ts: clock }]);
+});
+
+test('a burst of logins is announced together: one presence event and one join notice', async () => {
+  const { client: watcher } = await server.login('watcher');
+  await next(watcher, 'presence'); // its own announcement
+  const presence = record(watcher, 'presence');
+  const notices = record(watcher, 'msg1');
+  const names = Array.from({ length: 12 }, (_, i) => `burst${String(i).padStart(2, '0')}`);
+  await Promise.all(names.map((n) => server.login(n)));
+  const flap = await server.login('flapper'); // comes and goes within the same window
+  flap.client.disconnect();
+  await next(watcher, 'msg1', (n) => n.type === 'join');
+  await flush(watcher);
+  expect(presence).toHaveLength(1);
+  expect(presence[0].users.map((u) => u.name).sort()).toEqual(names);
+  expect(presence[0].users.every((u) => u.online)).toBe(true);
+  const joins = notices.filter((n) => n.type === 'join');
+  expect(joins).toHaveLength(1);
+  expect(joins[0].names!.sort()).toEqual(names);
+  expect(joins[0].text).toMatch(/^burst\d\d, burst\d\d, burst\d\d and 9 others joined$/);
+  expect(notices.filter((n) => n.type === 'leave')).toEqual([]);
 });
 
 /** Polls the online list through the public API until it matches (disconnects are processed async). */

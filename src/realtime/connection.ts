@@ -21,18 +21,12 @@ export function onConnection(socket: ChatSocket, services: Services, dispatcher:
     // Queued behind the socket's pending events, so a login still in flight cannot re-add it afterwards.
     queue.pushAlways(async () => {
       const user = socket.data.user;
-      const { presence, store, io, now, log, metrics } = services;
+      const { presence, presenceFeed, store, now, log } = services;
       try {
         if (!user) return;
         const wentOffline = await presence.remove(user, socket.id);
-        const ts = now();
-        await store.touchUser(user.id, ts);
-        if (wentOffline) {
-          io.emit('presence', { name: user.name, online: false, ts });
-          io.emit('msg1', { type: 'leave', name: user.name, text: `${user.name} left`, ts });
-          metrics.eventsOut.inc({ event: 'presence' });
-          metrics.eventsOut.inc({ event: 'msg1' });
-        }
+        if (wentOffline) presenceFeed.changed(user.name, false);
+        await store.touchUser(user.id, now());
         log.debug({ socket: socket.id, user: user.name, reason, wentOffline }, 'disconnected');
       } catch (err) {
         log.error({ socket: socket.id, err }, 'disconnect bookkeeping failed');

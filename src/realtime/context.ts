@@ -2,6 +2,7 @@ import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
+import type { PresenceFeed } from '../presence/feed';
 import type { Presence } from '../presence/presence';
 import type {
   ClientEvent,
@@ -22,6 +23,8 @@ export interface Services {
   io: ChatServer;
   store: ChatStore;
   presence: Presence;
+  /** Announces presence changes, coalesced. */
+  presenceFeed: PresenceFeed;
   log: Logger;
   metrics: Metrics;
   now: () => number;

@@ -9,11 +9,12 @@ const PENDING_BATCH = 500;
 
 /**
  * `login {username|id, token?}`: binds the socket to a user (see identity.ts for name protection), joins
- * the user's room, and after the ack sends the welcome, announces a newly online user, and delivers private
+ * the user's room, and after the ack sends the welcome, announces a newly online user (coalesced, see
+ * presence/feed.ts), and delivers private
  * messages that arrived while the user was offline.
  */
 export async function login(ctx: EventContext<{ name: string; token?: string }>): Promise<void> {
-  const { store, presence, io, config, now, metrics } = ctx.services;
+  const { store, presence, presenceFeed, io, config, now, metrics } = ctx.services;
   const { socket } = ctx;
   const current = socket.data.user;
   if (current && current.key !== nameKey(ctx.payload.name)) {
@@ -36,15 +37,9 @@ export async function login(ctx: EventContext<{ name: string; token?: string }>)
   if (current) return;
 
   ctx.after.push(async () => {
-    const ts = now();
-    socket.emit('msg1', { type: 'welcome', text: `Welcome, ${user.name}!`, ts });
+    socket.emit('msg1', { type: 'welcome', text: `Welcome, ${user.name}!`, ts: now() });
     metrics.eventsOut.inc({ event: 'msg1' });
-    if (cameOnline) {
-      socket.broadcast.emit('presence', { name: user.name, online: true, ts });
-      socket.broadcast.emit('msg1', { type: 'join', name: user.name, text: `${user.name} joined`, ts });
-      metrics.eventsOut.inc({ event: 'presence' });
-      metrics.eventsOut.inc({ event: 'msg1' });
-    }
+    if (cameOnline) presenceFeed.changed(user.name, true);
     const pending = await store.undelivered(user.id, PENDING_BATCH);
     if (pending.length === 0) return;
     for (const message of pending) io.to(userRoom(user.key)).emit('privateMsg', message);

@@ -1,0 +1,65 @@
+import type { ChatServer } from '../realtime/context';
+import type { Metrics } from '../metrics';
+
+/** How long presence changes are gathered before they are announced together. */
+export const PRESENCE_WINDOW_MS = 100;
+
+/**
+ * Announces users coming online and going offline, coalesced: changes within one window go out as a single
+ * `presence { users, ts }` event and at most one `msg1` join and one leave notice, however many users
+ * changed. Without this a burst of N logins (a server restart, a class starting) costs N² frames. A user
+ * who comes and goes within one window is not announced at all.
+ */
+export class PresenceFeed {
+  /** name → [state before the window, state now] for users that changed in this window. */
+  private readonly pending = new Map<string, { before: boolean; now: boolean }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly io: ChatServer,
+    private readonly metrics: Metrics,
+    private readonly now: () => number,
+    private readonly windowMs = PRESENCE_WINDOW_MS,
+  ) {}
+
+  changed(name: string, online: boolean): void {
+    const entry = this.pending.get(name);
+    if (entry) entry.now = online;
+    else this.pending.set(name, { before: !online, now: online });
+    this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+  }
+
+  /** Announces what is pending now (also used on shutdown). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const users: Array<{ name: string; online: boolean }> = [];
+    for (const [name, { before, now }] of this.pending) if (before !== now) users.push({ name, online: now });
+    this.pending.clear();
+    if (users.length === 0) return;
+    const ts = this.now();
+    this.io.emit('presence', { users, ts });
+    this.metrics.eventsOut.inc({ event: 'presence' });
+    const joined = users.filter((u) => u.online).map((u) => u.name);
+    const left = users.filter((u) => !u.online).map((u) => u.name);
+    if (joined.length > 0) this.notice('join', joined, ts);
+    if (left.length > 0) this.notice('leave', left, ts);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private notice(type: 'join' | 'leave', names: string[], ts: number): void {
+    this.io.emit('msg1', { type, names, text: `${listNames(names)} ${type === 'join' ? 'joined' : 'left'}`, ts });
+    this.metrics.eventsOut.inc({ event: 'msg1' });
+  }
+}
+
+/** "alice", "alice and bob", "alice, bob and carol", "alice, bob, carol and 7 others". */
+export function listNames(names: string[]): string {
+  if (names.length === 1) return names[0];
+  if (names.length <= 3) return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${names.slice(0, 3).join(', ')} and ${names.length - 3} others`;
+}
