@@ -34,6 +34,8 @@ export interface Deps {
   presence?: Presence;
   log?: Logger;
   now?: () => number;
+  /** How long presence changes are gathered before they are announced (default PRESENCE_WINDOW_MS). */
+  presenceWindowMs?: number;
 }
 
 export interface ChatApp {
@@ -65,7 +67,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const metrics = new Metrics(() => io.engine.clientsCount);
   const store = instrumentStore(rawStore, metrics);
   const now = deps.now ?? Date.now;
-  const presenceFeed = new PresenceFeed(io, metrics, now);
+  const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);
   const services: Services = { config, io, store, presence, presenceFeed, log, metrics, now };
 
   const router = createRouter(services);

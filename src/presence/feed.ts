@@ -14,6 +14,7 @@ export class PresenceFeed {
   /** name → [state before the window, state now] for users that changed in this window. */
   private readonly pending = new Map<string, { before: boolean; now: boolean }>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly io: ChatServer,
@@ -23,10 +24,11 @@ export class PresenceFeed {
   ) {}
 
   changed(name: string, online: boolean): void {
+    if (this.stopped) return; // shutting down: every connection is going away anyway
     const entry = this.pending.get(name);
     if (entry) entry.now = online;
     else this.pending.set(name, { before: !online, now: online });
-    this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    this.timer ??= setTimeout(() => this.flush(), this.windowMs).unref();
   }
 
   /** Announces what is pending now (also used on shutdown). */
@@ -47,6 +49,8 @@ export class PresenceFeed {
   }
 
   stop(): void {
+    this.stopped = true;
+    this.pending.clear();
     clearTimeout(this.timer);
     this.timer = undefined;
   }
