@@ -1,0 +1,134 @@
+// The signed-in user's chat: conversations keyed by peer, the highest message id seen (for `sync`), unread
+// counts, and routing of every incoming message to its conversation exactly once.
+import { Conversation, PUBLIC, privateKey } from './conversation.js';
+import { nameKey } from './dom.js';
+import { unreadBadge } from './people.js';
+
+export class Chat {
+  constructor({ view, people, typing, publicButton, publicBadge }) {
+    this.view = view;
+    this.publicButton = publicButton;
+    this.people = people;
+    this.typing = typing;
+    this.publicBadge = publicBadge;
+    /** { name, key } of the signed-in user, or undefined. */
+    this.me = undefined;
+    /** Bumped on log-out and on reset, so late answers to earlier requests are ignored. */
+    this.generation = 0;
+    this.#init();
+  }
+
+  #init() {
+    this.conversations = new Map();
+    /** Highest message id seen; ids increase across public and private messages. */
+    this.lastId = 0;
+    this.public = this.conversation(PUBLIC);
+    this.active = this.public;
+  }
+
+  /** Forgets everything (log-out). */
+  reset() {
+    this.generation++;
+    this.me = undefined;
+    this.#init();
+    this.typing.clearAll();
+    this.open(this.public);
+  }
+
+  /** Forgets every message but stays signed in (the server's `sync` said we are too far behind). */
+  clearMessages() {
+    this.generation++;
+    for (const conv of this.conversations.values()) conv.clear();
+    this.lastId = 0;
+    this.renderUnread();
+  }
+
+  isMine(message) {
+    return this.me !== undefined && nameKey(message.from) === this.me.key;
+  }
+
+  /** The conversation with key `key`, created on first use (`peer` names the other user). */
+  conversation(key, peer) {
+    let conv = this.conversations.get(key);
+    if (!conv) {
+      conv = new Conversation(key, peer);
+      this.conversations.set(key, conv);
+    }
+    return conv;
+  }
+
+  conversationWith(name) {
+    return this.conversation(privateKey(name), name);
+  }
+
+  /** Where a message belongs: the public timeline, or the conversation with the other party. */
+  conversationFor(message) {
+    if (message.to === undefined) return this.public;
+    const peer = this.isMine(message) ? message.to : message.from;
+    this.people.ensure(peer);
+    return this.conversationWith(peer);
+  }
+
+  /**
+   * A message that is new to the reader (live, or from `sync`): shown once whatever the number of routes it
+   * arrives by, counted as unread unless its conversation is open or the reader wrote it.
+   */
+  receive(message, outbox) {
+    const conv = this.conversationFor(message);
+    this.noteId(message.id);
+    if (conv.has(message.id)) return;
+    const mine = this.isMine(message);
+    const adopted = mine && outbox.adoptEcho(conv, message);
+    this.view.append(conv, () => conv.add(message, mine), adopted);
+    if (adopted) conv.setStatus(message.id, 'sending');
+    this.typing.clear(conv.key, message.from);
+    if (!mine && conv !== this.active) {
+      conv.unread++;
+      this.renderUnread(conv);
+    }
+  }
+
+  /** The ack of one of our sends: the message is stored; mark it sent. */
+  sent(conv, message, echoId) {
+    this.noteId(message.id);
+    if (echoId !== undefined && echoId !== message.id) conv.setStatus(echoId, null);
+    this.view.append(conv, () => conv.add(message, true), true);
+    conv.setStatus(message.id, 'sent');
+  }
+
+  noteId(id) {
+    if (id > this.lastId) this.lastId = id;
+  }
+
+  /** Opens `conv`: shows it, clears its unread count. */
+  open(conv) {
+    this.active = conv;
+    this.view.show(conv, this.subtitle(conv));
+    this.people.setActive(conv.peer);
+    if (conv === this.public) this.publicButton.setAttribute('aria-current', 'true');
+    else this.publicButton.removeAttribute('aria-current');
+    this.typing.setActive(conv.key);
+    conv.unread = 0;
+    this.renderUnread(conv);
+  }
+
+  subtitle(conv) {
+    if (conv.peer === undefined) return 'Public timeline: everyone sees these messages';
+    return this.people.isOnline(conv.peer) ? 'Online · private conversation' : 'Offline · they will get your messages when they are back';
+  }
+
+  renderUnread(conv) {
+    if (conv === undefined) {
+      for (const c of this.conversations.values()) this.renderUnread(c);
+      return;
+    }
+    if (conv === this.public) {
+      const badge = unreadBadge(conv.unread);
+      if (badge) this.publicBadge.replaceChildren(badge);
+      else this.publicBadge.replaceChildren();
+    }
+    else this.people.setUnread(conv.peer, conv.unread);
+    const total = [...this.conversations.values()].reduce((sum, c) => sum + c.unread, 0);
+    document.title = total > 0 ? `(${total}) Chat` : 'Chat';
+  }
+}

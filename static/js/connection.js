@@ -1,0 +1,69 @@
+// The connection state, always visible: connecting, connected (and over which transport), reconnecting
+// (Socket.IO's backoff), or offline. Tests read #connection[data-state] and [data-transport].
+
+const TRANSPORT_LABELS = { websocket: 'WebSocket', polling: 'HTTP long-polling', webtransport: 'WebTransport' };
+
+/**
+ * Socket.IO options for this page. `?transport=polling` (or `websocket`) pins the transport, e.g. to check that
+ * the chat works behind a proxy that blocks WebSocket. Acks and retries are handled by outbox.js, not by
+ * Socket.IO's `retries` option, whose queue would send buffered messages before the automatic re-login.
+ */
+export function socketOptions(search) {
+  const pinned = new URLSearchParams(search).get('transport');
+  return pinned === 'polling' || pinned === 'websocket' ? { transports: [pinned] } : {};
+}
+
+/** Shows the connection state of `socket` in `#connection`, with a Reconnect button when only a click helps. */
+export function watchConnection(socket, { status, text, reconnect }) {
+  let transport = '';
+  let attempt = 0;
+  let everConnected = false;
+
+  const stateOf = () => {
+    if (socket.connected) return 'connected';
+    if (!navigator.onLine || !socket.active) return 'offline';
+    return everConnected ? 'reconnecting' : 'connecting';
+  };
+
+  const render = () => {
+    const state = stateOf();
+    status.dataset.state = state;
+    status.dataset.transport = state === 'connected' ? transport : '';
+    reconnect.hidden = socket.active || state === 'connected';
+    const how = TRANSPORT_LABELS[transport] ?? transport;
+    text.textContent = {
+      connecting: 'Connecting…',
+      connected: how ? `Connected · ${how}` : 'Connected',
+      reconnecting: attempt > 0 ? `Reconnecting… (attempt ${attempt})` : 'Reconnecting…',
+      offline: navigator.onLine ? 'Offline' : 'Offline: no network',
+    }[state];
+  };
+
+  // Each (re)connection opens a new engine; follow its transport and its upgrade from polling to WebSocket.
+  socket.io.on('open', () => {
+    const engine = socket.io.engine;
+    transport = engine.transport.name;
+    engine.on('upgrade', (upgraded) => {
+      transport = upgraded.name;
+      render();
+    });
+    render();
+  });
+  socket.on('connect', () => {
+    everConnected = true;
+    attempt = 0;
+    render();
+  });
+  socket.on('disconnect', render);
+  socket.io.on('reconnect_attempt', (n) => {
+    attempt = n;
+    render();
+  });
+  socket.io.on('reconnect_error', render);
+  socket.on('connect_error', render);
+  window.addEventListener('online', render);
+  window.addEventListener('offline', render);
+  reconnect.addEventListener('click', () => socket.connect());
+  render();
+  return { render };
+}

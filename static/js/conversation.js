@@ -1,0 +1,127 @@
+// One conversation (the public timeline, or the private one with a peer): its messages, deduplicated by id
+// and kept in id order whatever order they arrive in (live, history pages, sync), and the list showing them.
+import { h, hueClass, initial, nameKey, timeEl } from './dom.js';
+
+/** Consecutive messages from one author closer than this are drawn as one group. */
+const GROUP_MS = 5 * 60 * 1000;
+
+export const PUBLIC = 'public';
+
+/** The key of the private conversation with `name`. */
+export function privateKey(name) {
+  return `user:${nameKey(name)}`;
+}
+
+const STATUS_TEXT = { sending: 'Sending…', sent: 'Sent', failed: 'Not sent' };
+
+export class Conversation {
+  /** `peer`: the other user's name, or undefined for the public timeline. */
+  constructor(key, peer) {
+    this.key = key;
+    this.peer = peer;
+    this.unread = 0;
+    /** Whether the newest history page has been loaded (older pages load on demand). */
+    this.loaded = false;
+    this.hasMore = false;
+    this.loading = false;
+    /** Where the reader left this conversation; undefined: at the newest message. */
+    this.scrollAnchor = undefined;
+    this.messages = new Map();
+    this.minId = Infinity;
+    this.maxId = 0;
+    const label = peer === undefined ? 'Messages to everyone' : `Messages with ${peer}`;
+    this.log = h('ol', { className: 'log', attrs: { role: 'log', 'aria-label': label }, dataset: { conv: key } });
+    this.outbox = h('ol', { className: 'log outbox', attrs: { 'aria-label': 'Messages not sent yet' } });
+  }
+
+  get title() {
+    return this.peer ?? 'Everyone';
+  }
+
+  /** Adds a message unless its id is already here. Returns whether it was new. */
+  add(message, mine) {
+    if (this.messages.has(message.id)) return false;
+    const el = messageEl(message, mine);
+    this.messages.set(message.id, { message, el });
+    if (message.id > this.maxId) {
+      this.log.append(el);
+    } else {
+      const later = [...this.log.children].find((li) => Number(li.dataset.id) > message.id);
+      this.log.insertBefore(el, later ?? null);
+    }
+    this.minId = Math.min(this.minId, message.id);
+    this.maxId = Math.max(this.maxId, message.id);
+    group(el);
+    const next = el.nextElementSibling;
+    if (next) group(next);
+    return true;
+  }
+
+  has(id) {
+    return this.messages.has(id);
+  }
+
+  /** Shows a send status (sending / sent / failed) under one of the user's own messages; null removes it. */
+  setStatus(id, status) {
+    const entry = this.messages.get(id);
+    if (!entry) return;
+    const slot = entry.el.querySelector('.status');
+    if (status === null) {
+      delete entry.el.dataset.status;
+      slot?.remove();
+      return;
+    }
+    entry.el.dataset.status = status;
+    slot.textContent = STATUS_TEXT[status];
+  }
+
+  /** A server notice (msg1): drawn apart from messages, in arrival order. */
+  addNotice(notice) {
+    const label = notice.type === 'push' ? 'Announcement: ' : notice.type === 'error' ? 'Error: ' : '';
+    const li = h(
+      'li',
+      { className: `notice notice-${notice.type}`, dataset: { notice: notice.type } },
+      h('span', { className: 'notice-text' }, label ? h('strong', { text: label }) : null, notice.text),
+      ' ',
+      timeEl(notice.ts),
+    );
+    this.log.append(li);
+  }
+
+  /** Forgets every message (used when the server says the client is too far behind to catch up). */
+  clear() {
+    this.messages.clear();
+    this.log.replaceChildren();
+    this.minId = Infinity;
+    this.maxId = 0;
+    this.loaded = false;
+    this.hasMore = false;
+    this.unread = 0;
+    this.scrollAnchor = undefined;
+  }
+}
+
+function messageEl(message, mine) {
+  return h(
+    'li',
+    { className: `message ${hueClass(message.from)}${mine ? ' mine' : ''}`, dataset: { id: String(message.id), from: nameKey(message.from), ts: String(message.ts) } },
+    h('span', { className: 'avatar', text: initial(message.from), attrs: { 'aria-hidden': 'true' } }),
+    h(
+      'div',
+      { className: 'bubble' },
+      h('p', { className: 'meta' }, h('span', { className: 'author', text: mine ? 'You' : message.from, attrs: { dir: 'auto' } }), ' ', timeEl(message.ts)),
+      h('p', { className: 'text', text: message.text, attrs: { dir: 'auto' } }),
+      mine ? h('p', { className: 'status' }) : null,
+    ),
+  );
+}
+
+/** Marks `li` as continuing the group of the message before it (same author, shortly after). */
+function group(li) {
+  const prev = li.previousElementSibling;
+  const continued =
+    prev?.classList.contains('message') &&
+    prev.dataset.from === li.dataset.from &&
+    Number(li.dataset.ts) - Number(prev.dataset.ts) < GROUP_MS;
+  li.classList.toggle('continued', Boolean(continued));
+}

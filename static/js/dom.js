@@ -1,0 +1,64 @@
+// Small DOM helpers. Every piece of text goes in through textContent or text nodes, never through HTML
+// parsing, so a message such as `<img src=x onerror=alert(1)>` is shown literally and runs nothing.
+
+/**
+ * Creates an element. `props` may hold className, text (set as textContent), hidden, attrs (set with
+ * setAttribute; never used for user text that could become markup), dataset and on (event listeners).
+ * Children are nodes or strings (strings become text nodes).
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  if (props.className) el.className = props.className;
+  if (props.text !== undefined) el.textContent = props.text;
+  if (props.hidden) el.hidden = true;
+  for (const [name, value] of Object.entries(props.attrs ?? {})) el.setAttribute(name, String(value));
+  Object.assign(el.dataset, props.dataset ?? {});
+  for (const [type, listener] of Object.entries(props.on ?? {})) el.addEventListener(type, listener);
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return el;
+}
+
+/** `document.getElementById` that fails loudly: a missing element is a bug in index.html. */
+export function byId(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el;
+}
+
+/** The identity of a name, as the server computes it (src/names.ts): case- and width-insensitive. */
+export function nameKey(name) {
+  return name.normalize('NFKC').toLowerCase();
+}
+
+const AVATAR_HUES = 8;
+
+/** A stable colour class per name (style.css defines .hue-0 … .hue-7), since inline styles are not allowed. */
+export function hueClass(name) {
+  let hash = 0;
+  for (const ch of nameKey(name)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  return `hue-${hash % AVATAR_HUES}`;
+}
+
+/** The first letter of a name, for its avatar. */
+export function initial(name) {
+  return [...name][0]?.toUpperCase() ?? '?';
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A <time> element showing the hour (the full date is in its title and datetime). */
+export function timeEl(ts) {
+  const date = new Date(ts);
+  return h('time', { text: timeFormat.format(date), attrs: { datetime: date.toISOString(), title: dateTimeFormat.format(date) } });
+}
+
+/** A random id for making sends idempotent: 22 characters of [A-Za-z0-9_-] (128 bits). */
+export function newClientId() {
+  // crypto.getRandomValues also works on plain-http pages, where crypto.randomUUID is unavailable.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

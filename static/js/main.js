@@ -1,0 +1,235 @@
+// The chat page: wires the socket to the screens. Protocol: docs/protocol.md (events, acks and error codes).
+import { Chat } from './chat.js';
+import { wireComposer } from './composer.js';
+import { socketOptions, watchConnection } from './connection.js';
+import { PUBLIC, privateKey } from './conversation.js';
+import { byId, hueClass, initial, nameKey } from './dom.js';
+import { catchUp, loadLatest, loadOlder } from './history.js';
+import { explainLoginError, LoginForm } from './login-form.js';
+import { Outbox } from './outbox.js';
+import { People } from './people.js';
+import { request } from './request.js';
+import { forgetSession, loadSession, onSessionChangedElsewhere, saveSession } from './session.js';
+import { TypingIndicator, typingSender } from './typing.js';
+import { ConversationView } from './view.js';
+
+const LOGIN_RETRY_MS = 3000;
+
+const els = {
+  chatView: byId('chat-view'),
+  account: byId('account'),
+  meName: byId('me-name'),
+  meAvatar: byId('me-avatar'),
+  logout: byId('logout'),
+  composer: byId('composer-text'),
+  openPublic: byId('open-public'),
+};
+
+const socket = io(socketOptions(location.search));
+watchConnection(socket, { status: byId('connection'), text: byId('connection-text'), reconnect: byId('reconnect') });
+
+const view = new ConversationView(
+  {
+    scroller: byId('scroller'),
+    slot: byId('conversation-slot'),
+    title: byId('conversation-title'),
+    subtitle: byId('conversation-subtitle'),
+    loadOlder: byId('load-older'),
+    historyStart: byId('history-start'),
+    jump: byId('jump'),
+    composer: els.composer,
+    composerLabel: byId('composer-label'),
+  },
+  { onNearTop: (conv) => ready && void loadOlder(chat, socket, conv) },
+);
+const typing = new TypingIndicator(byId('typing'));
+const people = new People(byId('people'), byId('people-empty'), { onOpen: (name) => openConversation(chat.conversationWith(name)) });
+const chat = new Chat({ view, people, typing, publicButton: els.openPublic, publicBadge: byId('public-unread') });
+
+/** { name, token } from localStorage: who to log in as after every (re)connection. */
+let session = loadSession();
+/** Connected and logged in on the current connection: sends may go out. */
+let ready = false;
+/** The server welcomes every login; after a reconnection that is noise (the connection badge says it). */
+let welcomed = false;
+
+const outbox = new Outbox(socket, {
+  isReady: () => ready,
+  onSent: (entry, message, echoId) => chat.sent(entry.conv, message, echoId),
+  onAdoptionUndone: (entry, echoId) => entry.conv.setStatus(echoId, null),
+});
+const typingNotifier = typingSender(socket, () => ready);
+
+// ---- screens --------------------------------------------------------------------------------------------
+
+const loginForm = new LoginForm(
+  { view: byId('login-view'), form: byId('login-form'), name: byId('login-name'), error: byId('login-error'), submit: byId('login-submit') },
+  { onSubmit: (name) => login(name) },
+);
+
+function showLogin(message) {
+  els.chatView.hidden = true;
+  els.account.hidden = true;
+  loginForm.show(message);
+}
+
+/** Shows the chat for `name`; before the login ack too, so a reload does not flash the login screen. */
+function showChat(name) {
+  chat.me = { name, key: nameKey(name) };
+  els.meName.textContent = name;
+  els.meAvatar.textContent = initial(name);
+  els.meAvatar.className = `avatar ${hueClass(name)}`;
+  loginForm.hide();
+  els.account.hidden = false;
+  els.chatView.hidden = false;
+}
+
+function openConversation(conv, focus = true) {
+  chat.open(conv);
+  if (ready && !conv.loaded) void loadLatest(chat, socket, conv);
+  if (focus) els.composer.focus();
+}
+
+// ---- logging in and out ---------------------------------------------------------------------------------
+
+async function login(name, token) {
+  const auto = token !== undefined;
+  const generation = chat.generation;
+  const res = await request(socket, 'login', auto ? { username: name, token } : { username: name });
+  if (generation !== chat.generation) return; // logged out meanwhile
+  if (!res.ok) return loginFailed(res.error, name, auto);
+
+  session = { name: res.user.name, token: res.token };
+  saveSession(session);
+  showChat(res.user.name);
+  if (!auto) els.composer.focus();
+  ready = true;
+  people.reset(res.user.name, res.online.map((online) => ({ name: online, online: true })));
+  chat.renderUnread();
+  outbox.flush();
+  void refreshUsers();
+  await catchUp(chat, socket, outbox);
+  if (generation === chat.generation && !chat.active.loaded) void loadLatest(chat, socket, chat.active);
+}
+
+function loginFailed(error, name, auto) {
+  if (!auto) {
+    showLogin(explainLoginError(error, name));
+    return;
+  }
+  if (error.code === 'username_taken' || error.code === 'invalid_username') {
+    // The saved token no longer opens the name (it expired and someone else took it, or the server was reset).
+    signOut();
+    showLogin(`You were signed out: the saved sign-in for “${name}” is no longer valid. Pick a name to continue.`);
+    return;
+  }
+  // Transient (no answer, rate limited, server trouble): try again while still connected.
+  console.warn('automatic login failed; retrying', error);
+  setTimeout(() => {
+    if (socket.connected && !ready && session) void login(session.name, session.token);
+  }, LOGIN_RETRY_MS);
+}
+
+/**
+ * Forgets the user in this tab and starts a fresh anonymous connection for the next login. `forget: false`
+ * when another tab already changed the stored session (which must then be left alone).
+ */
+function signOut({ forget = true } = {}) {
+  if (forget) forgetSession();
+  session = null;
+  ready = false;
+  welcomed = false;
+  outbox.clear();
+  chat.reset();
+  people.reset(undefined, []);
+  socket.disconnect();
+  socket.connect();
+}
+
+async function refreshUsers() {
+  const res = await request(socket, 'users', {});
+  if (!res.ok) return console.warn('could not list users', res.error);
+  people.reset(chat.me?.name, res.users);
+  chat.renderUnread();
+  view.setSubtitle(chat.subtitle(chat.active));
+}
+
+els.logout.addEventListener('click', () => {
+  signOut();
+  showLogin('');
+});
+
+onSessionChangedElsewhere((next) => {
+  if (next && session && nameKey(next.name) === nameKey(session.name)) {
+    session = next;
+    return;
+  }
+  // Another tab logged out, or in as someone else: this one follows.
+  if (session) signOut({ forget: false }); // reconnects; the `connect` handler then logs in with `session`
+  if (!next) return showLogin('');
+  session = next;
+  showChat(next.name);
+  if (socket.connected) void login(next.name, next.token);
+});
+
+// ---- the connection -------------------------------------------------------------------------------------
+
+socket.on('connect', () => {
+  if (session) void login(session.name, session.token);
+});
+
+socket.on('disconnect', () => {
+  ready = false;
+  outbox.suspend();
+  typing.clearAll();
+});
+
+socket.on('allmessage', (message) => chat.me && chat.receive(message, outbox));
+socket.on('privateMsg', (message) => chat.me && chat.receive(message, outbox));
+
+socket.on('msg1', (notice) => {
+  if (!chat.me) return;
+  if (notice.type === 'welcome') {
+    if (welcomed) return;
+    welcomed = true;
+  }
+  // "alice joined", told to alice herself right after her welcome, says nothing new.
+  if (notice.names?.length === 1 && nameKey(notice.names[0]) === chat.me.key) return;
+  // Errors concern what the reader just did, so they go where the reader is; the rest to the public timeline.
+  const conv = notice.type === 'error' ? chat.active : chat.public;
+  view.append(conv, () => conv.addNotice(notice));
+});
+
+// Changes come batched: everyone who came or went in the server's last presence window.
+socket.on('presence', ({ users }) => {
+  if (!chat.me) return;
+  people.setOnline(users);
+  if (chat.active.peer !== undefined) view.setSubtitle(chat.subtitle(chat.active));
+});
+
+socket.on('typing', ({ from, to }) => {
+  if (!chat.me) return;
+  typing.show(to === undefined ? PUBLIC : privateKey(from), from);
+});
+
+// ---- writing --------------------------------------------------------------------------------------------
+
+wireComposer(
+  { form: byId('composer'), textarea: els.composer },
+  {
+    onSend(text) {
+      const conv = chat.active;
+      view.append(conv, () => outbox.send(conv, text), true);
+      typingNotifier.sent(conv);
+    },
+    onType: () => typingNotifier.notify(chat.active),
+  },
+);
+
+els.openPublic.addEventListener('click', () => openConversation(chat.public));
+
+// ---- start ----------------------------------------------------------------------------------------------
+
+chat.open(chat.public);
+if (session) showChat(session.name);
+else showLogin('');

@@ -1,0 +1,196 @@
+/**
+ * The page on a bad network: forced onto HTTP long-polling, cut off and reconnected (catching up with `sync`
+ * and sending what was written meanwhile), a send interrupted before its ack, and a server restart.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Route } from 'playwright-core';
+import { createApp, type ChatApp } from '../../src/app';
+import { testConfig } from '../../src/config';
+import { startServer, type TestServer } from '../helpers';
+import { BROWSER_TEST_MS, describeInBrowser, useBrowser } from './harness';
+
+const SOCKET_IO = /\/socket\.io\//;
+
+describeInBrowser('chat page: network trouble', () => {
+  const browsers = useBrowser();
+
+  describe('on one server', () => {
+    let server: TestServer;
+    beforeEach(async () => {
+      server = await startServer();
+    });
+    afterEach(async () => {
+      await browsers.closeAll();
+      await server.close();
+    });
+
+    test(
+      'works over HTTP long-polling: pinned with ?transport=polling, and when a proxy blocks WebSocket',
+      async () => {
+        const alice = await browsers.person(server.url, { path: '/?transport=polling' });
+        await alice.login('alice');
+        let blocked = 0;
+        const blockWebSocket = (context: BrowserContext) =>
+          context.routeWebSocket(SOCKET_IO, (ws) => {
+            blocked++;
+            void ws.close({ code: 1011, reason: 'blocked by the test' });
+          });
+        const bob = await browsers.person(server.url, { setup: blockWebSocket });
+        await bob.login('bob');
+
+        await alice.send('over long-polling');
+        await bob.seesOnce('over long-polling');
+        await bob.send('me too');
+        await alice.seesOnce('me too');
+        await alice.openConversationWith('bob');
+        await alice.send('private, still polling');
+        await bob.person('alice').locator('.badge').waitFor();
+
+        expect(blocked).toBeGreaterThan(0); // Bob's page did try to upgrade, and stayed on polling
+        for (const person of [alice, bob]) {
+          await person.connected('polling');
+          expect(await person.page.locator('#connection-text').textContent()).toBe('Connected · HTTP long-polling');
+        }
+        expect([...alice.problems, ...bob.problems]).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+
+    test(
+      'cut off, it shows "reconnecting", keeps what was written as pending, then catches up with sync and sends it',
+      async () => {
+        const alice = await browsers.person(server.url, { path: '/?transport=polling' });
+        await alice.login('alice');
+        const bob = await browsers.person(server.url);
+        await bob.login('bob');
+        // Alice's packets after the cut, as seen in her polling requests.
+        const sent: string[] = [];
+        let cutOff = false;
+        alice.page.on('request', (request) => {
+          if (cutOff) sent.push(request.postData() ?? '');
+        });
+
+        await bob.send('m0, seen live');
+        await alice.seesOnce('m0, seen live');
+
+        // Cut Alice off: every request of her long-polling transport fails from now on. Her pending long-poll
+        // ends with Bob's next message (whether it still delivers it does not matter), and the next one fails.
+        const cut = (route: Route) => route.abort('internetdisconnected');
+        await alice.page.context().route(SOCKET_IO, cut);
+        cutOff = true;
+        await bob.send('m1, while alice was away');
+        await alice.connectionState('reconnecting');
+        await alice.page.locator('#connection-text', { hasText: 'Reconnecting…' }).waitFor();
+
+        await bob.send('m2, while alice was away');
+        await alice.send('written while cut off');
+        await alice.pending().and(alice.page.locator('[data-status="queued"]')).waitFor();
+        await alice.pending().getByText('Waiting for the connection…').waitFor();
+
+        await alice.page.context().unroute(SOCKET_IO, cut);
+        await alice.connected('polling');
+        await alice.seesOnce('m1, while alice was away');
+        await alice.seesOnce('m2, while alice was away');
+        await bob.seesOnce('written while cut off');
+        await alice.message('written while cut off').and(alice.page.locator('[data-status="sent"]')).waitFor();
+        expect(await alice.pending().count()).toBe(0);
+        // Caught up with `sync`, not by reloading the history.
+        expect(sent.some((body) => body.includes('"sync"'))).toBe(true);
+        expect(sent.some((body) => body.includes('"history"'))).toBe(false);
+        expect(await alice.texts()).toEqual(['m0, seen live', 'm1, while alice was away', 'm2, while alice was away', 'written while cut off']);
+        expect([...alice.problems, ...bob.problems]).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+
+    test(
+      'a send whose ack is lost to a dropped connection is resent with its clientId and stored once',
+      async () => {
+        let dropped = false;
+        // Alice's WebSocket goes through the test: the first sendMsg reaches the server, then the connection drops.
+        const dropAfterSend = (context: BrowserContext) =>
+          context.routeWebSocket(SOCKET_IO, (ws) => {
+            const upstream = ws.connectToServer();
+            upstream.onMessage((message) => ws.send(message));
+            ws.onMessage((message) => {
+              upstream.send(message);
+              if (!dropped && String(message).includes('"sendMsg"')) {
+                dropped = true;
+                void ws.close({ code: 1006, reason: 'dropped by the test' });
+              }
+            });
+          });
+        const alice = await browsers.person(server.url, { path: '/?transport=websocket', setup: dropAfterSend });
+        await alice.login('alice');
+        const bob = await browsers.person(server.url);
+        await bob.login('bob');
+
+        await alice.send('sent exactly once');
+        await alice.connectionState('reconnecting');
+        await alice.connected('websocket');
+        await alice.message('sent exactly once').and(alice.page.locator('[data-status="sent"]')).waitFor();
+        await bob.send('later');
+        await alice.seesOnce('later');
+        await bob.seesOnce('sent exactly once'); // Bob's earlier messages have all arrived: still just one
+        await alice.seesOnce('sent exactly once');
+        expect(dropped).toBe(true);
+        expect([...alice.problems, ...bob.problems]).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+  });
+
+  describe('across a server restart', () => {
+    let dir: string;
+    const apps: ChatApp[] = [];
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-browser-'));
+    });
+    afterEach(async () => {
+      await browsers.closeAll();
+      await Promise.all(apps.splice(0).map((app) => app.close()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test(
+      'shows "reconnecting" while the server is down, then recovers: same session, history intact, sending works',
+      async () => {
+        const storage = { kind: 'sqlite' as const, path: path.join(dir, 'chat.db') };
+        const first = createApp(testConfig({ storage }));
+        apps.push(first);
+        const port = await first.listen();
+        const url = `http://127.0.0.1:${port}`;
+
+        const alice = await browsers.person(url);
+        await alice.login('alice');
+        const bob = await browsers.person(url);
+        await bob.login('bob');
+        await alice.send('before the restart');
+        await bob.seesOnce('before the restart');
+
+        await first.close();
+        await alice.connectionState('reconnecting');
+        await bob.connectionState('reconnecting');
+        await alice.send('written during the restart');
+        await alice.pending().and(alice.page.locator('[data-status="queued"]')).waitFor();
+
+        // Same port and database file: the pages reconnect by themselves and log in again with their tokens.
+        const second = createApp(testConfig({ port, storage }));
+        apps.push(second);
+        await second.listen();
+        await alice.connected();
+        await bob.connected();
+        await bob.seesOnce('written during the restart');
+        await alice.message('written during the restart').and(alice.page.locator('[data-status="sent"]')).waitFor();
+        await bob.send('after the restart');
+        await alice.seesOnce('after the restart');
+        expect(await alice.texts()).toEqual(['before the restart', 'written during the restart', 'after the restart']);
+        expect(await alice.page.locator('#me-name').textContent()).toBe('alice');
+        expect([...alice.problems, ...bob.problems]).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+  });
+});

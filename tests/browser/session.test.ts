@@ -1,0 +1,97 @@
+/** Signing in, staying signed in across reloads and tabs (token in localStorage), and signing out. */
+import { startServer, type TestServer } from '../helpers';
+import { BROWSER_TEST_MS, describeInBrowser, useBrowser } from './harness';
+
+describeInBrowser('chat page: the session', () => {
+  const browsers = useBrowser();
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startServer();
+  });
+  afterEach(async () => {
+    await browsers.closeAll();
+    await server.close();
+  });
+
+  test(
+    'a reload and a second tab are the same user with the same history; logging out forgets the token everywhere',
+    async () => {
+      const alice = await browsers.person(server.url);
+      await alice.login('alice');
+      const bob = await browsers.person(server.url);
+      await bob.login('bob');
+      await alice.send('said before the reload');
+      await bob.seesOnce('said before the reload');
+      await bob.openConversationWith('alice');
+      await bob.send('a secret for alice');
+      await alice.person('bob').locator('.badge').waitFor();
+
+      await alice.page.reload();
+      await alice.loggedInAs('alice');
+      expect(await alice.page.locator('#login-view').isVisible()).toBe(false);
+      await alice.seesOnce('said before the reload'); // from `history`
+      await alice.openConversationWith('bob');
+      await alice.seesOnce('a secret for alice');
+
+      const tab = await alice.newTab();
+      await tab.loggedInAs('alice');
+      await tab.seesOnce('said before the reload');
+      await bob.send('to both tabs');
+      await tab.person('bob').locator('.badge', { hasText: '1' }).waitFor();
+      await alice.seesOnce('to both tabs');
+
+      await tab.page.locator('#logout').click();
+      await tab.page.locator('#login-view').waitFor();
+      await alice.page.locator('#login-view').waitFor(); // the other tab follows
+      expect(await alice.page.evaluate('localStorage.getItem("chat.session")')).toBeNull();
+      await bob.person('alice').and(bob.page.locator('[data-online="false"]')).waitFor();
+
+      // Logging in again in one tab logs in the other (a new name: the old one stays reserved for its token).
+      await tab.login('alice2');
+      await alice.loggedInAs('alice2');
+      await alice.page.reload();
+      await alice.loggedInAs('alice2');
+      expect([...alice.problems, ...tab.problems, ...bob.problems]).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  test(
+    'a taken name and an invalid name are explained, and a good name then works',
+    async () => {
+      const bob = await browsers.person(server.url);
+      await bob.login('Bob');
+
+      const other = await browsers.person(server.url);
+      const error = other.page.locator('#login-error');
+      await other.page.locator('#login-name').fill('BOB'); // names are case-insensitive
+      await other.page.locator('#login-name').press('Enter');
+      await error.getByText('“BOB” is taken').waitFor();
+      expect(await other.page.locator('#login-name').getAttribute('aria-invalid')).toBe('true');
+
+      await other.page.locator('#login-name').fill('no spaces please');
+      await other.page.locator('#login-submit').click();
+      await error.getByText('That name cannot be used').waitFor();
+
+      await other.login('carol');
+      await other.person('Bob').waitFor();
+      expect([...bob.problems, ...other.problems]).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  test(
+    'a saved token the server no longer accepts sends the user back to the login screen',
+    async () => {
+      const alice = await browsers.person(server.url);
+      await alice.page.evaluate('localStorage.setItem("chat.session", JSON.stringify({ name: "alice", token: "forged" }))');
+      const owner = await server.login('alice'); // the name belongs to someone else, who holds the real token
+      expect(owner.res.user.name).toBe('alice');
+      await alice.page.reload();
+      await alice.page.locator('#login-error').getByText('no longer valid').waitFor();
+      expect(await alice.page.evaluate('localStorage.getItem("chat.session")')).toBeNull();
+      expect(alice.problems).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+});
