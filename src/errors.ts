@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'not_logged_in',
   'unknown_user',
   'rate_limited',
+  'unknown_event',
   'unauthorized',
   'not_found',
   'unavailable',

@@ -53,6 +53,11 @@ export interface TypingPayload {
   to?: string;
 }
 
+export interface LogoutPayload {
+  /** Also give up the name at once, so anyone may claim it (default: it stays reserved for its token). */
+  release?: boolean;
+}
+
 // ---- what the server sends ---------------------------------------------------------------------------
 
 export interface PublicMessage {
@@ -147,6 +152,7 @@ export interface ClientToServerEvents {
   users: (payload: Record<string, never>, ack?: AckFn<UsersResult>) => void;
   typing: (payload: TypingPayload, ack?: AckFn) => void;
   sync: (payload: SyncPayload, ack?: AckFn<SyncResult>) => void;
+  logout: (payload: LogoutPayload, ack?: AckFn) => void;
 }
 
 export interface ServerToClientEvents {

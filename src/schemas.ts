@@ -68,6 +68,10 @@ export const usersSchema = z.strictObject({});
 
 export const typingSchema = z.strictObject({ to: name.optional() });
 
+export const logoutSchema = z
+  .strictObject({ release: z.boolean().optional() })
+  .transform((p) => ({ release: p.release ?? false }));
+
 export const syncSchema = z
   .strictObject({ after: messageId, limit: z.number().int().positive().optional() })
   .transform((p) => ({ after: p.after, limit: Math.min(p.limit ?? MAX_SYNC_PAGE, MAX_SYNC_PAGE) }));

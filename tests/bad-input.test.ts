@@ -27,7 +27,7 @@ const notObjects: Array<[string, unknown]> = [
 
 const cases: Array<[ClientEvent, string, unknown, string]> = [
   ...notObjects.flatMap(([label, value]) =>
-    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync'] as const).map(
+    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout'] as const).map(
       (event): [ClientEvent, string, unknown, string] => [event, label, value, 'invalid_payload'],
     ),
   ),
@@ -62,6 +62,7 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['typing', 'bad to', { to: 5 }, 'invalid_username'],
   ['sync', 'missing after', {}, 'invalid_payload'],
   ['sync', 'after not a number', { after: 'latest' }, 'invalid_payload'],
+  ['logout', 'release not a boolean', { release: 'yes' }, 'invalid_payload'],
 ];
 
 test.each(cases)('%s with %s → %s', async (event, _label, payload, code) => {
@@ -92,10 +93,15 @@ test('without an ack callback, errors come back as a msg1 error notice', async (
   expect(await another).toMatchObject({ code: 'invalid_payload' });
 });
 
-test('unknown events are ignored and do not disturb the connection', async () => {
-  (sender.emit as (...args: unknown[]) => void)('dropTables', { all: true });
-  (sender.emit as (...args: unknown[]) => void)('__proto__', {});
-  (sender.emit as (...args: unknown[]) => void)('constructor', {});
+test('unknown events get unknown_event when they carry an ack, are ignored otherwise', async () => {
+  const emit = sender.emit.bind(sender) as (...args: unknown[]) => void;
+  emit('dropTables', { all: true });
+  emit('__proto__', {});
+  emit('constructor', {});
+  for (const event of ['dropTables', '__proto__', 'constructor', 'toString']) {
+    const res = await (sender.timeout(5000) as any).emitWithAck(event, {});
+    expect(res).toEqual({ ok: false, error: { code: 'unknown_event', message: expect.any(String) } });
+  }
   expect(await ack(sender, 'users', {})).toMatchObject({ ok: true });
 });
 

@@ -107,6 +107,28 @@ test('presence: online while any tab is open; offline (with a leave notice) when
   expect(changes).toEqual([{ users: [{ name: 'henry', online: false }], ts: clock }]);
 });
 
+test('logout detaches the connection; the name stays reserved unless released', async () => {
+  const { client, res } = await server.login('ivy');
+  expect(await ack(client, 'logout', {})).toEqual({ ok: true });
+  expect(await ack(client, 'sendMsg', { text: 'after logout' })).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+  expect(await ack(await server.connect(), 'login', { username: 'ivy' })).toMatchObject({ error: { code: 'username_taken' } });
+  expect(await ack(client, 'login', { username: 'ivy', token: res.token })).toMatchObject({ ok: true });
+  expect(await ack(client, 'logout', { release: true })).toEqual({ ok: true });
+  const newcomer = await ack(await server.connect(), 'login', { username: 'ivy' });
+  expect(newcomer).toMatchObject({ ok: true, user: { name: 'ivy' } });
+  expect(newcomer.ok && newcomer.token).not.toBe(res.token);
+  expect(await ack(client, 'logout', {})).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+});
+
+test('a released name is not claimable while its user is still connected elsewhere', async () => {
+  const { client: phone, res } = await server.login('jay');
+  const laptop = await server.connect();
+  await ack(laptop, 'login', { username: 'jay', token: res.token });
+  await ack(laptop, 'logout', { release: true });
+  expect(await ack(await server.connect(), 'login', { username: 'jay' })).toMatchObject({ error: { code: 'username_taken' } });
+  expect(await ack(phone, 'sendMsg', { text: 'still me' })).toMatchObject({ ok: true });
+});
+
 test('a burst of logins is announced together: one presence event and one join notice', async () => {
   // A window that never ends by itself; the test flushes it, so the outcome does not depend on timing.
   const slow = await startServer({}, { presenceWindowMs: 3_600_000 });

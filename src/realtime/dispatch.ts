@@ -13,7 +13,8 @@ type Pipeline = (ctx: EventContext) => Promise<void>;
  * Routes client events to their middleware pipelines. Pipelines are composed once per app; each socket
  * costs one listener. A socket's events run one at a time through its `queue`, in arrival order: `login`
  * then `sendMsg` without waiting for the ack works, and one sender's messages are stored in the order sent.
- * Events beyond the queue's limit are refused with `rate_limited`; unknown events are ignored.
+ * Events beyond the queue's limit are refused with `rate_limited`; unknown events get `unknown_event` when
+ * they carry an ack and are ignored otherwise.
  */
 export class Dispatcher {
   private readonly pipelines = new Map<string, Pipeline>();
@@ -34,7 +35,11 @@ export class Dispatcher {
   private dispatch(socket: ChatSocket, queue: SerialQueue, event: string, args: unknown[]): void {
     const pipeline = this.pipelines.get(event);
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
-    if (!pipeline) return;
+    if (!pipeline) {
+      // Answer an unknown event only when the client waits for an answer; never echo its name back.
+      ack?.({ ok: false, error: { code: 'unknown_event', message: 'This server does not handle that event.' } });
+      return;
+    }
     const ctx: EventContext = {
       event: event as ClientEvent,
       socket,

@@ -1,6 +1,7 @@
 import {
   historySchema,
   loginSchema,
+  logoutSchema,
   privateMsgSchema,
   sendMsgSchema,
   syncSchema,
@@ -9,6 +10,7 @@ import {
 } from '../schemas';
 import type { Routes } from './dispatch';
 import { login } from './handlers/login';
+import { logout } from './handlers/logout';
 import { privateMsg, sendMsg } from './handlers/messages';
 import { history, users } from './handlers/queries';
 import { sync } from './handlers/sync';
@@ -30,4 +32,5 @@ export const routes: Routes = {
   users: [validate(usersSchema), handler(users)],
   typing: [validate(typingSchema), requireLogin, handler(typing)],
   sync: [validate(syncSchema), handler(sync)],
+  logout: [validate(logoutSchema), requireLogin, handler(logout)],
 };

@@ -63,6 +63,10 @@ export class SqliteStore implements ChatStore {
     return this.write(() => void this.q.touchUser.run(now, id));
   }
 
+  releaseUser(id: number): Promise<void> {
+    return this.write(() => void this.q.releaseUser.run(id));
+  }
+
   async listUsers(): Promise<Array<{ name: string }>> {
     return this.q.listUsers.all() as Array<{ name: string }>;
   }
@@ -223,6 +227,7 @@ function prepare(db: Database.Database) {
     ),
     retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL'),
     touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ?'),
+    releaseUser: db.prepare('UPDATE users SET last_seen_at = 0 WHERE id = ?'),
     listUsers: db.prepare('SELECT name FROM users WHERE retired_at IS NULL ORDER BY name_key'),
     insertMessage: db.prepare(
       `INSERT INTO messages

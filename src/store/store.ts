@@ -74,6 +74,8 @@ export interface ChatStore {
   /** Creates an active user. Resolves undefined when another active user already holds the key. */
   createUser(user: NewUser): Promise<UserRecord | undefined>;
   touchUser(id: number, now: number): Promise<void>;
+  /** Ends the user's name reservation now (it is claimable once the user has no live connection). */
+  releaseUser(id: number): Promise<void>;
   /** Active users, by name. */
   listUsers(): Promise<Array<{ name: string }>>;
 

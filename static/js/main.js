@@ -154,7 +154,9 @@ async function refreshUsers() {
   view.setSubtitle(chat.subtitle(chat.active));
 }
 
-els.logout.addEventListener('click', () => {
+els.logout.addEventListener('click', async () => {
+  // Give the name up on the server first: the token is about to be forgotten, so nobody could use it again.
+  if (socket.connected && ready) await request(socket, 'logout', { release: true }, 2000);
   signOut();
   showLogin('');
 });
