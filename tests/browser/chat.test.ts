@@ -1,29 +1,21 @@
 /** Two (or three) people chatting in real Chromium pages against a real server: issue 3's main view. */
 import type { Locator } from 'playwright-core';
-import { startServer, type TestServer } from '../helpers';
-import { BROWSER_TEST_MS, describeInBrowser, useBrowser } from './harness';
+import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 import { saveSideBySide, updateScreenshot } from './screenshot';
 
 describeInBrowser('chat page: people chatting', () => {
   const browsers = useBrowser();
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await startServer();
-  });
-  afterEach(async () => {
-    await browsers.closeAll();
-    await server.close();
-  });
+  const server = useServerPerTest(browsers);
 
   test(
     'a public message appears for both people, once each; presence, typing and notices are shown',
     async () => {
-      const alice = await browsers.person(server.url);
+      const alice = await browsers.person(server.current.url);
       await alice.login('alice');
       await alice.connected('websocket'); // upgraded from long-polling, and the page says so
       await expectText(alice.page.locator('#connection-text'), 'Connected · WebSocket');
 
-      const bob = await browsers.person(server.url);
+      const bob = await browsers.person(server.current.url);
       await bob.login('bob');
       await alice.person('bob').and(alice.page.locator('[data-online="true"]')).waitFor();
       await bob.person('alice').and(bob.page.locator('[data-online="true"]')).waitFor();
@@ -58,11 +50,11 @@ describeInBrowser('chat page: people chatting', () => {
   test(
     'a private message appears only for its recipient, with an unread badge until opened',
     async () => {
-      const alice = await browsers.person(server.url);
+      const alice = await browsers.person(server.current.url);
       await alice.login('alice');
-      const bob = await browsers.person(server.url);
+      const bob = await browsers.person(server.current.url);
       await bob.login('bob');
-      const carol = await browsers.person(server.url);
+      const carol = await browsers.person(server.current.url);
       await carol.login('carol');
 
       await alice.openConversationWith('bob');
@@ -102,9 +94,9 @@ describeInBrowser('chat page: people chatting', () => {
   test(
     'works by keyboard alone on a phone-sized screen',
     async () => {
-      const bob = await browsers.person(server.url);
+      const bob = await browsers.person(server.current.url);
       await bob.login('bob');
-      const alice = await browsers.person(server.url, { context: { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true } });
+      const alice = await browsers.person(server.current.url, { context: { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true } });
       const { keyboard } = alice.page;
       await keyboard.type('alice'); // the name field has the focus
       await keyboard.press('Enter');
@@ -133,9 +125,9 @@ describeInBrowser('chat page: people chatting', () => {
   test(
     'markup in a message is shown as text and runs nothing',
     async () => {
-      const alice = await browsers.person(server.url);
+      const alice = await browsers.person(server.current.url);
       await alice.login('alice');
-      const bob = await browsers.person(server.url);
+      const bob = await browsers.person(server.current.url);
       await bob.login('bob');
 
       const attacks = ['<img src=x onerror=alert(1)>', '<script>alert(2)</script>', '<b onmouseover="alert(3)">bold?</b>'];

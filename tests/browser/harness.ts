@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
+import { startServer, type TestServer } from '../helpers';
 import { ChatPage } from './chat-page';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -41,6 +42,28 @@ export interface Browsers {
    * race with pages busy reconnecting (one loaded run saw app.close() take over 20 s that way).
    */
   closeAll(): Promise<void>;
+}
+
+/**
+ * A fresh in-process server for every test of the enclosing block (`.current`); the people's browser
+ * contexts are closed before it, as `closeAll` asks.
+ */
+export function useServerPerTest(browsers: Browsers): { readonly current: TestServer } {
+  let server: TestServer | undefined;
+  beforeEach(async () => {
+    server = await startServer();
+  });
+  afterEach(async () => {
+    await browsers.closeAll();
+    await server?.close();
+    server = undefined;
+  });
+  return {
+    get current() {
+      if (!server) throw new Error('no server outside a test');
+      return server;
+    },
+  };
 }
 
 /** Launches one Chromium for the enclosing describe block; every test's contexts are closed after it. */

@@ -1,31 +1,24 @@
 /** History: the newest page on open, older pages when scrolling up, never a message twice. */
-import { ack, startServer, type TestServer } from '../helpers';
-import { BROWSER_TEST_MS, describeInBrowser, useBrowser } from './harness';
+import { ack } from '../helpers';
+import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
 /** More than two pages of 50 (the page's page size). */
 const SEEDED = 130;
 
 describeInBrowser('chat page: history', () => {
   const browsers = useBrowser();
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await startServer();
-  });
-  afterEach(async () => {
-    await browsers.closeAll();
-    await server.close();
-  });
+  const server = useServerPerTest(browsers);
 
   test(
     'opens on the newest page, loads older pages when scrolling up, and shows each message once',
     async () => {
-      const { client: seeder } = await server.login('seeder');
+      const { client: seeder } = await server.current.login('seeder');
       for (let i = 1; i <= SEEDED; i++) {
         const res = await ack(seeder, 'sendMsg', { text: `message ${i}` });
         if (!res.ok) throw new Error(res.error.message);
       }
 
-      const reader = await browsers.person(server.url);
+      const reader = await browsers.person(server.current.url);
       await reader.login('reader');
       await reader.seesOnce(`message ${SEEDED}`);
       await reader.page.locator('#load-older').waitFor();

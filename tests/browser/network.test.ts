@@ -8,8 +8,7 @@ import path from 'node:path';
 import type { BrowserContext, Route } from 'playwright-core';
 import { createApp, type ChatApp } from '../../src/app';
 import { testConfig } from '../../src/config';
-import { startServer, type TestServer } from '../helpers';
-import { BROWSER_TEST_MS, describeInBrowser, useBrowser } from './harness';
+import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
 const SOCKET_IO = /\/socket\.io\//;
 
@@ -17,19 +16,12 @@ describeInBrowser('chat page: network trouble', () => {
   const browsers = useBrowser();
 
   describe('on one server', () => {
-    let server: TestServer;
-    beforeEach(async () => {
-      server = await startServer();
-    });
-    afterEach(async () => {
-      await browsers.closeAll();
-      await server.close();
-    });
+    const server = useServerPerTest(browsers);
 
     test(
       'works over HTTP long-polling: pinned with ?transport=polling, and when a proxy blocks WebSocket',
       async () => {
-        const alice = await browsers.person(server.url, { path: '/?transport=polling' });
+        const alice = await browsers.person(server.current.url, { path: '/?transport=polling' });
         await alice.login('alice');
         let blocked = 0;
         const blockWebSocket = (context: BrowserContext) =>
@@ -37,7 +29,7 @@ describeInBrowser('chat page: network trouble', () => {
             blocked++;
             void ws.close({ code: 1011, reason: 'blocked by the test' });
           });
-        const bob = await browsers.person(server.url, { setup: blockWebSocket });
+        const bob = await browsers.person(server.current.url, { setup: blockWebSocket });
         await bob.login('bob');
 
         await alice.send('over long-polling');
@@ -61,9 +53,9 @@ describeInBrowser('chat page: network trouble', () => {
     test(
       'cut off, it shows "reconnecting", keeps what was written as pending, then catches up with sync and sends it',
       async () => {
-        const alice = await browsers.person(server.url, { path: '/?transport=polling' });
+        const alice = await browsers.person(server.current.url, { path: '/?transport=polling' });
         await alice.login('alice');
-        const bob = await browsers.person(server.url);
+        const bob = await browsers.person(server.current.url);
         await bob.login('bob');
         // Alice's packets after the cut, as seen in her polling requests.
         const sent: string[] = [];
@@ -122,9 +114,9 @@ describeInBrowser('chat page: network trouble', () => {
               }
             });
           });
-        const alice = await browsers.person(server.url, { path: '/?transport=websocket', setup: dropAfterSend });
+        const alice = await browsers.person(server.current.url, { path: '/?transport=websocket', setup: dropAfterSend });
         await alice.login('alice');
-        const bob = await browsers.person(server.url);
+        const bob = await browsers.person(server.current.url);
         await bob.login('bob');
 
         await alice.send('sent exactly once');

@@ -1,24 +1,16 @@
 /** Signing in, staying signed in across reloads and tabs (token in localStorage), and signing out. */
-import { startServer, type TestServer } from '../helpers';
-import { BROWSER_TEST_MS, describeInBrowser, useBrowser } from './harness';
+import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
 describeInBrowser('chat page: the session', () => {
   const browsers = useBrowser();
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await startServer();
-  });
-  afterEach(async () => {
-    await browsers.closeAll();
-    await server.close();
-  });
+  const server = useServerPerTest(browsers);
 
   test(
     'a reload and a second tab are the same user with the same history; logging out forgets the token everywhere',
     async () => {
-      const alice = await browsers.person(server.url);
+      const alice = await browsers.person(server.current.url);
       await alice.login('alice');
-      const bob = await browsers.person(server.url);
+      const bob = await browsers.person(server.current.url);
       await bob.login('bob');
       await alice.send('said before the reload');
       await bob.seesOnce('said before the reload');
@@ -59,10 +51,10 @@ describeInBrowser('chat page: the session', () => {
   test(
     'a taken name and an invalid name are explained, and a good name then works',
     async () => {
-      const bob = await browsers.person(server.url);
+      const bob = await browsers.person(server.current.url);
       await bob.login('Bob');
 
-      const other = await browsers.person(server.url);
+      const other = await browsers.person(server.current.url);
       const error = other.page.locator('#login-error');
       await other.page.locator('#login-name').fill('BOB'); // names are case-insensitive
       await other.page.locator('#login-name').press('Enter');
@@ -83,9 +75,9 @@ describeInBrowser('chat page: the session', () => {
   test(
     'a saved token the server no longer accepts sends the user back to the login screen',
     async () => {
-      const alice = await browsers.person(server.url);
+      const alice = await browsers.person(server.current.url);
       await alice.page.evaluate('localStorage.setItem("chat.session", JSON.stringify({ name: "alice", token: "forged" }))');
-      const owner = await server.login('alice'); // the name belongs to someone else, who holds the real token
+      const owner = await server.current.login('alice'); // the name belongs to someone else, who holds the real token
       expect(owner.res.user.name).toBe('alice');
       await alice.page.reload();
       await alice.page.locator('#login-error').getByText('no longer valid').waitFor();
