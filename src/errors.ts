@@ -14,7 +14,6 @@ export const ERROR_CODES = [
   'unknown_event',
   'unauthorized',
   'not_found',
-  'unavailable',
   'internal_error',
 ] as const;
 
@@ -59,8 +58,6 @@ function statusFor(code: ErrorCode): number {
       return 409;
     case 'rate_limited':
       return 429;
-    case 'unavailable':
-      return 503;
     case 'internal_error':
       return 500;
     default:
