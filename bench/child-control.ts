@@ -1,0 +1,68 @@
+/**
+ * The child side of the IPC channel between the orchestrator (run.ts) and a server under test. A server
+ * child announces its port, then answers a few requests: collect garbage and report memory, start and stop
+ * a CPU profile (node:inspector, so only the measured phase is profiled), exit. It also exits when the
+ * orchestrator goes away, so no server outlives a run.
+ */
+import fs from 'node:fs';
+import { Session } from 'node:inspector';
+
+export type Operation = 'gc' | 'profile-start' | 'profile-stop';
+
+export type ToChild = { type: 'request'; id: number; op: Operation; file?: string } | { type: 'exit' };
+
+export type FromChild =
+  | { type: 'ready'; port: number }
+  | { type: 'reply'; id: number; result?: unknown; error?: string };
+
+/** The memory figures a child reports after a full garbage collection. */
+export interface MemoryReport {
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** Sampling interval of the CPU profile, in microseconds. */
+const PROFILE_INTERVAL_US = 500;
+
+export function serveControl(port: number): void {
+  const send = (message: FromChild) => process.send?.(message);
+  const inspector = new Session();
+  inspector.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) =>
+      inspector.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+
+  const operations: Record<Operation, (file?: string) => Promise<unknown>> = {
+    gc: async () => {
+      const collect = (globalThis as { gc?: () => void }).gc;
+      if (!collect) throw new Error('start the child with --expose-gc');
+      collect();
+      const { rss, heapUsed, external } = process.memoryUsage();
+      return { rss, heapUsed, external } satisfies MemoryReport;
+    },
+    'profile-start': async () => {
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
+      await post('Profiler.start');
+    },
+    'profile-stop': async (file) => {
+      const { profile } = await post('Profiler.stop');
+      if (file) fs.writeFileSync(file, JSON.stringify(profile));
+      return file;
+    },
+  };
+
+  process.on('message', (message: ToChild) => {
+    if (message.type === 'exit') process.exit(0);
+    const { id, op, file } = message;
+    operations[op](file).then(
+      (result) => send({ type: 'reply', id, result }),
+      (err: unknown) => send({ type: 'reply', id, error: String(err) }),
+    );
+  });
+  // The orchestrator died or closed the channel: nothing will ever stop this server otherwise.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port });
+}

@@ -1,0 +1,197 @@
+/** The figures the benchmark reports, in the order the table and the chart show them. */
+import type { RunResult } from './measure';
+
+export interface Figure {
+  id: string;
+  /** The measurement it comes from (to flag figures measured while other processes competed). */
+  phase: 'setup' | 'memory' | 'saturation' | 'latency' | 'private';
+  label: string;
+  /** For the chart's panel titles, when `label` is too long for them. */
+  short?: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  /** The figure in one run; undefined when that run did not get as far. */
+  value(run: RunResult): number | undefined;
+  /** Digits after the decimal point in the table. */
+  digits: number;
+}
+
+const KB = 1024;
+
+export const FIGURES: Figure[] = [
+  {
+    id: 'deliveries',
+    phase: 'saturation',
+    label: 'fan-out at saturation',
+    unit: 'deliveries/s',
+    better: 'higher',
+    value: (r) => r.saturation?.deliveriesPerSecond,
+    digits: 0,
+  },
+  {
+    id: 'writes',
+    phase: 'saturation',
+    label: 'messages stored and acked at saturation',
+    short: 'messages stored/s at saturation',
+    unit: 'msg/s',
+    better: 'higher',
+    value: (r) => r.saturation?.messagesPerSecond,
+    digits: 0,
+  },
+  {
+    id: 'cpuPerDelivery',
+    phase: 'saturation',
+    label: 'server CPU per delivery',
+    unit: 'µs',
+    better: 'lower',
+    value: (r) => r.saturation?.serverCpuMicrosPerDelivery,
+    digits: 2,
+  },
+  {
+    id: 'latencyP50',
+    phase: 'latency',
+    label: 'public latency p50 at fixed rate',
+    short: 'public latency p50, fixed rate',
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.latency?.latencyMs?.p50,
+    digits: 2,
+  },
+  {
+    id: 'latencyP99',
+    phase: 'latency',
+    label: 'public latency p99 at fixed rate',
+    short: 'public latency p99, fixed rate',
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.latency?.latencyMs?.p99,
+    digits: 2,
+  },
+  {
+    id: 'privateP99',
+    phase: 'private',
+    label: 'private latency p99',
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.private?.latencyMs?.p99,
+    digits: 2,
+  },
+  {
+    id: 'rssPerConnection',
+    phase: 'memory',
+    label: 'RSS per idle connection',
+    unit: 'KiB',
+    better: 'lower',
+    value: (r) => (r.memory ? r.memory.rssPerConnectionBytes / KB : undefined),
+    digits: 1,
+  },
+  {
+    id: 'logins',
+    phase: 'setup',
+    label: 'connections opened (connect + login)',
+    short: 'connections opened/s',
+    unit: 'per s',
+    better: 'higher',
+    value: (r) => r.setup?.perSecond,
+    digits: 0,
+  },
+];
+
+/** Figures that only describe the conditions of a measurement; in the table, not in the chart. */
+export const CONDITIONS: Figure[] = [
+  {
+    id: 'writesPerDelivery',
+    phase: 'saturation',
+    label: 'server write syscalls per delivery',
+    unit: 'calls',
+    better: 'lower',
+    value: (r) => r.saturation?.writeSyscallsPerDelivery,
+    digits: 2,
+  },
+  {
+    id: 'serverCpu',
+    phase: 'saturation',
+    label: 'server CPU at saturation',
+    unit: '% core',
+    better: 'higher',
+    value: (r) => r.saturation?.serverCpuPercent,
+    digits: 0,
+  },
+  {
+    id: 'generatorCpu',
+    phase: 'saturation',
+    label: 'load generator CPU at saturation',
+    unit: '% core',
+    better: 'lower',
+    value: (r) => r.saturation?.generatorCpuPercent,
+    digits: 0,
+  },
+  {
+    id: 'kernelIrq',
+    phase: 'saturation',
+    label: 'kernel softirq at saturation',
+    unit: '% core',
+    better: 'lower',
+    value: (r) => r.saturation?.kernelIrqPercent,
+    digits: 0,
+  },
+  {
+    id: 'otherCpu',
+    phase: 'saturation',
+    label: 'other processes at saturation',
+    unit: '% core',
+    better: 'lower',
+    value: (r) => r.saturation?.otherCpuPercent,
+    digits: 0,
+  },
+  {
+    id: 'latencyRate',
+    phase: 'latency',
+    label: 'fixed rate of the latency run',
+    unit: 'msg/s',
+    better: 'higher',
+    value: (r) => r.latency?.sentPerSecond,
+    digits: 0,
+  },
+  {
+    id: 'privateP50',
+    phase: 'private',
+    label: 'private latency p50',
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.private?.latencyMs?.p50,
+    digits: 2,
+  },
+  {
+    id: 'heapPerConnection',
+    phase: 'memory',
+    label: 'JS heap per idle connection',
+    unit: 'KiB',
+    better: 'lower',
+    value: (r) => (r.memory ? r.memory.heapPerConnectionBytes / KB : undefined),
+    digits: 1,
+  },
+  {
+    id: 'setupQuiet',
+    phase: 'setup',
+    label: 'login notices arriving after last login',
+    unit: 's',
+    better: 'lower',
+    value: (r) => r.setup?.quietSeconds,
+    digits: 1,
+  },
+];
+
+/** Whether other processes took a noticeable share of the CPU while `figure` was measured in `run`. */
+export function disturbed(figure: Figure, run: RunResult, threshold: number): boolean {
+  if (figure.phase !== 'saturation' && figure.phase !== 'latency' && figure.phase !== 'private') return false;
+  return (run[figure.phase]?.otherCpuPercent ?? 0) >= threshold;
+}
+
+/** project/reference, or undefined when either is missing. */
+export function ratio(figure: Figure, project: RunResult | undefined, reference: RunResult | undefined) {
+  const p = project && figure.value(project);
+  const r = reference && figure.value(reference);
+  if (p === undefined || r === undefined || r === 0) return undefined;
+  return p / r;
+}

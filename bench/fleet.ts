@@ -1,0 +1,147 @@
+/**
+ * The simulated users: N wire clients in this process, counting what they receive. Counting reads one or
+ * two bytes of each frame; only a sample of receivers (spread across connection order, since a broadcast
+ * reaches sockets in that order) reads the send stamp for latency.
+ */
+import { Samples, nowMicros, readStamp } from './stats';
+import { WireClient, socketUrl, type EventSink } from './wire-client';
+
+/** Byte 4 of `42["<event>"…` and, for the two events starting with "p", byte 6. */
+const A = 0x61; // allmessage
+const P = 0x70; // presence | privateMsg
+const I = 0x69; // pr(i)vateMsg
+const M = 0x6d; // msg1
+
+export interface Counters {
+  frames: number;
+  allmessage: number;
+  privateMsg: number;
+  presence: number;
+  msg1: number;
+}
+
+export interface SetupResult {
+  clients: number;
+  /** From the first connect to the last login ack. */
+  seconds: number;
+  perSecond: number;
+  /** Time until the server stopped sending login notices (presence/msg1 broadcasts) after the last login. */
+  quietSeconds: number;
+  /** Frames received during setup (the login broadcasts). */
+  frames: number;
+}
+
+export class Fleet implements EventSink {
+  readonly clients: WireClient[] = [];
+  readonly counts: Counters = { frames: 0, allmessage: 0, privateMsg: 0, presence: 0, msg1: 0 };
+  /** Called on every `allmessage` delivery (senders pace themselves on it). */
+  onDelivery: (() => void) | undefined;
+  /** Latency samples (ms) of public messages at sampled receivers; undefined when not recording. */
+  publicLatency: Samples | undefined;
+  privateLatency: Samples | undefined;
+  private sampleStride = 1;
+  private readonly url: string;
+
+  constructor(port: number) {
+    this.url = socketUrl(port);
+  }
+
+  onEvent(client: WireClient, frame: Buffer): void {
+    const counts = this.counts;
+    counts.frames++;
+    const c = frame[4];
+    if (c === A) {
+      counts.allmessage++;
+      if (this.publicLatency && client.index % this.sampleStride === 0) record(this.publicLatency, frame);
+      this.onDelivery?.();
+    } else if (c === P) {
+      if (frame[6] === I) {
+        counts.privateMsg++;
+        if (this.privateLatency) record(this.privateLatency, frame);
+      } else counts.presence++;
+    } else if (c === M) counts.msg1++;
+  }
+
+  /** Makes about `receivers` clients (spread over connection order) record public latency. */
+  sampleReceivers(receivers: number): void {
+    this.sampleStride = Math.max(1, Math.floor(this.clients.length / receivers));
+  }
+
+  /**
+   * Connects and logs in clients up to `total`, at most `concurrency` at a time (connect + login each),
+   * then waits until the server has stopped sending the resulting notices.
+   */
+  async grow(total: number, concurrency: number, deadline: number, timeoutMs: number): Promise<SetupResult> {
+    const started = performance.now();
+    const framesBefore = this.counts.frames;
+    let next = this.clients.length;
+    const first = next;
+    let failure: unknown;
+    const worker = async () => {
+      try {
+        while (next < total && failure === undefined) {
+          if (Date.now() > deadline) throw new Error(`setup ran out of time at ${next} of ${total} clients`);
+          const index = next++;
+          const client = new WireClient(index, `u${index}`, this);
+          this.clients.push(client);
+          await client.connect(this.url, timeoutMs);
+          const ack = await client.request('login', { username: client.name }, timeoutMs);
+          if (!ack.startsWith('[{"ok":true')) throw new Error(`login of ${client.name} refused: ${ack.slice(0, 200)}`);
+        }
+      } catch (err) {
+        failure ??= err;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (failure !== undefined) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const reason = failure instanceof Error ? failure.message : String(failure);
+      throw new Error(`${reason} (setup stopped after ${seconds} s, ${next - first} of ${total - first} clients started)`);
+    }
+    const loggedIn = performance.now();
+    await this.waitQuiet(500, deadline);
+    const quiet = performance.now();
+    const seconds = (loggedIn - started) / 1000;
+    return {
+      clients: total - first,
+      seconds,
+      perSecond: (total - first) / seconds,
+      quietSeconds: (quiet - loggedIn - 500) / 1000,
+      frames: this.counts.frames - framesBefore,
+    };
+  }
+
+  /** Resolves once no frame arrived for `quietMs`; rejects at `deadline` (epoch ms). */
+  async waitQuiet(quietMs: number, deadline: number): Promise<void> {
+    let last = this.counts.frames;
+    let since = performance.now();
+    while (performance.now() - since < quietMs) {
+      if (Date.now() > deadline) throw new Error('the server kept sending past the deadline');
+      await sleep(50);
+      if (this.counts.frames !== last) {
+        last = this.counts.frames;
+        since = performance.now();
+      }
+    }
+  }
+
+  /** `count` clients spread evenly over the fleet. */
+  spread(count: number): WireClient[] {
+    const n = Math.min(count, this.clients.length);
+    return Array.from({ length: n }, (_, k) => this.clients[Math.floor((k * this.clients.length) / n)]);
+  }
+
+  closeAll(): void {
+    for (const client of this.clients) client.terminate();
+    this.clients.length = 0;
+  }
+}
+
+function record(samples: Samples, frame: Buffer): void {
+  const sent = readStamp(frame);
+  if (sent >= 0) samples.push((nowMicros() - sent) / 1000);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,191 @@
+/**
+ * One server, one client count: start the server child, connect and log in the clients, then measure in
+ * turn idle memory, saturation, public latency at a fixed rate and private latency. A failed phase ends the
+ * run and is reported in `error`; what was measured before it is kept.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Fleet, sleep, type SetupResult } from './fleet';
+import { fixedRate, type FixedRateResult } from './fixed-rate';
+import type { Options } from './options';
+import { summarizeProfile, type ProfileSummary } from './profile';
+import { rerunIfDisturbed } from './interference';
+import { between, read } from './meter';
+import { saturate, type SaturationResult } from './saturation';
+import type { MemoryReport } from './child-control';
+import { ServerProcess, type ServerKind } from './server-process';
+
+export interface MemoryResult {
+  /** After GC, before any client connected. */
+  baseRssBytes: number;
+  /** After GC, with every client connected, logged in and idle. */
+  idleRssBytes: number;
+  rssPerConnectionBytes: number;
+  heapPerConnectionBytes: number;
+  /** Peak RSS over the whole run (VmHWM), read at the end. */
+  peakRssBytes?: number;
+}
+
+export interface RunResult {
+  server: ServerKind;
+  clients: number;
+  setup?: SetupResult & { serverCpuPercent: number; generatorCpuPercent: number };
+  memory?: MemoryResult;
+  /** The median round; `rounds` lists every round's deliveries/s. */
+  saturation?: SaturationResult & { rounds: number[] };
+  latency?: FixedRateResult;
+  private?: FixedRateResult;
+  /** With --profile: where the server's CPU went while clients logged in, and at saturation. */
+  profiles?: { setup?: ProfileSummary; saturation?: ProfileSummary };
+  /** Set when the run was skipped because its setup would have taken too long. */
+  predictedSetupSeconds?: number;
+  error?: string;
+}
+
+/** Generous: under the project's login burst a handshake waits behind every login already queued. */
+const CONNECT_TIMEOUT_MS = 120_000;
+/** Memory is read once RSS changes by less than this between two GCs a second apart… */
+const SETTLED_FRACTION = 0.02;
+/** …or after this many tries: freed memory reaches the OS in steps, seconds after a burst. */
+const SETTLE_TRIES = 10;
+
+export interface MeasureContext {
+  options: Options;
+  /** Public messages/s of the latency run; undefined: half this server's saturation rate. */
+  rate: number | undefined;
+  workDir: string;
+  log: (line: string) => void;
+  /** Epoch ms after which a disturbed phase is no longer measured again (the run's time budget). */
+  retryUntil: number;
+}
+
+export async function measure(kind: ServerKind, clients: number, context: MeasureContext): Promise<RunResult> {
+  const { options: o, rate, workDir, log, retryUntil } = context;
+  const result: RunResult = { server: kind, clients };
+  const dir = fs.mkdtempSync(path.join(workDir, `${kind}-${clients}-`));
+  const server = await ServerProcess.start(kind, dir, { BENCH_DB: path.join(dir, 'chat.db') });
+  const fleet = new Fleet(server.port);
+  const phaseDeadline = () => Date.now() + Math.max(60, o.seconds * 10) * 1000;
+  const profiled = async <T>(phase: 'setup' | 'saturation', work: () => Promise<T>): Promise<T> => {
+    if (!o.profile) return work();
+    await server.profileStart();
+    const value = await work();
+    const file = path.join(profileDir(), `${kind}-${clients}-${phase}.cpuprofile`);
+    await server.profileStop(file);
+    (result.profiles ??= {})[phase] = summarizeProfile(file);
+    return value;
+  };
+  try {
+    const base = await server.gc();
+    log(`  ${kind}: connecting and logging in ${clients} clients`);
+    const before = read(fleet, server);
+    const setup = await profiled('setup', () =>
+      fleet.grow(clients, o.concurrency, Date.now() + o.setupSeconds * 1000, CONNECT_TIMEOUT_MS),
+    );
+    const w = between(before, read(fleet, server));
+    result.setup = { ...setup, serverCpuPercent: w.serverCpuPercent, generatorCpuPercent: w.generatorCpuPercent };
+    log(`  ${kind}: ${Math.round(setup.perSecond)} logins/s, quiet after ${setup.quietSeconds.toFixed(1)} s more`);
+    const idle = await settledMemory(server);
+    result.memory = {
+      baseRssBytes: base.rss,
+      idleRssBytes: idle.rss,
+      rssPerConnectionBytes: (idle.rss - base.rss) / clients,
+      heapPerConnectionBytes: (idle.heapUsed - base.heapUsed) / clients,
+    };
+
+    const undisturbed = <T extends { otherCpuPercent: number }>(phase: () => Promise<T>) =>
+      rerunIfDisturbed(phase, o.quietWaitSeconds, retryUntil, log);
+    // Several rounds, median kept: one 8-second window on a 2-core VM varies by ±20 %.
+    const rounds = await profiled('saturation', async () => {
+      const done: SaturationResult[] = [];
+      for (let round = 0; round < o.rounds; round++) {
+        done.push(
+          await undisturbed(() =>
+            saturate(fleet, server, {
+              senders: o.senders,
+              ackWindow: 16,
+              windowDeliveries: Math.max(o.windowDeliveries, 4 * clients),
+              warmupSeconds: o.warmupSeconds,
+              seconds: o.seconds,
+              deadline: phaseDeadline(),
+            }),
+          ),
+        );
+      }
+      return done;
+    });
+    const perSecond = rounds.map((r) => Math.round(r.deliveriesPerSecond));
+    result.saturation = { ...medianBy(rounds, (r) => r.deliveriesPerSecond), rounds: perSecond };
+    log(`  ${kind}: ${perSecond.join(', ')} deliveries/s at saturation`);
+
+    const publicRate = rate ?? autoRate(result.saturation, clients);
+    result.latency = await undisturbed(() =>
+      fixedRate(fleet, server, {
+        kind: 'public',
+        rate: publicRate,
+        senders: o.senders,
+        sampledReceivers: 200,
+        ackWindow: 32,
+        warmupSeconds: o.warmupSeconds / 2,
+        seconds: o.latencySeconds,
+        deadline: phaseDeadline(),
+      }),
+    );
+    result.private = await undisturbed(() =>
+      fixedRate(fleet, server, {
+        kind: 'private',
+        rate: o.privateRate,
+        senders: Math.min(o.privatePairs, Math.floor(clients / 2)),
+        sampledReceivers: 0,
+        ackWindow: 32,
+        warmupSeconds: o.warmupSeconds / 2,
+        seconds: o.privateSeconds,
+        deadline: phaseDeadline(),
+      }),
+    );
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    log(`  ${kind}: ${result.error}`);
+  } finally {
+    if (result.memory) result.memory.peakRssBytes = server.sample().peakRssBytes;
+    await server.stop(); // first, so that the clients' departure costs the server nothing
+    fleet.closeAll();
+    const output = fs.readFileSync(server.logFile, 'utf8').trim();
+    if (output) log(`  ${kind} server output (${output.split('\n').length} lines), first lines:\n${output.slice(0, 1500)}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+/** Collects garbage once a second until RSS stops falling: right after the login burst it is inflated. */
+async function settledMemory(server: ServerProcess): Promise<MemoryReport> {
+  let last = await server.gc();
+  for (let i = 0; i < SETTLE_TRIES; i++) {
+    await sleep(1000);
+    const now = await server.gc();
+    const settled = Math.abs(now.rss - last.rss) < last.rss * SETTLED_FRACTION;
+    last = now;
+    if (settled) break;
+  }
+  return last;
+}
+
+function medianBy<T>(items: T[], key: (item: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** Half the saturation message rate, rounded to two significant digits: clearly below saturation. */
+export function autoRate(saturation: SaturationResult, clients: number): number {
+  const perSecond = saturation.deliveriesPerSecond / clients / 2;
+  if (perSecond < 1) return 1;
+  const scale = 10 ** (Math.floor(Math.log10(perSecond)) - 1);
+  return Math.round(perSecond / scale) * scale;
+}
+
+/** Profiles go to bench/results/tmp/ (git-ignored): they are large and machine-specific. */
+function profileDir(): string {
+  const dir = path.resolve(__dirname, '..', '..', 'bench', 'results', 'tmp');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,112 @@
+/**
+ * `npm run bench -- [flags]`: measures the project's server against a bare Socket.IO reference, each in its
+ * own child process, under the same load from this process (raw WebSocket clients, see wire-client.ts).
+ * Prints a table, writes docs/bench/results.json and docs/bench/chart.svg. Everything runs on 127.0.0.1;
+ * every wait has a deadline; past its time budget the run measures nothing more, and a watchdog ends it (and
+ * its children) should anything still hang.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { renderChart } from './chart';
+import { describeMachine, softFileLimit } from './machine';
+import { DISTURBED_PERCENT, waitForQuietMachine } from './interference';
+import { autoRate, measure, type RunResult } from './measure';
+import { parseOptions, UsageError, type Options } from './options';
+import { formatTable, type Results } from './report';
+import { killAll } from './server-process';
+
+/** How long the watchdog lets a run go on past its budget and the longest setup. */
+const WATCHDOG_GRACE_SECONDS = 120;
+/** Descriptors the load generator needs beyond one per client. */
+const SPARE_FILES = 200;
+
+async function main(options: Options): Promise<void> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
+  const machine = describeMachine(workDir);
+  // Past the budget no run starts and no phase is repeated; the watchdog is the last resort for a hang.
+  const budgetEnd = Date.now() + options.budgetSeconds * 1000;
+  const watchdog = setTimeout(() => {
+    log(`bench: still running ${WATCHDOG_GRACE_SECONDS} s past its budget; stopping`);
+    killAll();
+    process.exit(1);
+  }, (options.budgetSeconds + options.setupSeconds + WATCHDOG_GRACE_SECONDS) * 1000);
+
+  const runs: RunResult[] = [];
+  try {
+    for (const clients of options.clients) {
+      if (clients + SPARE_FILES > softFileLimit()) {
+        log(`${clients} clients: skipped, the open-file limit (ulimit -n ${softFileLimit()}) is too low; raise it and rerun`);
+        continue;
+      }
+      log(`${clients.toLocaleString('en')} clients`);
+      let rate = options.rate;
+      for (const server of options.servers) {
+        if (Date.now() > budgetEnd) {
+          const error = `skipped: the run's time budget (${options.budgetSeconds} s) was used up`;
+          log(`  ${server}: ${error}`);
+          runs.push({ server, clients, error });
+          continue;
+        }
+        const predicted = predictSetupSeconds(runs.filter((r) => r.server === server), clients);
+        if (predicted !== undefined && predicted > options.setupSeconds) {
+          const error = `skipped: connecting ${clients} clients would take about ${Math.round(predicted)} s (from the growth of the setup time with clients so far), over the ${options.setupSeconds} s setup budget`;
+          log(`  ${server}: ${error}`);
+          runs.push({ server, clients, predictedSetupSeconds: predicted, error });
+          continue;
+        }
+        const others = await waitForQuietMachine(DISTURBED_PERCENT, options.quietWaitSeconds);
+        if (others >= DISTURBED_PERCENT) log(`  (other processes use ${Math.round(others)}% of a core; measuring anyway)`);
+        const run = await measure(server, clients, { options, rate, workDir, log, retryUntil: budgetEnd });
+        runs.push(run);
+        // The latency run uses one rate for both servers: half the first one's (the project's) saturation.
+        if (rate === undefined && run.saturation) rate = autoRate(run.saturation, clients);
+      }
+    }
+  } finally {
+    clearTimeout(watchdog);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const results: Results = { machine, options: { ...options, out: path.relative(process.cwd(), options.out) }, runs };
+  console.log(formatTable(results));
+  fs.mkdirSync(options.out, { recursive: true });
+  fs.writeFileSync(path.join(options.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(options.out, 'chart.svg'), renderChart(results));
+  log(`\nwrote ${path.relative(process.cwd(), path.join(options.out, 'results.json'))} and chart.svg`);
+  if (runs.some((r) => r.error)) process.exitCode = 1;
+}
+
+/**
+ * Extrapolates the setup time to `clients` from this server's largest earlier run, assuming the worst case,
+ * t ∝ clients² (each login notifies everyone already connected). A guard against hour-long setups, not a
+ * figure: fitting the exponent on two short, noisy setups proved unreliable.
+ */
+function predictSetupSeconds(earlier: RunResult[], clients: number): number | undefined {
+  const largest = earlier.filter((r) => r.setup && r.clients < clients).at(-1);
+  if (!largest?.setup) return undefined;
+  return (largest.setup.seconds + largest.setup.quietSeconds) * (clients / largest.clients) ** 2;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+process.once('exit', killAll);
+
+let options: Options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  console.error(err.message);
+  process.exit(err.problems.length > 0 ? 2 : 0);
+}
+main(options).catch((err) => {
+  console.error(err);
+  killAll();
+  process.exit(1);
+});

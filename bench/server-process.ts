@@ -1,0 +1,163 @@
+/**
+ * The orchestrator's handle on one server under test, running in its own child process so that its CPU time
+ * and memory can be read apart from the load generator's. CPU and RSS come from /proc/<pid> (Linux), which
+ * stays readable while the child's event loop is saturated; garbage collection and profiling go over IPC.
+ * Every child started is recorded and killed by pid if the orchestrator exits early.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FromChild, MemoryReport, Operation, ToChild } from './child-control';
+
+export type ServerKind = 'project' | 'reference';
+
+export interface ProcSample {
+  /** User + system CPU time, microseconds. */
+  cpuMicros: number;
+  rssBytes: number;
+  /** Peak RSS so far (VmHWM). */
+  peakRssBytes: number;
+  /** write/writev/send system calls so far (syscw of /proc/<pid>/io): how well writes to sockets batch. */
+  writeSyscalls: number;
+}
+
+const STARTUP_MS = 30_000;
+const REQUEST_MS = 60_000;
+const EXIT_MS = 5_000;
+const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK; 100 on every mainstream Linux
+
+const live = new Set<ChildProcess>();
+
+/** Kills (SIGKILL, by pid) every server child still running. Safe to call more than once. */
+export function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
+export class ServerProcess {
+  private nextId = 0;
+  private readonly replies = new Map<number, (message: Extract<FromChild, { type: 'reply' }>) => void>();
+
+  private constructor(
+    readonly kind: ServerKind,
+    readonly port: number,
+    private readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
+    child.on('message', (message: FromChild) => {
+      if (message.type !== 'reply') return;
+      this.replies.get(message.id)?.(message);
+      this.replies.delete(message.id);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /**
+   * Starts `dist-bench/bench/<kind>-server.js` with its output in `workDir`/<kind>.log. The child's open-file
+   * limit is raised to the hard limit (through `sh -c ulimit`, which Node cannot do itself).
+   */
+  static async start(kind: ServerKind, workDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+    const script = path.join(__dirname, `${kind}-server.js`);
+    const logFile = path.join(workDir, `${kind}.log`);
+    const log = fs.openSync(logFile, 'a');
+    const raise = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+    const child = spawn('/bin/sh', ['-c', raise, 'sh', process.execPath, '--expose-gc', script], {
+      stdio: ['ignore', log, log, 'ipc'],
+      env: { ...process.env, ...env },
+    });
+    fs.closeSync(log);
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`did not start within ${STARTUP_MS} ms`), STARTUP_MS);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new Error(`${kind} server ${why}; see ${logFile}:\n${tail(logFile)}`));
+      };
+      child.once('exit', (code, signal) => fail(`exited (${signal ?? code}) before it was ready`));
+      child.on('message', (message: FromChild) => {
+        if (message.type !== 'ready') return;
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        child.once('exit', () => live.delete(child));
+        resolve(message.port);
+      });
+    });
+    return new ServerProcess(kind, port, child, logFile);
+  }
+
+  /** CPU time, RSS and write system calls of the child, read from /proc. */
+  sample(): ProcSample {
+    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state) of proc(5); utime and stime are fields 14 and 15.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    return {
+      cpuMicros: (ticks * 1e6) / CLOCK_TICKS_PER_SECOND,
+      rssBytes: kB(status, 'VmRSS') * 1024,
+      peakRssBytes: kB(status, 'VmHWM') * 1024,
+      writeSyscalls: Number(/^syscw:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${this.pid}/io`, 'utf8'))?.[1] ?? NaN),
+    };
+  }
+
+  /** Runs a full GC in the child and returns its memory figures. */
+  gc(): Promise<MemoryReport> {
+    return this.request('gc') as Promise<MemoryReport>;
+  }
+
+  profileStart(): Promise<unknown> {
+    return this.request('profile-start');
+  }
+
+  /** Stops the profile and has the child write it to `file`. */
+  profileStop(file: string): Promise<unknown> {
+    return this.request('profile-stop', file);
+  }
+
+  /**
+   * Stops the child at once (no graceful close: disconnecting thousands of clients one by one would cost
+   * the project O(N²) leave notices and is not what is measured). SIGKILL if it has not exited in time.
+   */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.send({ type: 'exit' } satisfies ToChild, () => undefined);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), EXIT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private request(op: Operation, file?: string): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(id);
+        reject(new Error(`${this.kind} server: no answer to ${op} within ${REQUEST_MS} ms`));
+      }, REQUEST_MS);
+      this.replies.set(id, (reply) => {
+        clearTimeout(timer);
+        if (reply.error !== undefined) reject(new Error(`${this.kind} server: ${op} failed: ${reply.error}`));
+        else resolve(reply.result);
+      });
+      this.child.send({ type: 'request', id, op, file } satisfies ToChild);
+    });
+  }
+}
+
+function kB(status: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number(match[1]) : NaN;
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
