@@ -10,6 +10,8 @@ export const MAX_NAME_LENGTH = 32;
 export const MAX_HISTORY_PAGE = 100;
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_SYNC_PAGE = 500;
+/** The login ack lists at most this many online users; `users` lists them all. */
+export const LOGIN_ONLINE_LIMIT = 100;
 export const MAX_CLIENT_ID_LENGTH = 64;
 
 // ---- payloads a client sends -------------------------------------------------------------------------
@@ -111,7 +113,9 @@ export type AckFn<T extends object = object> = (response: Ack<T>) => void;
 export interface LoginResult {
   user: { name: string };
   token: string;
+  /** Online users, sorted, at most LOGIN_ONLINE_LIMIT of them (sending all on every login costs O(N²)). */
   online: string[];
+  onlineCount: number;
 }
 export interface SendMsgResult {
   message: PublicMessage;

@@ -16,10 +16,18 @@ test('first login returns a token, the online list, and a welcome; others see a 
   const alice = await server.connect();
   const welcome = next(alice, 'msg1', (n) => n.type === 'welcome');
   const res = await ack(alice, 'login', { username: 'alice' });
-  expect(res).toEqual({ ok: true, user: { name: 'alice' }, token: expect.any(String), online: ['alice', 'bob'] });
+  expect(res).toEqual({ ok: true, user: { name: 'alice' }, token: expect.any(String), online: ['alice', 'bob'], onlineCount: 2 });
   expect((await welcome).text).toContain('alice');
   expect(await presence).toEqual({ users: [{ name: 'alice', online: true }], ts: clock });
   expect(await joined).toEqual({ type: 'join', names: ['alice'], text: 'alice joined', ts: clock });
+});
+
+test('the login ack lists at most 100 online users, with the full count', async () => {
+  const names = Array.from({ length: 105 }, (_, i) => `user${String(i).padStart(3, '0')}`);
+  for (const n of names) await server.login(n);
+  const { res } = await server.login('zz_last');
+  expect(res.onlineCount).toBe(106);
+  expect(res.online).toEqual(names.slice(0, 100));
 });
 
 test('names: trimmed, normalised, any script; invalid ones get invalid_username', async () => {
@@ -48,7 +56,7 @@ test('a name is protected by its token; the same token is the same user (another
   });
   const tab = await server.connect();
   const again = await ack(tab, 'login', { username: 'Carol', token: first.token });
-  expect(again).toEqual({ ok: true, user: { name: 'carol' }, token: first.token, online: ['carol'] });
+  expect(again).toEqual({ ok: true, user: { name: 'carol' }, token: first.token, online: ['carol'], onlineCount: 1 });
 });
 
 test('a reserved name stays taken while offline; after the reservation it can be claimed anew', async () => {

@@ -12,8 +12,9 @@ export interface Presence {
   /** Forgets a socket; resolves true when it was the user's last one. */
   remove(user: PresenceUser, socketId: string): Promise<boolean>;
   isOnline(key: string): Promise<boolean>;
-  /** Names of online users, sorted by key. */
-  online(): Promise<string[]>;
+  /** Names of online users, sorted by key; the first `limit` of them when given. */
+  online(limit?: number): Promise<string[]>;
+  onlineCount(): Promise<number>;
 }
 
 export interface PresenceUser {

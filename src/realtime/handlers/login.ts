@@ -1,7 +1,7 @@
 import { ChatError } from '../../errors';
 import { claimName } from '../../identity';
 import { nameKey } from '../../names';
-import type { SessionUser } from '../../protocol';
+import { LOGIN_ONLINE_LIMIT, type SessionUser } from '../../protocol';
 import { userRoom, type EventContext } from '../context';
 
 /** How many queued private messages one login delivers at most; the rest stay queued for `history`. */
@@ -31,8 +31,8 @@ export async function login(ctx: EventContext<{ name: string; token?: string }>)
   socket.data.user = user;
   socket.join(userRoom(user.key));
   const cameOnline = current ? false : await presence.add(user, socket.id);
-  const online = await presence.online();
-  ctx.body = { user: { name: user.name }, token: claim.token, online };
+  const [online, onlineCount] = await Promise.all([presence.online(LOGIN_ONLINE_LIMIT), presence.onlineCount()]);
+  ctx.body = { user: { name: user.name }, token: claim.token, online, onlineCount };
   ctx.log.info({ socket: socket.id, user: user.name, cameOnline }, 'logged in');
   if (current) return;
 
