@@ -8,7 +8,13 @@ import { z } from 'zod';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export type StorageConfig = { kind: 'sqlite'; path: string };
+/**
+ * `full`: every commit is fsynced before anything is acked (survives a power loss). `normal`: WAL commits are
+ * not fsynced (survives a process crash, may lose the last commits on a power loss or OS crash), and the event
+ * loop is not stalled by the fsync (measured here: 305 µs per commit with full, 33 µs with normal).
+ */
+export type SqliteSync = 'full' | 'normal';
+export type StorageConfig = { kind: 'sqlite'; path: string; synchronous: SqliteSync };
 
 export interface Config {
   port: number;
@@ -37,6 +43,7 @@ export const DEFAULTS = {
   TRUST_PROXY: 'false',
   NAME_RESERVATION_DAYS: '30',
   RETENTION_DAYS: '0',
+  SQLITE_SYNCHRONOUS: 'full',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -65,9 +72,10 @@ const ENV = z.object({
   TRUST_PROXY: bool.default(false),
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
   RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
+  SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default(DEFAULTS.SQLITE_SYNCHRONOUS),
 });
 
-function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): StorageConfig {
+function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): { kind: 'sqlite'; path: string } {
   if (url === ':memory:' || url === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
   if (/^postgres(ql)?:\/\//.test(url)) {
     ctx.addIssue({ code: 'custom', message: 'PostgreSQL storage is not available yet; use a SQLite path' });
@@ -106,7 +114,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    storage: e.DATABASE_URL,
+    storage: { ...e.DATABASE_URL, synchronous: e.SQLITE_SYNCHRONOUS },
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
     allowedOrigins: e.ALLOWED_ORIGINS,

@@ -4,7 +4,7 @@ test('defaults need no environment at all', () => {
   expect(loadConfig({})).toEqual({
     port: 3000,
     host: undefined,
-    storage: { kind: 'sqlite', path: './data/chat.db' },
+    storage: { kind: 'sqlite', path: './data/chat.db', synchronous: 'full' },
     logLevel: 'info',
     adminToken: undefined,
     allowedOrigins: [],
@@ -25,11 +25,12 @@ test('every variable is read', () => {
     TRUST_PROXY: 'true',
     NAME_RESERVATION_DAYS: '7',
     RETENTION_DAYS: '90',
+    SQLITE_SYNCHRONOUS: 'normal',
   });
   expect(config).toMatchObject({
     port: 8080,
     host: '127.0.0.1',
-    storage: { kind: 'sqlite', path: '/var/lib/chat/chat.db' },
+    storage: { kind: 'sqlite', path: '/var/lib/chat/chat.db', synchronous: 'normal' },
     logLevel: 'debug',
     adminToken: '0123456789abcdef',
     allowedOrigins: ['https://a.example', 'https://b.example:8443'],
@@ -37,8 +38,8 @@ test('every variable is read', () => {
     nameReservationMs: 7 * 86_400_000,
     retentionMs: 90 * 86_400_000,
   });
-  expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toEqual({ kind: 'sqlite', path: ':memory:' });
-  expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toEqual({ kind: 'sqlite', path: ':memory:' });
+  expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
+  expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
   expect(loadConfig({ PORT: '' }).port).toBe(3000); // empty counts as unset
 });
@@ -54,6 +55,7 @@ test('every problem is reported at once', () => {
       TRUST_PROXY: 'maybe',
       NAME_RESERVATION_DAYS: '-1',
       DATABASE_URL: 'mysql://localhost/chat',
+      SQLITE_SYNCHRONOUS: 'off',
     });
   } catch (err) {
     error = err;
@@ -61,6 +63,6 @@ test('every problem is reported at once', () => {
   expect(error).toBeInstanceOf(ConfigError);
   const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
   expect(problems.sort()).toEqual(
-    ['ADMIN_TOKEN', 'ALLOWED_ORIGINS', 'DATABASE_URL', 'LOG_LEVEL', 'NAME_RESERVATION_DAYS', 'PORT', 'TRUST_PROXY'].sort(),
+    ['ADMIN_TOKEN', 'ALLOWED_ORIGINS', 'DATABASE_URL', 'LOG_LEVEL', 'NAME_RESERVATION_DAYS', 'PORT', 'SQLITE_SYNCHRONOUS', 'TRUST_PROXY'].sort(),
   );
 });

@@ -4,7 +4,7 @@ import { tempDir } from './tmpdir';
 
 test('restarting on the same SQLite file keeps history, users, tokens and queued private messages', async () => {
   const { dir, cleanup } = tempDir();
-  const storage = { kind: 'sqlite' as const, path: path.join(dir, 'nested', 'chat.db') };
+  const storage = { kind: 'sqlite' as const, path: path.join(dir, 'nested', 'chat.db'), synchronous: 'full' as const };
   try {
     const first = await startServer({ storage });
     const { client: amy, res: amyLogin } = await first.login('amy');

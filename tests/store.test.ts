@@ -10,6 +10,7 @@ let fileCount = 0;
 
 const factories: Array<[string, () => ChatStore]> = [
   ['sqlite (file)', () => SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`))],
+  ['sqlite (file, synchronous=normal)', () => SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`), 'normal')],
   ['sqlite (:memory:)', () => SqliteStore.open(':memory:')],
 ];
 

@@ -8,6 +8,6 @@ export type { ChatStore } from './store';
 export function openStore(config: StorageConfig): ChatStore {
   switch (config.kind) {
     case 'sqlite':
-      return SqliteStore.open(config.path);
+      return SqliteStore.open(config.path, config.synchronous);
   }
 }

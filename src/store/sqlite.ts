@@ -13,12 +13,14 @@ import type {
   UserRecord,
 } from './store';
 import { MIGRATIONS } from './sqlite-schema';
+import type { SqliteSync } from '../config';
 
 /**
  * ChatStore on one SQLite file (better-sqlite3).
  *
- * Durability: WAL journal with `synchronous = FULL`: a commit is fsynced before any promise it settles
- * resolves, so an acked message survives a process crash (SIGKILL) and a power loss.
+ * Durability: WAL journal. With `synchronous = FULL` (the default) a commit is fsynced before any promise it
+ * settles resolves, so an acked message survives a process crash (SIGKILL) and a power loss. With `NORMAL`
+ * it survives a process crash; a power loss may take the last commits (SQLITE_SYNCHRONOUS in config.ts).
  *
  * Group commit: message appends made in the same turn of the event loop are written in one transaction
  * (one fsync) on the next `setImmediate`, each in its own savepoint so one failure does not fail the
@@ -36,11 +38,11 @@ export class SqliteStore implements ChatStore {
     this.q = prepare(db);
   }
 
-  static open(file: string): SqliteStore {
+  static open(file: string, synchronous: SqliteSync = 'full'): SqliteStore {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     return new SqliteStore(db);

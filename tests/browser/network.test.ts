@@ -149,7 +149,7 @@ describeInBrowser('chat page: network trouble', () => {
     test(
       'shows "reconnecting" while the server is down, then recovers: same session, history intact, sending works',
       async () => {
-        const storage = { kind: 'sqlite' as const, path: path.join(dir, 'chat.db') };
+        const storage = { kind: 'sqlite' as const, path: path.join(dir, 'chat.db'), synchronous: 'full' as const };
         const first = createApp(testConfig({ storage }));
         apps.push(first);
         const port = await first.listen();
