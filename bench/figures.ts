@@ -4,7 +4,7 @@ import type { RunResult } from './measure';
 export interface Figure {
   id: string;
   /** The measurement it comes from (to flag figures measured while other processes competed). */
-  phase: 'setup' | 'memory' | 'saturation' | 'latency' | 'private';
+  phase: 'setup' | 'memory' | 'saturation' | 'latency' | 'private' | 'store';
   label: string;
   /** For the chart's panel titles, when `label` is too long for them. */
   short?: string;
@@ -36,6 +36,16 @@ export const FIGURES: Figure[] = [
     unit: 'msg/s',
     better: 'higher',
     value: (r) => r.saturation?.messagesPerSecond,
+    digits: 0,
+  },
+  {
+    id: 'storeWrites',
+    phase: 'store',
+    label: 'store writes acked under fan-out',
+    short: 'store writes/s under fan-out',
+    unit: 'msg/s',
+    better: 'higher',
+    value: (r) => r.store?.writesPerSecond,
     digits: 0,
   },
   {
@@ -154,6 +164,24 @@ export const CONDITIONS: Figure[] = [
     digits: 0,
   },
   {
+    id: 'storeServerCpu',
+    phase: 'store',
+    label: 'server CPU during store writes',
+    unit: '% core',
+    better: 'higher',
+    value: (r) => r.store?.serverCpuPercent,
+    digits: 0,
+  },
+  {
+    id: 'storeFanout',
+    phase: 'store',
+    label: 'fan-out during store writes',
+    unit: 'deliveries/s',
+    better: 'higher',
+    value: (r) => r.store?.deliveriesPerSecond,
+    digits: 0,
+  },
+  {
     id: 'privateP50',
     phase: 'private',
     label: 'private latency p50',
@@ -184,7 +212,7 @@ export const CONDITIONS: Figure[] = [
 
 /** Whether other processes took a noticeable share of the CPU while `figure` was measured in `run`. */
 export function disturbed(figure: Figure, run: RunResult, threshold: number): boolean {
-  if (figure.phase !== 'saturation' && figure.phase !== 'latency' && figure.phase !== 'private') return false;
+  if (figure.phase === 'setup' || figure.phase === 'memory') return false;
   return (run[figure.phase]?.otherCpuPercent ?? 0) >= threshold;
 }
 

@@ -1,6 +1,6 @@
 /**
  * One server, one client count: start the server child, connect and log in the clients, then measure in
- * turn idle memory, saturation, public latency at a fixed rate and private latency. A failed phase ends the
+ * turn idle memory, saturation, public latency at a fixed rate, private latency and store writes under fan-out. A failed phase ends the
  * run and is reported in `error`; what was measured before it is kept.
  */
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import { summarizeProfile, type ProfileSummary } from './profile';
 import { rerunIfDisturbed } from './interference';
 import { between, read } from './meter';
 import { saturate, type SaturationResult } from './saturation';
+import { storeWrites, type StoreWritesResult } from './store-writes';
 import type { MemoryReport } from './child-control';
 import { ServerProcess, type ServerKind } from './server-process';
 
@@ -35,6 +36,8 @@ export interface RunResult {
   saturation?: SaturationResult & { rounds: number[] };
   latency?: FixedRateResult;
   private?: FixedRateResult;
+  /** Private messages acked/s by many writers while public fan-out runs at the latency run's rate. */
+  store?: StoreWritesResult;
   /** With --profile: where the server's CPU went while clients logged in, and at saturation. */
   profiles?: { setup?: ProfileSummary; saturation?: ProfileSummary };
   /** Set when the run was skipped because its setup would have taken too long. */
@@ -143,6 +146,19 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
         deadline: phaseDeadline(),
       }),
     );
+    if (o.storeWriters > 0) {
+      result.store = await undisturbed(() =>
+        storeWrites(fleet, server, {
+          writers: o.storeWriters,
+          ackWindow: 8,
+          fanoutRate: publicRate,
+          warmupSeconds: o.warmupSeconds / 2,
+          seconds: o.storeSeconds,
+          deadline: phaseDeadline(),
+        }),
+      );
+      log(`  ${kind}: ${Math.round(result.store.writesPerSecond)} private messages acked/s by ${result.store.writers} writers under fan-out of ${publicRate} msg/s`);
+    }
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`  ${kind}: ${result.error}`);

@@ -18,6 +18,9 @@ export interface Options {
   rate: number | undefined;
   privateRate: number;
   privatePairs: number;
+  /** Clients writing privateMsg in a closed loop during the store-writes phase; 0 skips the phase. */
+  storeWriters: number;
+  storeSeconds: number;
   /** Connects + logins in flight during setup. */
   concurrency: number;
   /** Deliveries outstanding during the saturation run (bounds the server's output buffers). */
@@ -42,6 +45,7 @@ export const USAGE = `usage: npm run bench -- [--quick | --full] [flags]
   --senders N             senders of public messages (default 4)
   --rate R                public messages/s for the latency run (default: half the project's saturation)
   --private-rate R        private messages/s (default 200)
+  --store-writers N       privateMsg writers in the store-writes phase (default 200, at most N−1; 0 skips it)
   --concurrency N         connects+logins in flight during setup (default 64)
   --profile               CPU-profile each server while clients log in and at saturation
   --out DIR               where results.json and chart.svg go (default docs/bench)`;
@@ -89,6 +93,8 @@ export function parseOptions(argv: string[]): Options {
     rate,
     privateRate: number('--private-rate', 200),
     privatePairs: 20,
+    storeWriters: number('--store-writers', 200, 0),
+    storeSeconds: Math.max(2, Math.round(seconds * 0.75)),
     concurrency: number('--concurrency', 64),
     windowDeliveries: 50_000,
     setupSeconds: quick ? 120 : 420,

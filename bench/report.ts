@@ -47,7 +47,7 @@ export function formatTable({ machine, runs }: Results): string {
 /** Errors, and phases measured while other processes competed for the CPU. */
 function warnings(run: RunResult): string[] {
   const lines = run.error ? [`  ! ${run.server}: ${run.error}`] : [];
-  for (const phase of ['saturation', 'latency', 'private'] as const) {
+  for (const phase of ['saturation', 'latency', 'private', 'store'] as const) {
     const other = run[phase]?.otherCpuPercent;
     if (other !== undefined && other >= DISTURBED_PERCENT) {
       lines.push(`  ! ${run.server} ${phase}: other processes used ${Math.round(other)}% of a core meanwhile; figures are pessimistic`);

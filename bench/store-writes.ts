@@ -1,0 +1,112 @@
+/**
+ * The store's sustained write rate while fan-out runs. One client sends public messages at a fixed rate
+ * (open loop, like the latency run); meanwhile `writers` other clients each send `privateMsg` to another
+ * writer in a closed loop, at most `ackWindow` acks outstanding per writer. The project acks a private
+ * message only once it is committed to SQLite (group commit), so acked privateMsg/s is the store's write
+ * rate under fan-out; the reference acks after a room emit, which gives the no-storage ceiling of the same
+ * load.
+ */
+import { sleep, type Fleet } from './fleet';
+import { between, read } from './meter';
+import { drain } from './saturation';
+import type { ServerProcess } from './server-process';
+import { stampedText } from './stats';
+
+export interface StoreWritesOptions {
+  writers: number;
+  /** Acks a writer may await; below the project's per-socket queue limit (64). */
+  ackWindow: number;
+  /** Public messages/s from the one fan-out sender. */
+  fanoutRate: number;
+  warmupSeconds: number;
+  seconds: number;
+  deadline: number;
+}
+
+export interface StoreWritesResult {
+  seconds: number;
+  writers: number;
+  /** privateMsg acked `{ok:true}` per second: for the project, messages committed to the store. */
+  writesPerSecond: number;
+  /** Public messages sent per second meanwhile (the fan-out), and their deliveries. */
+  fanoutPerSecond: number;
+  deliveriesPerSecond: number;
+  serverCpuPercent: number;
+  generatorCpuPercent: number;
+  otherCpuPercent: number;
+  kernelIrqPercent: number;
+  /** privateMsg acks that were not `{ok:true}` or never came. */
+  refused: number;
+}
+
+const TICK_MS = 1;
+
+export async function storeWrites(fleet: Fleet, server: ServerProcess, o: StoreWritesOptions): Promise<StoreWritesResult> {
+  const all = fleet.clients;
+  const publisher = all[0];
+  const w = Math.max(1, Math.min(o.writers, all.length - 1));
+  const writers = Array.from({ length: w }, (_, k) => all[1 + Math.floor((k * (all.length - 1)) / w)]);
+  const recipient = (k: number) => (w > 1 ? writers[(k + 1) % w] : publisher).name;
+  let running = true;
+  let acked = 0;
+  let refused = 0;
+  let seq = 0;
+
+  const write = (k: number) => {
+    const writer = writers[k];
+    while (running && writer.pendingAcks < o.ackWindow) {
+      seq++;
+      writer.emit('privateMsg', { to: recipient(k), text: stampedText(seq), clientId: `s${k}-${seq}` }, (body) => {
+        if (body?.startsWith('[{"ok":true')) acked++;
+        else refused++;
+        write(k);
+      });
+    }
+  };
+
+  let published = 0;
+  const publish = () => {
+    if (publisher.pendingAcks >= 32) return;
+    published++;
+    publisher.emit('sendMsg', { text: stampedText(published) }, () => {});
+  };
+
+  const began = performance.now();
+  const measureFrom = began + o.warmupSeconds * 1000;
+  const stopAt = measureFrom + o.seconds * 1000;
+  writers.forEach((_, k) => write(k));
+  let start: ReturnType<typeof read> | undefined;
+  let ackedAtStart = 0;
+  let publishedAtStart = 0;
+  let due = 0;
+  for (let now = began; now < stopAt; now = performance.now()) {
+    if (!start && now >= measureFrom) {
+      start = read(fleet, server);
+      ackedAtStart = acked;
+      publishedAtStart = published;
+    }
+    const target = Math.floor(((now - began) / 1000) * o.fanoutRate);
+    for (; due < target; due++) publish();
+    await sleep(TICK_MS);
+  }
+  const end = read(fleet, server);
+  const ackedInWindow = acked - ackedAtStart;
+  const publishedInWindow = published - publishedAtStart;
+  running = false;
+  await drain(fleet, [publisher, ...writers], o.deadline);
+
+  const win = between(start ?? end, end);
+  const seconds = Math.max(win.seconds, 1e-9);
+  return {
+    seconds: win.seconds,
+    writers: w,
+    writesPerSecond: ackedInWindow / seconds,
+    fanoutPerSecond: publishedInWindow / seconds,
+    deliveriesPerSecond: win.deliveries / seconds,
+    serverCpuPercent: win.serverCpuPercent,
+    generatorCpuPercent: win.generatorCpuPercent,
+    otherCpuPercent: win.otherCpuPercent,
+    kernelIrqPercent: win.kernelIrqPercent,
+    refused,
+  };
+}
