@@ -42,6 +42,13 @@ export async function claimName(name: string, token: string | undefined, deps: C
   return { user, token: fresh };
 }
 
+/** The active user called `name` (any case or width), or `unknown_user`. */
+export async function requireUser(store: ChatStore, name: string): Promise<UserRecord> {
+  const user = await store.findUser(nameKey(name));
+  if (!user) throw new ChatError('unknown_user', `There is no user called "${name}".`);
+  return user;
+}
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

@@ -4,7 +4,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { ChatError } from '../errors';
-import { nameKey, normalizeName } from '../names';
+import { requireUser } from '../identity';
+import { normalizeName } from '../names';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from '../protocol';
 import { userRoom, type Services } from '../realtime/context';
 import { listUsers } from '../realtime/handlers/queries';
@@ -66,9 +67,8 @@ export function createRouter(services: Services): Router {
       ctx.body = { ok: true, to: null };
       return;
     }
-    const name = normalizeName(body.to);
-    const user = name === undefined ? undefined : await store.findUser(nameKey(name));
-    if (!user) throw new ChatError('unknown_user', `There is no user called "${body.to}".`);
+    // Not a valid name at all: no such user either (404, as for a valid name nobody has).
+    const user = await requireUser(store, normalizeName(body.to) ?? body.to);
     io.to(userRoom(user.key)).emit('msg1', notice);
     metrics.eventsOut.inc({ event: 'msg1' });
     ctx.body = { ok: true, to: user.name, online: await services.presence.isOnline(user.key) };

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ChatError } from '../errors';
 import { parsePayload } from '../schemas';
-import type { EventContext, EventMiddleware, LoggedInContext } from './context';
+import type { EventMiddleware } from './context';
 
 /** Parses the raw payload with `schema` into `ctx.payload`, or answers with the matching error code. */
 export function validate<T>(schema: z.ZodType<T>): EventMiddleware<T> {
@@ -41,7 +41,3 @@ export const instrument: EventMiddleware = async (ctx, next) => {
 function elapsedMs(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
-
-/** A handler: the last step of a pipeline. */
-export type Handler<P> = (ctx: LoggedInContext<P>) => Promise<void>;
-export type PublicHandler<P> = (ctx: EventContext<P>) => Promise<void>;

@@ -1,5 +1,4 @@
-import { ChatError } from '../../errors';
-import { nameKey } from '../../names';
+import { requireUser } from '../../identity';
 import { userRoom, type LoggedInContext } from '../context';
 
 /**
@@ -27,8 +26,7 @@ export async function privateMsg(
 ): Promise<void> {
   const { store, presence, io, now } = ctx.services;
   const { to, text, clientId } = ctx.payload;
-  const recipient = await store.findUser(nameKey(to));
-  if (!recipient) throw new ChatError('unknown_user', `There is no user called "${to}".`);
+  const recipient = await requireUser(store, to);
   const delivered = await presence.isOnline(recipient.key);
   const { message, duplicate } = await store.appendPrivate({
     sender: ctx.user,

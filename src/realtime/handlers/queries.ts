@@ -1,8 +1,7 @@
 import { ChatError } from '../../errors';
-import { nameKey } from '../../names';
+import { requireUser } from '../../identity';
 import type { UserEntry } from '../../protocol';
-import type { Services } from '../context';
-import type { EventContext } from '../context';
+import type { EventContext, Services } from '../context';
 
 /**
  * `history {with?, before?, limit?}`: a page of the public timeline (anyone may read it, as over HTTP), or
@@ -19,8 +18,7 @@ export async function history(
   }
   const me = ctx.socket.data.user;
   if (!me) throw new ChatError('not_logged_in', 'Log in to read private conversations.');
-  const peer = await store.findUser(nameKey(other));
-  if (!peer) throw new ChatError('unknown_user', `There is no user called "${other}".`);
+  const peer = await requireUser(store, other);
   ctx.body = await store.conversation(me.id, peer.id, { before, limit });
 }
 

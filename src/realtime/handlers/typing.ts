@@ -1,5 +1,4 @@
-import { ChatError } from '../../errors';
-import { nameKey } from '../../names';
+import { requireUser } from '../../identity';
 import { userRoom, type LoggedInContext } from '../context';
 
 /** `typing {to?}`: relayed as `typing {from, to?}` to everyone else, or to the one user's sockets. */
@@ -9,8 +8,7 @@ export async function typing(ctx: LoggedInContext<{ to?: string }>): Promise<voi
   if (ctx.payload.to === undefined) {
     ctx.socket.broadcast.emit('typing', { from });
   } else {
-    const recipient = await store.findUser(nameKey(ctx.payload.to));
-    if (!recipient) throw new ChatError('unknown_user', `There is no user called "${ctx.payload.to}".`);
+    const recipient = await requireUser(store, ctx.payload.to);
     io.to(userRoom(recipient.key)).emit('typing', { from, to: recipient.name });
   }
   ctx.services.metrics.eventsOut.inc({ event: 'typing' });
