@@ -37,7 +37,7 @@ describe.each(factories)('%s', (_name, open) => {
     const writes = Array.from({ length: 50 }, (_, i) =>
       (i % 2
         ? store.appendPublic({ sender: a, text: `p${i}`, ts: i })
-        : store.appendPrivate({ sender: a, recipient: b, text: `q${i}`, ts: i, delivered: true })
+        : store.appendPrivate({ sender: a, recipient: b, text: `q${i}`, ts: i })
       ).then((r) => {
         order.push(r.message.id);
         return r.message.id;
@@ -72,7 +72,7 @@ describe.each(factories)('%s', (_name, open) => {
   });
 
   test('private messages are visible only to their two parties', async () => {
-    await store.appendPrivate({ sender: a, recipient: b, text: 'a→b', ts: 1, delivered: false });
+    await store.appendPrivate({ sender: a, recipient: b, text: 'a→b', ts: 1 });
     await store.appendPublic({ sender: c, text: 'public', ts: 2 });
     expect((await store.conversation(a.id, b.id, { limit: 10 })).messages.map((m) => m.text)).toEqual(['a→b']);
     expect((await store.conversation(b.id, a.id, { limit: 10 })).messages.map((m) => m.text)).toEqual(['a→b']);
@@ -80,15 +80,54 @@ describe.each(factories)('%s', (_name, open) => {
     expect((await store.since(c.id, 0, 10)).messages.map((m) => m.text)).toEqual(['public']);
     expect((await store.since(b.id, 0, 10)).messages.map((m) => m.text)).toEqual(['a→b', 'public']);
     expect((await store.since(undefined, 0, 10)).messages.map((m) => m.text)).toEqual(['public']);
-    expect((await store.undelivered(b.id, 10)).map((m) => m.text)).toEqual(['a→b']);
-    expect(await store.undelivered(c.id, 10)).toEqual([]);
+    expect((await store.undelivered(b.id, 0, 10)).map((m) => m.text)).toEqual(['a→b']);
+    expect(await store.undelivered(c.id, 0, 10)).toEqual([]);
   });
 
-  test('undelivered messages are delivered once', async () => {
-    const { message } = await store.appendPrivate({ sender: a, recipient: b, text: 'later', ts: 1, delivered: false });
-    expect(await store.undelivered(b.id, 10)).toEqual([message]);
-    await store.markDelivered([message.id]);
-    expect(await store.undelivered(b.id, 10)).toEqual([]);
+  test('private messages stay undelivered until marked, for their recipient only, and page by id', async () => {
+    const sent = [];
+    for (let i = 0; i < 5; i++) sent.push((await store.appendPrivate({ sender: a, recipient: b, text: `u${i}`, ts: i })).message);
+    const toC = (await store.appendPrivate({ sender: a, recipient: c, text: 'for c', ts: 9 })).message;
+    expect(await store.undelivered(b.id, 0, 2)).toEqual(sent.slice(0, 2));
+    expect(await store.undelivered(b.id, sent[1].id, 10)).toEqual(sent.slice(2));
+    await store.markDelivered(b.id, [sent[0].id, sent[3].id, toC.id]); // toC is not b's: ignored
+    expect(await store.undelivered(b.id, 0, 10)).toEqual([sent[1], sent[2], sent[4]]);
+    expect(await store.undelivered(c.id, 0, 10)).toEqual([toC]);
+  });
+
+  test('onCommitted hears every new message once, in id order, after its commit and before its promise', async () => {
+    const heard: Array<{ id: number; origin?: string; recipientId: number | null }> = [];
+    const stop = store.onCommitted((c) => heard.push({ id: c.message.id, origin: c.origin, recipientId: c.recipientId }));
+    const writes = [
+      store.appendPublic({ sender: a, text: 'p', ts: 1, origin: 'sock-1' }),
+      store.appendPrivate({ sender: a, recipient: b, text: 'q', ts: 2, clientId: 'k' }),
+      store.appendPublic({ sender: { id: 9999, name: 'ghost' }, text: 'fails', ts: 3 }),
+      store.appendPrivate({ sender: a, recipient: b, text: 'q again', ts: 4, clientId: 'k' }), // duplicate
+    ].map((w) => w.then((r) => ({ id: r.message.id, heardBefore: heard.some((h) => h.id === r.message.id) })));
+    const results = await Promise.allSettled(writes);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const resolved = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const [pub, priv] = resolved.map((r) => r.id);
+    expect(resolved.every((r) => r.heardBefore)).toBe(true);
+    expect(heard).toEqual([
+      { id: pub, origin: 'sock-1', recipientId: null },
+      { id: priv, origin: undefined, recipientId: b.id },
+    ]);
+    // Committed means visible to readers.
+    expect((await store.since(b.id, 0, 10)).messages.map((m) => m.id)).toEqual([pub, priv]);
+    stop();
+    await store.appendPublic({ sender: a, text: 'after unsubscribe', ts: 5 });
+    expect(heard).toHaveLength(2);
+  });
+
+  test('two appends with one clientId at the same moment store one message; both get it', async () => {
+    const [x, y] = await Promise.all([
+      store.appendPublic({ sender: a, text: 'tab 1', ts: 1, clientId: 'same' }),
+      store.appendPublic({ sender: a, text: 'tab 2', ts: 1, clientId: 'same' }),
+    ]);
+    expect([x.duplicate, y.duplicate].sort()).toEqual([false, true]);
+    expect(x.message).toEqual(y.message);
+    expect((await store.publicHistory({ limit: 10 })).messages).toEqual([x.message]);
   });
 
   test('since pages forward from an id; public messages carry no "to"', async () => {
@@ -119,8 +158,8 @@ describe.each(factories)('%s', (_name, open) => {
 
   test('identity: one active user per key; a replaced user keeps its id and messages to itself', async () => {
     expect(await store.createUser({ name: 'A', key: 'a', tokenHash: 'x', now: 2 })).toBeUndefined();
-    await store.appendPrivate({ sender: b, recipient: a, text: 'for the first a', ts: 1, delivered: true });
-    const successor = await store.createUser({ name: 'a', key: 'a', tokenHash: 'y', now: 3, replacing: a.id });
+    await store.appendPrivate({ sender: b, recipient: a, text: 'for the first a', ts: 1 });
+    const successor = await store.createUser({ name: 'a', key: 'a', tokenHash: 'y', now: 3, replacing: { id: a.id, seenBefore: 2 } });
     expect(successor).toBeDefined();
     expect(successor!.id).not.toBe(a.id);
     expect((await store.findUser('a'))!.id).toBe(successor!.id);
@@ -129,9 +168,38 @@ describe.each(factories)('%s', (_name, open) => {
   });
 
   test('touchUser only moves last-seen forward', async () => {
-    await store.touchUser(a.id, 50);
-    await store.touchUser(a.id, 10);
+    expect(await store.touchUser(a.id, 50)).toBe(true);
+    expect(await store.touchUser(a.id, 10)).toBe(true);
     expect((await store.findUser('a'))!.lastSeenAt).toBe(50);
+  });
+
+  test('a retirement and a login of the retired user never both succeed, whichever commits first', async () => {
+    // The owner's login commits first: the replacement, decided on a stale read, must not happen.
+    const [touched, replaced] = await Promise.all([
+      store.touchUser(a.id, 100),
+      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 100, replacing: { id: a.id, seenBefore: 50 } }),
+    ]);
+    expect(touched).toBe(true);
+    expect(replaced).toBeUndefined();
+    expect((await store.findUser('a'))!.id).toBe(a.id);
+    // The replacement commits first: the owner's login then opens nothing.
+    const [successor, late] = await Promise.all([
+      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 500, replacing: { id: a.id, seenBefore: 200 } }),
+      store.touchUser(a.id, 500),
+    ]);
+    expect(successor).toBeDefined();
+    expect(late).toBe(false);
+    expect((await store.findUser('a'))!.id).toBe(successor!.id);
+  });
+
+  test('a release holds against seenUsers (another tab closing) but a login undoes it', async () => {
+    await store.touchUser(a.id, 100);
+    await store.releaseUser(a.id);
+    await store.seenUsers([a.id, b.id], 200);
+    expect((await store.findUser('a'))!.lastSeenAt).toBe(0);
+    expect((await store.findUser('b'))!.lastSeenAt).toBe(200);
+    expect(await store.touchUser(a.id, 300)).toBe(true);
+    expect((await store.findUser('a'))!.lastSeenAt).toBe(300);
   });
 });
 

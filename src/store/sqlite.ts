@@ -5,6 +5,7 @@ import type { ChatMessage, PrivateMessage, PublicMessage } from '../protocol';
 import type {
   Appended,
   ChatStore,
+  Committed,
   NewMessage,
   NewPrivateMessage,
   NewUser,
@@ -24,13 +25,18 @@ import type { SqliteSync } from '../config';
  *
  * Group commit: message appends made in the same turn of the event loop are written in one transaction
  * (one fsync) on the next `setImmediate`, each in its own savepoint so one failure does not fail the
- * others. Their promises resolve in call order, which is id order, after the commit.
+ * others. After the commit, `onCommitted` listeners hear of the new messages and then the promises resolve,
+ * both in call order, which is id order. One process owns the file, so ids are commit-ordered and the
+ * feed is complete without further work.
  */
 export class SqliteStore implements ChatStore {
   private readonly db: Database.Database;
   private readonly q: ReturnType<typeof prepare>;
   private batch: Array<{ run: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
+  private readonly listeners = new Set<(committed: Committed) => void>();
+  /** Messages written by the transaction being committed, told to listeners once it has committed. */
+  private committing: Committed[] = [];
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -54,15 +60,25 @@ export class SqliteStore implements ChatStore {
 
   async createUser(user: NewUser): Promise<UserRecord | undefined> {
     return this.write(() => {
-      if (user.replacing !== undefined) this.q.retireUser.run(user.now, user.replacing);
+      const { replacing } = user;
+      if (replacing !== undefined && this.q.retireUser.run(user.now, replacing.id, replacing.seenBefore).changes === 0) {
+        return undefined; // seen again (or retired by someone else) since the caller found it expired
+      }
       if (this.q.findUser.get(user.key)) return undefined;
       const { lastInsertRowid } = this.q.insertUser.run(user.name, user.key, user.tokenHash, user.now, user.now);
       return this.q.userById.get(lastInsertRowid) as UserRecord;
     });
   }
 
-  touchUser(id: number, now: number): Promise<void> {
-    return this.write(() => void this.q.touchUser.run(now, id));
+  touchUser(id: number, now: number): Promise<boolean> {
+    return this.write(() => this.q.touchUser.run(now, id).changes > 0);
+  }
+
+  seenUsers(ids: number[], now: number): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.write(() => {
+      for (const id of ids) this.q.seenUser.run(now, id);
+    });
   }
 
   releaseUser(id: number): Promise<void> {
@@ -78,7 +94,12 @@ export class SqliteStore implements ChatStore {
   }
 
   appendPrivate(m: NewPrivateMessage): Promise<Appended<PrivateMessage>> {
-    return this.write(() => this.insert(m, m.recipient, m.delivered) as Appended<PrivateMessage>);
+    return this.write(() => this.insert(m, m.recipient, false) as Appended<PrivateMessage>);
+  }
+
+  onCommitted(listener: (committed: Committed) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   private insert(m: NewMessage, to: { id: number; name: string } | null, delivered: boolean): Appended<ChatMessage> {
@@ -97,7 +118,9 @@ export class SqliteStore implements ChatStore {
       m.clientId ?? null,
     );
     const base = { id: Number(lastInsertRowid), from: m.sender.name, text: m.text, ts: m.ts };
-    return { message: to ? { ...base, to: to.name } : base, duplicate: false };
+    const message: ChatMessage = to ? { ...base, to: to.name } : base;
+    this.committing.push({ message, senderId: m.sender.id, recipientId: to?.id ?? null, origin: m.origin });
+    return { message, duplicate: false };
   }
 
   async publicHistory(query: PageQuery): Promise<Page<PublicMessage>> {
@@ -110,13 +133,14 @@ export class SqliteStore implements ChatStore {
     return newestPage(rows as PrivateMessage[], query.limit);
   }
 
-  async undelivered(recipient: number, limit: number): Promise<PrivateMessage[]> {
-    return this.q.undelivered.all(recipient, limit) as PrivateMessage[];
+  async undelivered(recipient: number, after: number, limit: number): Promise<PrivateMessage[]> {
+    return this.q.undelivered.all(recipient, after, limit) as PrivateMessage[];
   }
 
-  markDelivered(ids: number[]): Promise<void> {
+  markDelivered(recipient: number, ids: number[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
     return this.write(() => {
-      for (const id of ids) this.q.markDelivered.run(id);
+      for (const id of ids) this.q.markDelivered.run(id, recipient);
     });
   }
 
@@ -166,21 +190,28 @@ export class SqliteStore implements ChatStore {
     this.batch = [];
     if (jobs.length === 0) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    this.committing = [];
     try {
       this.db.transaction(() => {
         for (const job of jobs) {
+          const mark = this.committing.length;
           try {
             // A nested transaction is a savepoint: a failing job rolls back alone.
             outcomes.push({ ok: true, value: this.db.transaction(job.run)() });
           } catch (error) {
+            this.committing.length = mark; // its message was rolled back with it
             outcomes.push({ ok: false, error });
           }
         }
       }).immediate();
     } catch (error) {
+      this.committing = [];
       for (const job of jobs) job.reject(error); // the commit itself failed: nothing was written
       return;
     }
+    const committed = this.committing;
+    this.committing = [];
+    for (const event of committed) for (const listener of this.listeners) listener(event);
     jobs.forEach((job, i) => {
       const outcome = outcomes[i];
       if (outcome.ok) job.resolve(outcome.value);
@@ -227,8 +258,10 @@ function prepare(db: Database.Database) {
     insertUser: db.prepare(
       'INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)',
     ),
-    retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL'),
-    touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ?'),
+    retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ?'),
+    // A login: undoes a release (last_seen_at = 0) too.
+    touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL'),
+    seenUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND last_seen_at > 0'),
     releaseUser: db.prepare('UPDATE users SET last_seen_at = 0 WHERE id = ?'),
     listUsers: db.prepare('SELECT name FROM users WHERE retired_at IS NULL ORDER BY name_key'),
     insertMessage: db.prepare(
@@ -247,8 +280,10 @@ function prepare(db: Database.Database) {
          AND ($before IS NULL OR id < $before)
        ORDER BY id DESC LIMIT $limit`,
     ),
-    undelivered: db.prepare(`SELECT ${msg} FROM messages WHERE recipient_id = ? AND delivered = 0 ORDER BY id LIMIT ?`),
-    markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ?'),
+    undelivered: db.prepare(
+      `SELECT ${msg} FROM messages WHERE recipient_id = ? AND delivered = 0 AND id > ? ORDER BY id LIMIT ?`,
+    ),
+    markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ? AND recipient_id = ?'),
     since: db.prepare(
       `SELECT ${msg} FROM messages
        WHERE id > $after AND (recipient_id IS NULL OR sender_id = $reader OR recipient_id = $reader)

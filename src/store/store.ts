@@ -7,6 +7,7 @@ export interface UserRecord {
   key: string;
   tokenHash: string;
   createdAt: number;
+  /** 0 after `releaseUser`: the name is free as soon as the user has no live connection. */
   lastSeenAt: number;
 }
 
@@ -15,8 +16,12 @@ export interface NewUser {
   key: string;
   tokenHash: string;
   now: number;
-  /** An expired user holding the same key, retired in the same transaction; its messages stay with it. */
-  replacing?: number;
+  /**
+   * An expired user holding the same key, retired in the same transaction, but only if it is still expired
+   * (last seen before `seenBefore`); otherwise nothing is written and `createUser` resolves undefined.
+   * Its messages stay with it.
+   */
+  replacing?: { id: number; seenBefore: number };
 }
 
 export interface NewMessage {
@@ -25,12 +30,12 @@ export interface NewMessage {
   ts: number;
   /** Idempotency key chosen by the sender's client; unique per sender. */
   clientId?: string;
+  /** The socket that sent it; not stored, only passed on to `onCommitted` listeners (see Committed). */
+  origin?: string;
 }
 
 export interface NewPrivateMessage extends NewMessage {
   recipient: { id: number; name: string };
-  /** Whether a live socket of the recipient received it when it was sent. */
-  delivered: boolean;
 }
 
 export interface Appended<M> {
@@ -40,6 +45,16 @@ export interface Appended<M> {
    * `message` is the original (whatever the new call's text or recipient).
    */
   duplicate: boolean;
+}
+
+/** A message just committed, as told to `onCommitted` listeners. */
+export interface Committed {
+  message: ChatMessage;
+  senderId: number;
+  /** Null for a public message. */
+  recipientId: number | null;
+  /** The sending socket, when the listener runs in the process that appended it. */
+  origin?: string;
 }
 
 export interface Page<T> {
@@ -58,35 +73,55 @@ export interface PageQuery {
  *
  * Guarantees every implementation gives (tests/store.test.ts checks them against each one):
  * - Ordering: message ids are assigned in commit order and strictly increase across public and private
- *   messages; an id is never reused, even after deletions or restarts. Appends resolve in id order.
+ *   messages; an id is never reused, even after deletions or restarts. Every reader sees a prefix of the id
+ *   sequence: once a message is visible, so is every message with a lower id (that retention kept).
+ * - Feed: `onCommitted` listeners hear of every new message exactly once, in id order, after its commit and
+ *   before the append's promise resolves (in the appending process).
  * - Idempotency: an append with a clientId the sender has used before writes nothing and resolves with the
- *   original message (`duplicate: true`).
+ *   original message (`duplicate: true`), also when both appends race.
  * - Durability: a promise that resolved has committed. What it wrote survives a crash of the process;
  *   whether it also survives power loss depends on the implementation's sync setting (documented there).
  * - Atomicity: each call is one transaction; a failed call leaves nothing behind.
  * - Privacy: a private message is only ever returned by `conversation` for its two parties and by
  *   `undelivered` for its recipient.
  * - Identity: at most one active user per key. A user, once retired, never becomes active again, and a new
- *   user with the same name gets a new id, so it can never read its predecessor's private messages.
+ *   user with the same name gets a new id, so it can never read its predecessor's private messages. A
+ *   retirement and a login of the retired user (`touchUser`) never both succeed.
  */
 export interface ChatStore {
   findUser(key: string): Promise<UserRecord | undefined>;
-  /** Creates an active user. Resolves undefined when another active user already holds the key. */
+  /**
+   * Creates an active user. Resolves undefined when another active user holds the key, or when the user in
+   * `replacing` was seen again meanwhile.
+   */
   createUser(user: NewUser): Promise<UserRecord | undefined>;
-  touchUser(id: number, now: number): Promise<void>;
+  /**
+   * Records a login of an active user: last seen now, and any release undone. Resolves false (writing
+   * nothing) when the user has been retired.
+   */
+  touchUser(id: number, now: number): Promise<boolean>;
+  /**
+   * Records that these users were online until `now` (a connection closed, or a periodic refresh). Leaves a
+   * released user released, so another tab closing does not reserve a given-up name again.
+   */
+  seenUsers(ids: number[], now: number): Promise<void>;
   /** Ends the user's name reservation now (it is claimable once the user has no live connection). */
   releaseUser(id: number): Promise<void>;
   /** Active users, by name. */
   listUsers(): Promise<Array<{ name: string }>>;
 
   appendPublic(message: NewMessage): Promise<Appended<PublicMessage>>;
+  /** Stores a private message as not yet delivered; `markDelivered` records its delivery. */
   appendPrivate(message: NewPrivateMessage): Promise<Appended<PrivateMessage>>;
+  /** Subscribes to committed messages (see Feed above); returns the unsubscribe function. */
+  onCommitted(listener: (committed: Committed) => void): () => void;
   publicHistory(query: PageQuery): Promise<Page<PublicMessage>>;
   /** Private messages between users `a` and `b` (ids), both directions. */
   conversation(a: number, b: number, query: PageQuery): Promise<Page<PrivateMessage>>;
-  /** Private messages to `recipient` that no live socket has received yet, oldest first. */
-  undelivered(recipient: number, limit: number): Promise<PrivateMessage[]>;
-  markDelivered(ids: number[]): Promise<void>;
+  /** Private messages to `recipient` with id > `after` that no socket of theirs is known to have received, oldest first. */
+  undelivered(recipient: number, after: number, limit: number): Promise<PrivateMessage[]>;
+  /** Records that a socket of `recipient` received these messages (ids of messages to others are ignored). */
+  markDelivered(recipient: number, ids: number[]): Promise<void>;
   /**
    * Messages with id > `after` that user `reader` may read (every public message, and private ones sent or
    * received by the reader; only public ones when `reader` is undefined), oldest first.
