@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +16,9 @@ import { instrumentStore, Metrics } from './metrics';
 import { PresenceFeed } from './presence/feed';
 import { MemoryPresence } from './presence/memory';
 import type { Presence } from './presence/presence';
-import type { ChatServer, Services } from './realtime/context';
+import type { AppEvents, ChatServer, Services } from './realtime/context';
 import { onConnection } from './realtime/connection';
+import { startDelivery } from './realtime/delivery';
 import { Dispatcher } from './realtime/dispatch';
 import { routes } from './realtime/routes';
 import { openStore } from './store';
@@ -36,10 +38,17 @@ export interface Deps {
   now?: () => number;
   /** How long presence changes are gathered before they are announced (default PRESENCE_WINDOW_MS). */
   presenceWindowMs?: number;
+  /**
+   * Engine.IO heartbeat (Socket.IO's defaults: 25 s interval, 20 s timeout). Tests shorten it: a heartbeat
+   * is also what confirms that a socket received its private messages (realtime/delivery-tracker.ts).
+   */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
 }
+
 
 export interface ChatApp {
   koa: Koa;
+  events: EventEmitter<AppEvents>;
   server: http.Server;
   io: ChatServer;
   services: Services;
@@ -61,14 +70,16 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const server = http.createServer((req, res) => handleRequest(req, res));
   const io: ChatServer = new Server(server, {
     serveClient: true,
-    allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins)),
+    ...(deps.heartbeat && { pingInterval: deps.heartbeat.intervalMs, pingTimeout: deps.heartbeat.timeoutMs }),
+    allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins, config.trustProxy)),
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
   });
   const metrics = new Metrics(() => io.engine.clientsCount);
   const store = instrumentStore(rawStore, metrics);
   const now = deps.now ?? Date.now;
   const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);
-  const services: Services = { config, io, store, presence, presenceFeed, log, metrics, now };
+  const events = new EventEmitter<AppEvents>();
+  const services: Services = { config, io, store, presence, presenceFeed, log, metrics, now, events };
 
   const router = createRouter(services);
   koa.use(requestLog(log, metrics));
@@ -85,12 +96,16 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     raw.request = null;
   });
 
+  const stopDelivery = startDelivery(services);
   const dispatcher = new Dispatcher(services, routes);
   const pending = new Set<Promise<void>>();
   io.on('connection', (socket) => {
     const done = onConnection(socket, services, dispatcher);
     pending.add(done);
-    void done.finally(() => pending.delete(done));
+    void done.finally(() => {
+      pending.delete(done);
+      events.emit('socketClosed', socket.id);
+    });
   });
 
   const pruneTimer = config.retentionMs > 0 ? setInterval(() => void prune(services), PRUNE_INTERVAL_MS) : undefined;
@@ -99,6 +114,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   let closing: Promise<void> | undefined;
   return {
     koa,
+    events,
     server,
     io,
     services,
@@ -121,7 +137,8 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
           server.closeIdleConnections();
         });
         await Promise.all(pending);
-        await store.close();
+        await store.close(); // commits what is pending; its deliveries go nowhere now
+        stopDelivery();
       })()),
   };
 }

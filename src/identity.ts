@@ -14,6 +14,10 @@ import type { ChatStore, UserRecord } from './store/store';
 export interface Claim {
   user: UserRecord;
   token: string;
+  /** True when this claim created the user (a first claim, or a new holder of an expired name). */
+  created: boolean;
+  /** The retired predecessor's id, when the claim replaced one. */
+  replaced?: number;
 }
 
 export interface ClaimDeps {
@@ -26,20 +30,24 @@ export interface ClaimDeps {
 export async function claimName(name: string, token: string | undefined, deps: ClaimDeps): Promise<Claim> {
   const key = nameKey(name);
   const existing = await deps.store.findUser(key);
-  let replacing: number | undefined;
+  let replacing: { id: number; seenBefore: number } | undefined;
   if (existing) {
     if (token !== undefined && tokenMatches(token, existing.tokenHash)) {
-      await deps.store.touchUser(existing.id, deps.now);
-      return { user: existing, token };
+      // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
+      if (!(await deps.store.touchUser(existing.id, deps.now))) throw taken(existing.name);
+      return { user: existing, token, created: false };
     }
-    const reserved = existing.lastSeenAt + deps.reservationMs > deps.now || (await deps.presence.isOnline(key));
+    const seenBefore = deps.now - deps.reservationMs;
+    const reserved = existing.lastSeenAt >= seenBefore || (await deps.presence.isOnline(existing.id));
     if (reserved) throw taken(existing.name);
-    replacing = existing.id;
+    // Retired only if still unseen when the store runs it: an owner's login racing this claim wins or loses
+    // as a whole, never both (issue 8).
+    replacing = { id: existing.id, seenBefore };
   }
   const fresh = randomBytes(24).toString('base64url');
   const user = await deps.store.createUser({ name, key, tokenHash: hashToken(fresh), now: deps.now, replacing });
-  if (!user) throw taken(name); // lost a race with a concurrent first login of the same name
-  return { user, token: fresh };
+  if (!user) throw taken(name); // lost a race with a concurrent claim or with the owner's return
+  return { user, token: fresh, created: true, replaced: replacing?.id };
 }
 
 /** The active user called `name` (any case or width), or `unknown_user`. */

@@ -13,6 +13,8 @@ export const MAX_SYNC_PAGE = 500;
 /** The login ack lists at most this many online users; `users` lists them all. */
 export const LOGIN_ONLINE_LIMIT = 100;
 export const MAX_CLIENT_ID_LENGTH = 64;
+/** At most this many ids in one `received` event. */
+export const MAX_RECEIPTS = 500;
 
 // ---- payloads a client sends -------------------------------------------------------------------------
 
@@ -53,6 +55,14 @@ export interface HistoryPayload {
 
 export interface TypingPayload {
   to?: string;
+}
+
+/**
+ * Confirms that this connection received these private messages (ids of messages to the caller), so they are
+ * not sent again at the next login. Optional: without it the heartbeat confirms them (docs/protocol.md).
+ */
+export interface ReceivedPayload {
+  ids: number[];
 }
 
 export interface LogoutPayload {
@@ -157,6 +167,7 @@ export interface ClientToServerEvents {
   typing: (payload: TypingPayload, ack?: AckFn) => void;
   sync: (payload: SyncPayload, ack?: AckFn<SyncResult>) => void;
   logout: (payload: LogoutPayload, ack?: AckFn) => void;
+  received: (payload: ReceivedPayload, ack?: AckFn) => void;
 }
 
 export interface ServerToClientEvents {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ChatError, type ErrorCode } from './errors';
 import { normalizeName } from './names';
-import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
+import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_RECEIPTS, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
 
 const name = z.string().transform((raw, ctx) => {
   const normalized = normalizeName(raw);
@@ -71,6 +71,8 @@ export const typingSchema = z.strictObject({ to: name.optional() });
 export const logoutSchema = z
   .strictObject({ release: z.boolean().optional() })
   .transform((p) => ({ release: p.release ?? false }));
+
+export const receivedSchema = z.strictObject({ ids: z.array(messageId).min(1).max(MAX_RECEIPTS) });
 
 export const syncSchema = z
   .strictObject({ after: messageId, limit: z.number().int().positive().optional() })

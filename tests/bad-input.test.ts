@@ -27,7 +27,7 @@ const notObjects: Array<[string, unknown]> = [
 
 const cases: Array<[ClientEvent, string, unknown, string]> = [
   ...notObjects.flatMap(([label, value]) =>
-    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout'] as const).map(
+    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout', 'received'] as const).map(
       (event): [ClientEvent, string, unknown, string] => [event, label, value, 'invalid_payload'],
     ),
   ),
@@ -62,6 +62,10 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['typing', 'bad to', { to: 5 }, 'invalid_username'],
   ['sync', 'missing after', {}, 'invalid_payload'],
   ['sync', 'after not a number', { after: 'latest' }, 'invalid_payload'],
+  ['received', 'no ids', { ids: [] }, 'invalid_payload'],
+  ['received', 'ids not numbers', { ids: ['1'] }, 'invalid_payload'],
+  ['received', 'negative id', { ids: [-1] }, 'invalid_payload'],
+  ['received', 'too many ids', { ids: Array.from({ length: 501 }, (_, i) => i + 1) }, 'invalid_payload'],
   ['logout', 'release not a boolean', { release: 'yes' }, 'invalid_payload'],
 ];
 

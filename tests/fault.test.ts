@@ -42,7 +42,11 @@ test('SIGKILL mid-stream: every acked message is stored once and every client en
         for (let i = 0; i < MESSAGES_PER_USER; i++) {
           const clientId = `${client.name}-${i}`;
           const to = i % 3 === 2 ? USERS[(u + 1 + (i % (USERS.length - 1))) % USERS.length] : undefined;
-          const message = await client.send({ to, text: `${clientId} ${to ? `to ${to}` : 'public'}`, clientId }, deadline);
+          const payload = { to, text: `${clientId} ${to ? `to ${to}` : 'public'}`, clientId };
+          // Every message is sent twice at once (a double click, a retry racing the first try), so the
+          // idempotency of sends is exercised on every run, not only when the kill happens to lose an ack.
+          const [message, twin] = await Promise.all([client.send(payload, deadline), client.send(payload, deadline)]);
+          expect(twin).toEqual(message);
           acked.set(clientId, message);
           if (!killed && acked.size >= KILL_AFTER_ACKS) restarting = restart();
         }
@@ -67,7 +71,7 @@ test('SIGKILL mid-stream: every acked message is stored once and every client en
     // Every client: exactly the messages it is entitled to: all public ones and its own private ones.
     for (const client of clients) {
       const entitled = rows.filter((r) => r.to === null || r.to === client.name || r.from === client.name).map((r) => r.id);
-      await waitFor(() => client.held.size >= entitled.length, 15_000);
+      await client.whenHolding(entitled.length, 15_000).catch(() => undefined); // the assertion below says what is missing
       const held = [...client.held.keys()].sort((a, b) => a - b);
       expect(held).toEqual(entitled);
       for (const m of client.held.values()) {
@@ -85,11 +89,3 @@ test('SIGKILL mid-stream: every acked message is stored once and every client en
     tmp.cleanup();
   }
 });
-
-async function waitFor(condition: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > until) return; // the assertion that follows reports what is missing
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

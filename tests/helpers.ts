@@ -2,6 +2,7 @@ import { io as connectClient, type Socket, type ManagerOptions, type SocketOptio
 import { createApp, type ChatApp, type Deps } from '../src/app';
 import { testConfig, type Config } from '../src/config';
 import type { Ack, ClientToServerEvents, LoginResult, ServerToClientEvents } from '../src/protocol';
+import type { AppEvents } from '../src/realtime/context';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -61,6 +62,15 @@ export function ack<E extends keyof ClientToServerEvents>(
   return (client.timeout(WAIT_MS) as any).emitWithAck(event, payload);
 }
 
+/** `promise`, or a rejection naming `what` after WAIT_MS: every wait in a test is bounded. */
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Resolves with the next `event` on `client` that satisfies `match`. */
 export function next<E extends keyof ServerToClientEvents>(
   client: Client,
@@ -97,6 +107,48 @@ export function record<E extends keyof ServerToClientEvents>(client: Client, eve
 export async function flush(client: Client): Promise<void> {
   await ack(client, 'users', {});
 }
+
+/**
+ * Disconnects `client` and resolves once the server has finished with its socket (queued events, presence,
+ * last-seen bookkeeping): the server's own signal, not a guess about timing.
+ */
+export function disconnectSettled(server: TestServer, client: Client): Promise<void> {
+  const id = client.id;
+  if (id === undefined) throw new Error('client is not connected');
+  const settled = onceSocketClosed(server, id);
+  client.disconnect();
+  return settled;
+}
+
+/** Resolves when the server has finished with socket `id` (see AppEvents.socketClosed). */
+export async function onceSocketClosed(server: TestServer, id: string): Promise<void> {
+  await onceApp(server, 'socketClosed', (closed) => closed === id);
+}
+
+/** Resolves with the arguments of the next app event `name` that satisfies `match` (bounded wait). */
+export function onceApp<K extends keyof AppEvents>(
+  server: TestServer,
+  name: K,
+  match: (...args: AppEvents[K]) => boolean = () => true,
+): Promise<AppEvents[K]> {
+  const events = server.app.events as unknown as import('node:events').EventEmitter;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      events.off(name, listener);
+      reject(new Error(`no ${name} event within ${WAIT_MS} ms`));
+    }, WAIT_MS);
+    const listener = (...args: AppEvents[K]) => {
+      if (!match(...args)) return;
+      clearTimeout(timer);
+      events.off(name, listener);
+      resolve(args);
+    };
+    events.on(name, listener);
+  });
+}
+
+/** A heartbeat short enough for tests to see deliveries confirmed (realtime/delivery-tracker.ts). */
+export const FAST_HEARTBEAT = { intervalMs: 100, timeoutMs: 1000 };
 
 /** Disconnects a client and waits until its transport has really closed (polling ends with a request). */
 export function closeClient(client: Client): Promise<void> {

@@ -40,6 +40,9 @@ test('GET /api/messages pages the public timeline; GET /api/users lists users', 
   expect(page.hasMore).toBe(true);
   const older = (await (await get(`/api/messages?before=${page.messages[0].id}`)).json()) as typeof page;
   expect(older.messages.map((m) => m.text)).toEqual(['t0', 't1']);
+  // Like `history`: an empty `before` is no `before`, and 0 is a valid (empty) page.
+  expect(((await (await get('/api/messages?before=&limit=3')).json()) as typeof page).messages).toEqual(page.messages);
+  expect(await (await get('/api/messages?before=0')).json()).toEqual({ messages: [], hasMore: false });
   const bad = await get('/api/messages?limit=abc');
   expect(bad.status).toBe(400);
   expect(await bad.json()).toMatchObject({ error: { code: 'invalid_payload' } });
@@ -130,6 +133,11 @@ test('browsers from foreign origins cannot open a socket; listed origins can', a
   const same = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: server.url } });
   expect(same.status).toBe(200);
   await same.text();
+  // Without TRUST_PROXY, X-Forwarded-Host is the client's own claim and proves nothing.
+  const forged = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
+    headers: { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' },
+  });
+  expect(forged.status).toBe(403);
   const listed = await startServer({ allowedOrigins: ['https://chat.example.com'] });
   try {
     const ok = await fetch(`${listed.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://chat.example.com' } });

@@ -1,5 +1,5 @@
 import type { PrivateMessage } from '../src/protocol';
-import { ack, flush, next, record, startServer, type TestServer } from './helpers';
+import { FAST_HEARTBEAT, ack, disconnectSettled, flush, next, onceApp, record, startServer, type TestServer } from './helpers';
 
 let server: TestServer;
 beforeEach(async () => {
@@ -60,27 +60,81 @@ test('private message reaches both tabs of the recipient and the sender\'s other
   expect(bobView.ok && bobView.messages.map((m) => m.text)).toEqual(['secret']);
 });
 
-test('an offline recipient gets the message at the next login, exactly once', async () => {
+test('an offline recipient gets the message at its next login; once a socket proved it got it, never again', async () => {
+  const quick = await startServer({}, { heartbeat: FAST_HEARTBEAT });
+  try {
+    const { client: zoe, res: zoeLogin } = await quick.login('zoe');
+    await disconnectSettled(quick, zoe);
+    const { client: yan } = await quick.login('yan');
+    const sent = await ack(yan, 'privateMsg', { to: 'zoe', text: 'while you were away' });
+    expect(sent).toMatchObject({ ok: true, delivered: false });
+
+    const back = await quick.connect();
+    const received: PrivateMessage[] = record(back, 'privateMsg');
+    const arrived = next(back, 'privateMsg');
+    const confirmed = onceApp(quick, 'delivered');
+    await ack(back, 'login', { username: 'zoe', token: zoeLogin.token });
+    expect(await arrived).toMatchObject({ from: 'yan', to: 'zoe', text: 'while you were away' });
+    // The next heartbeat round trip of zoe's socket proves it got the message.
+    expect(await confirmed).toEqual([expect.any(Number), [sent.ok && sent.message.id]]);
+
+    const again = await quick.connect();
+    const receivedAgain = record(again, 'privateMsg');
+    await ack(again, 'login', { username: 'zoe', token: zoeLogin.token });
+    await flush(again);
+    await flush(back);
+    expect(received).toHaveLength(1);
+    expect(receivedAgain).toEqual([]);
+  } finally {
+    await quick.close();
+  }
+});
+
+test('a message sent to a socket that never proved receipt is sent again at the next login', async () => {
+  // Socket.IO's default heartbeat (25 s): no confirmation happens within this test.
   const { client: zoe, res: zoeLogin } = await server.login('zoe');
-  zoe.disconnect();
   const { client: yan } = await server.login('yan');
-  await waitUntilOffline('zoe');
-  const sent = await ack(yan, 'privateMsg', { to: 'zoe', text: 'while you were away' });
-  expect(sent).toMatchObject({ ok: true, delivered: false });
-
+  const live = next(zoe, 'privateMsg');
+  const sent = await ack(yan, 'privateMsg', { to: 'zoe', text: 'sent live, never confirmed' });
+  expect(sent).toMatchObject({ ok: true, delivered: true });
+  await live;
+  await disconnectSettled(server, zoe);
   const back = await server.connect();
-  const received: PrivateMessage[] = record(back, 'privateMsg');
-  const arrived = next(back, 'privateMsg');
+  const again = next(back, 'privateMsg');
   await ack(back, 'login', { username: 'zoe', token: zoeLogin.token });
-  expect(await arrived).toMatchObject({ from: 'yan', to: 'zoe', text: 'while you were away' });
+  expect(await again).toEqual(sent.ok && sent.message);
+});
 
-  const again = await server.connect();
-  const receivedAgain = record(again, 'privateMsg');
-  await ack(again, 'login', { username: 'zoe', token: zoeLogin.token });
-  await flush(again);
+test('a client that confirms receipt is not sent the message again', async () => {
+  const { client: zoe, res: zoeLogin } = await server.login('zoe');
+  const { client: yan } = await server.login('yan');
+  const arrived = next(zoe, 'privateMsg');
+  const sent = await ack(yan, 'privateMsg', { to: 'zoe', text: 'confirmed by the client' });
+  const message = await arrived;
+  expect(await ack(zoe, 'received', { ids: [message.id] })).toEqual({ ok: true });
+  await disconnectSettled(server, zoe);
+  const back = await server.connect();
+  const pushed = record(back, 'privateMsg');
+  await ack(back, 'login', { username: 'zoe', token: zoeLogin.token });
   await flush(back);
-  expect(received).toHaveLength(1);
-  expect(receivedAgain).toEqual([]);
+  expect(pushed).toEqual([]);
+});
+
+test('every queued private message is delivered at the next login, beyond one page', async () => {
+  const { client: far, res } = await server.login('far');
+  await disconnectSettled(server, far);
+  const { client: near } = await server.login('near');
+  const sent = [];
+  for (let i = 0; i < 520; i += 40) {
+    // 40 at a time: within the per-connection limit of 64 events waiting.
+    sent.push(...(await Promise.all(Array.from({ length: 40 }, (_, j) => ack(near, 'privateMsg', { to: 'far', text: `q${i + j}` })))));
+  }
+  expect(sent.every((r) => r.ok)).toBe(true);
+  const back = await server.connect();
+  const pushed = record(back, 'privateMsg');
+  await ack(back, 'login', { username: 'far', token: res.token });
+  await flush(back);
+  expect(pushed.map((m) => m.id)).toEqual(sent.map((r) => r.ok && r.message.id));
 });
 
 test('privateMsg to an unknown name is unknown_user; history with an unknown user too', async () => {
@@ -125,8 +179,7 @@ test('private history pages through one conversation only', async () => {
 test('users lists known users with online state; history of a conversation needs login', async () => {
   const { client: u1 } = await server.login('u1');
   const { client: u2 } = await server.login('u2');
-  u2.disconnect();
-  await waitUntilOffline('u2');
+  await disconnectSettled(server, u2);
   expect(await ack(u1, 'users', {})).toEqual({ ok: true, users: [{ name: 'u1', online: true }, { name: 'u2', online: false }] });
   const anon = await server.connect();
   expect(await ack(anon, 'history', { with: 'u1' })).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
@@ -163,11 +216,3 @@ test('events that need a login answer not_logged_in and store nothing', async ()
   }
   expect(await ack(anon, 'history', {})).toEqual({ ok: true, messages: [], hasMore: false });
 });
-
-async function waitUntilOffline(name: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (!(await server.app.services.presence.isOnline(name))) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error(`${name} never went offline`);
-}

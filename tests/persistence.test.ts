@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ack, next, startServer } from './helpers';
+import { ack, next, record, startServer } from './helpers';
 import { tempDir } from './tmpdir';
 
 test('restarting on the same SQLite file keeps history, users, tokens and queued private messages', async () => {
@@ -23,9 +23,12 @@ test('restarting on the same SQLite file keeps history, users, tokens and queued
       await ack(amyAgain, 'privateMsg', { to: 'ben', text: 'queued while ben is offline' });
 
       const ben = await second.connect();
-      const queued = next(ben, 'privateMsg');
+      const queued = next(ben, 'privateMsg', (m) => m.text === 'queued while ben is offline');
+      const pushed = record(ben, 'privateMsg');
       await ack(ben, 'login', { username: 'ben', token: benLogin.token });
       expect(await queued).toMatchObject({ from: 'amy', text: 'queued while ben is offline' });
+      // "seen live" reached ben's first socket, but no heartbeat confirmed it before the restart: at least once.
+      expect(pushed.map((m) => m.text)).toEqual(['seen live', 'queued while ben is offline']);
       const convo = await ack(ben, 'history', { with: 'amy' });
       expect(convo.ok && convo.messages.map((m) => m.text)).toEqual(['seen live', 'queued while ben is offline']);
       const sent = await ack(amyAgain, 'sendMsg', { text: 'after restart' });

@@ -1,11 +1,13 @@
 /**
- * A client that follows the documented resume rule (docs/protocol.md, "The delivery guarantee"): it logs in
- * again and syncs after every (re)connect, ignores ids it already holds, and retries every send with the
- * same clientId until it is acked.
+ * A client that follows the documented resume rule (docs/protocol.md, "The delivery guarantee"): it ignores
+ * ids it already holds; after every (re)connect it logs in again and syncs from its cursor, the highest id it
+ * held when the previous connection ended; while a connection is caught up, every id it receives moves the
+ * cursor. It retries every send with the same clientId until it is acked.
  */
+import { EventEmitter } from 'node:events';
 import { io } from 'socket.io-client';
 import type { ChatMessage } from '../src/protocol';
-import type { Client } from './helpers';
+import { within, type Client } from './helpers';
 
 export class ResumingClient {
   readonly socket: Client;
@@ -16,8 +18,9 @@ export class ResumingClient {
   resets = 0;
   connects = 0;
   private cursor = 0;
-  private syncing = false;
+  private caughtUp = false;
   private token: string | undefined;
+  private readonly changes = new EventEmitter();
   private ready: Promise<void>;
   private markReady!: () => void;
 
@@ -32,15 +35,30 @@ export class ResumingClient {
     });
     this.socket.on('connect', () => void this.resume());
     this.socket.on('disconnect', () => {
+      this.caughtUp = false; // the cursor stays where this connection left it
       this.ready = new Promise((r) => (this.markReady = r));
     });
     this.socket.on('allmessage', (m) => this.receive(m));
     this.socket.on('privateMsg', (m) => this.receive(m));
   }
 
-  /** Resolves once the client is logged in and synced (after the latest connect). */
+  /** Resolves once the client is logged in and caught up (after the latest connect). */
   whenReady(): Promise<void> {
     return this.ready;
+  }
+
+  /** Resolves once the client holds `count` messages (bounded by `ms`). */
+  whenHolding(count: number, ms: number): Promise<void> {
+    if (this.held.size >= count) return Promise.resolve();
+    const reached = new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.held.size < count) return;
+        this.changes.off('held', check);
+        resolve();
+      };
+      this.changes.on('held', check);
+    });
+    return within(reached, `${this.name} holding ${count} messages (holds ${this.held.size})`, ms);
   }
 
   private receive(message: ChatMessage): void {
@@ -49,12 +67,12 @@ export class ResumingClient {
       return;
     }
     this.held.set(message.id, message);
-    if (!this.syncing) this.cursor = Math.max(this.cursor, message.id);
+    if (this.caughtUp) this.cursor = Math.max(this.cursor, message.id);
+    this.changes.emit('held');
   }
 
   private async resume(): Promise<void> {
     this.connects++;
-    this.syncing = true;
     try {
       const login = await this.socket.timeout(2000).emitWithAck('login', { username: this.name, token: this.token });
       if (!login.ok) throw new Error(`${this.name}: login failed: ${login.error.code}`);
@@ -68,8 +86,9 @@ export class ResumingClient {
         if (!res.hasMore || res.messages.length === 0) break;
         after = res.messages[res.messages.length - 1].id;
       }
+      if (!this.socket.connected) return;
+      this.caughtUp = true;
       this.cursor = Math.max(this.cursor, ...this.held.keys());
-      this.syncing = false;
       this.markReady();
     } catch {
       // The connection dropped mid-resume (or the server died): the next connect resumes again.
@@ -79,7 +98,7 @@ export class ResumingClient {
   /** Sends until acked (bounded by `deadline`, epoch ms); resolves with the stored message. */
   async send(payload: { to?: string; text: string; clientId: string }, deadline: number): Promise<ChatMessage> {
     while (Date.now() < deadline) {
-      await Promise.race([this.whenReady(), new Promise((r) => setTimeout(r, 500))]);
+      await within(this.whenReady(), `${this.name} ready to send`, deadline - Date.now()).catch(() => undefined);
       if (!this.socket.connected) continue;
       try {
         const res =

@@ -11,9 +11,13 @@ import { userRoom, type Services } from '../realtime/context';
 import { listUsers } from '../realtime/handlers/queries';
 import { parsePayload } from '../schemas';
 
+/** Query values arrive as strings; an empty one (`?before=`) counts as absent, as an absent field does in `history`. */
+const queryNumber = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().pipe(schema).optional());
+
 const messagesQuery = z.object({
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().positive().optional(),
+  before: queryNumber(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
+  limit: queryNumber(z.number().int().positive()),
 });
 
 const pushBody = z.strictObject({
@@ -69,9 +73,9 @@ export function createRouter(services: Services): Router {
     }
     // Not a valid name at all: no such user either (404, as for a valid name nobody has).
     const user = await requireUser(store, normalizeName(body.to) ?? body.to);
-    io.to(userRoom(user.key)).emit('msg1', notice);
+    io.to(userRoom(user.id)).emit('msg1', notice);
     metrics.eventsOut.inc({ event: 'msg1' });
-    ctx.body = { ok: true, to: user.name, online: await services.presence.isOnline(user.key) };
+    ctx.body = { ok: true, to: user.name, online: await services.presence.isOnline(user.id) };
   });
 
   return router;

@@ -1,6 +1,7 @@
 import type { ChatSocket, Services } from './context';
 import type { Dispatcher } from './dispatch';
 import { SerialQueue } from './serial-queue';
+import { Session } from './session';
 
 /**
  * Events a socket may have waiting before new ones are refused with `rate_limited`; bounds what a flooding
@@ -13,27 +14,23 @@ export const MAX_PENDING_EVENTS = 64;
  * socket has disconnected and all its work is done (the app waits for this when closing).
  */
 export function onConnection(socket: ChatSocket, services: Services, dispatcher: Dispatcher): Promise<void> {
-  const queue = new SerialQueue(MAX_PENDING_EVENTS);
-  dispatcher.attach(socket, queue);
-  let finished: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
-  socket.on('disconnect', (reason) => {
-    // Queued behind the socket's pending events, so a login still in flight cannot re-add it afterwards.
-    queue.pushAlways(async () => {
-      const user = socket.data.user;
-      const { presence, presenceFeed, store, now, log } = services;
-      try {
-        if (!user) return;
-        const wentOffline = await presence.remove(user, socket.id);
-        if (wentOffline) presenceFeed.changed(user.name, false);
-        await store.touchUser(user.id, now());
-        log.debug({ socket: socket.id, user: user.name, reason, wentOffline }, 'disconnected');
-      } catch (err) {
-        log.error({ socket: socket.id, err }, 'disconnect bookkeeping failed');
-      } finally {
-        finished();
-      }
+  const { log } = services;
+  const queue = new SerialQueue(MAX_PENDING_EVENTS, (err) => log.error({ socket: socket.id, err }, 'socket task failed'));
+  const session = new Session(socket, services);
+  dispatcher.attach(socket, queue, session);
+  return new Promise<void>((resolve) => {
+    socket.on('disconnect', (reason) => {
+      // Queued behind the socket's pending events, so a login still in flight cannot re-add it afterwards.
+      queue.pushAlways(async () => {
+        try {
+          const ended = await session.end({ seen: true });
+          log.debug({ socket: socket.id, user: ended?.user.name, reason, wentOffline: ended?.wentOffline }, 'disconnected');
+        } catch (err) {
+          log.error({ socket: socket.id, err }, 'disconnect bookkeeping failed');
+        } finally {
+          resolve();
+        }
+      });
     });
   });
-  return done;
 }

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -13,9 +14,18 @@ import type {
   SocketData,
 } from '../protocol';
 import type { ChatStore } from '../store/store';
+import type { Session } from './session';
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** What happens inside an app that tests, metrics and embedders may wait for. */
+export interface AppEvents {
+  /** A socket disconnected and all its work (queued events, presence bookkeeping) is done. */
+  socketClosed: [socketId: string];
+  /** A socket of user `userId` proved it received these private messages; they are marked delivered. */
+  delivered: [userId: number, ids: number[]];
+}
 
 /** What handlers may use. Built once per app by createApp; nothing here is global. */
 export interface Services {
@@ -28,6 +38,7 @@ export interface Services {
   log: Logger;
   metrics: Metrics;
   now: () => number;
+  events: EventEmitter<AppEvents>;
 }
 
 /**
@@ -38,6 +49,8 @@ export interface Services {
 export interface EventContext<P = unknown> {
   readonly event: ClientEvent;
   readonly socket: ChatSocket;
+  /** The socket's login state; login and logout change it. */
+  readonly session: Session;
   readonly services: Services;
   /** The app's logger; log lines about a socket carry `socket: socket.id`. */
   readonly log: Logger;
@@ -57,7 +70,11 @@ export type LoggedInContext<P> = EventContext<P> & { user: SessionUser };
 
 export type EventMiddleware<P = unknown> = (ctx: EventContext<P>, next: () => Promise<void>) => Promise<void>;
 
-/** The room that holds every live socket of one user, on every node: delivery to a user goes through it. */
-export function userRoom(key: string): string {
-  return `user:${key}`;
+/**
+ * The room that holds every live socket of one user, on every node: delivery to a user goes through it. It is
+ * named by the user id, never by the name: a retired user and the new holder of its name share the name but
+ * must never share a room (issue 8).
+ */
+export function userRoom(userId: number): string {
+  return `user:${userId}`;
 }

@@ -4,6 +4,7 @@ import type { Ack, ClientEvent } from '../protocol';
 import type { ChatSocket, EventContext, EventMiddleware, Services } from './context';
 import { instrument } from './middleware';
 import type { SerialQueue } from './serial-queue';
+import type { Session } from './session';
 
 export type Routes = Record<ClientEvent, EventMiddleware<any>[]>;
 type AckCallback = (response: Ack) => void;
@@ -28,11 +29,11 @@ export class Dispatcher {
     }
   }
 
-  attach(socket: ChatSocket, queue: SerialQueue): void {
-    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, queue, event, args));
+  attach(socket: ChatSocket, queue: SerialQueue, session: Session): void {
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, queue, session, event, args));
   }
 
-  private dispatch(socket: ChatSocket, queue: SerialQueue, event: string, args: unknown[]): void {
+  private dispatch(socket: ChatSocket, queue: SerialQueue, session: Session, event: string, args: unknown[]): void {
     const pipeline = this.pipelines.get(event);
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
     if (!pipeline) {
@@ -43,6 +44,7 @@ export class Dispatcher {
     const ctx: EventContext = {
       event: event as ClientEvent,
       socket,
+      session,
       services: this.services,
       log: this.services.log,
       input: args[0],
@@ -59,6 +61,12 @@ export class Dispatcher {
 }
 
 async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
+  // The socket went away while this event waited: nobody can receive its answer, so it must not run and
+  // consume anything (a login would claim a name for a token nobody gets; issue 8).
+  if (!ctx.socket.connected) {
+    ctx.log.debug({ socket: ctx.socket.id, event: ctx.event }, 'event dropped: socket gone');
+    return;
+  }
   try {
     await pipeline(ctx);
   } catch (err) {
@@ -67,7 +75,10 @@ async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
   }
   answer(ctx, ack, undefined);
   try {
-    for (const task of ctx.after) await task();
+    for (const task of ctx.after) {
+      if (!ctx.socket.connected) return;
+      await task();
+    }
   } catch (err) {
     ctx.log.error({ socket: ctx.socket.id, event: ctx.event, err }, 'post-ack work failed');
   }

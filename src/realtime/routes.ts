@@ -3,6 +3,7 @@ import {
   loginSchema,
   logoutSchema,
   privateMsgSchema,
+  receivedSchema,
   sendMsgSchema,
   syncSchema,
   typingSchema,
@@ -11,7 +12,7 @@ import {
 import type { Routes } from './dispatch';
 import { login } from './handlers/login';
 import { logout } from './handlers/logout';
-import { privateMsg, sendMsg } from './handlers/messages';
+import { privateMsg, received, sendMsg } from './handlers/messages';
 import { history, users } from './handlers/queries';
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
@@ -33,4 +34,5 @@ export const routes: Routes = {
   typing: [validate(typingSchema), requireLogin, handler(typing)],
   sync: [validate(syncSchema), handler(sync)],
   logout: [validate(logoutSchema), requireLogin, handler(logout)],
+  received: [validate(receivedSchema), requireLogin, handler(received)],
 };

@@ -8,6 +8,9 @@ import path from 'node:path';
 import type { BrowserContext, Route } from 'playwright-core';
 import { createApp, type ChatApp } from '../../src/app';
 import { testConfig } from '../../src/config';
+import { SqliteStore } from '../../src/store/sqlite';
+import { gatedStore } from '../gated-store';
+import { ack, startServer, type TestServer } from '../helpers';
 import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
 const SOCKET_IO = /\/socket\.io\//;
@@ -129,6 +132,55 @@ describeInBrowser('chat page: network trouble', () => {
         await alice.seesOnce('sent exactly once');
         expect(dropped).toBe(true);
         expect([...alice.problems, ...bob.problems]).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+  });
+
+  describe('with a slow re-login', () => {
+    let server: TestServer | undefined;
+    afterEach(async () => {
+      await browsers.closeAll();
+      await server?.close();
+      server = undefined;
+    });
+
+    test(
+      'a message arriving live before the catch-up does not make the page skip what was sent while it was away',
+      async () => {
+        const gates = gatedStore(SqliteStore.open(':memory:'));
+        server = await startServer({}, { store: gates.store });
+        const alice = await browsers.person(server.url, { path: '/?transport=polling' });
+        await alice.login('alice');
+        const { client: bob } = await server.login('bob');
+        const aliceId = (await gates.store.findUser('alice'))!.id;
+        await ack(bob, 'sendMsg', { text: 'm0, seen live' });
+        await alice.seesOnce('m0, seen live');
+
+        const cut = (route: Route) => route.abort('internetdisconnected');
+        await alice.page.context().route(SOCKET_IO, cut);
+        await ack(bob, 'sendMsg', { text: 'm1, while alice was away' });
+        await alice.connectionState('reconnecting');
+        await ack(bob, 'sendMsg', { text: 'm2, while alice was away' });
+
+        // Alice's page reconnects, but her re-login is held up in the store; meanwhile a public message
+        // reaches her new connection, before her page has asked what it missed.
+        const relogin = gates.gate('touchUser', (id: number) => id === aliceId);
+        await alice.page.context().unroute(SOCKET_IO, cut);
+        await relogin.arrived();
+        await ack(bob, 'sendMsg', { text: 'm3, live on the new connection' });
+        await alice.seesOnce('m3, live on the new connection');
+        relogin.open();
+
+        await alice.seesOnce('m1, while alice was away');
+        await alice.seesOnce('m2, while alice was away');
+        expect(await alice.texts()).toEqual([
+          'm0, seen live',
+          'm1, while alice was away',
+          'm2, while alice was away',
+          'm3, live on the new connection',
+        ]);
+        expect(alice.problems).toEqual([]);
       },
       BROWSER_TEST_MS,
     );

@@ -9,7 +9,7 @@ export async function typing(ctx: LoggedInContext<{ to?: string }>): Promise<voi
     ctx.socket.broadcast.emit('typing', { from });
   } else {
     const recipient = await requireUser(store, ctx.payload.to);
-    io.to(userRoom(recipient.key)).emit('typing', { from, to: recipient.name });
+    io.to(userRoom(recipient.id)).emit('typing', { from, to: recipient.name });
   }
   ctx.services.metrics.eventsOut.inc({ event: 'typing' });
   ctx.body = {};

@@ -1,0 +1,49 @@
+/**
+ * A store wrapper that can hold chosen calls at a gate until the test opens it, to force an interleaving that
+ * otherwise depends on timing (two logins reading before either writes; a socket leaving mid-login).
+ */
+import type { ChatStore } from '../src/store/store';
+
+export interface Gate {
+  /** Resolves once `count` matching calls are waiting at the gate. */
+  arrived(count?: number): Promise<void>;
+  /** Lets the waiting calls (and every later matching call) through, in arrival order. */
+  open(): void;
+}
+
+export function gatedStore(inner: ChatStore): { store: ChatStore; gate(method: keyof ChatStore, match: (...args: any[]) => boolean): Gate } {
+  const gates: Array<{ method: string; match: (...args: any[]) => boolean; waiting: Array<() => void>; opened: boolean; onArrive: () => void }> = [];
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const gate = gates.find((g) => g.method === prop && !g.opened && g.match(...args));
+        if (!gate) return value.apply(target, args);
+        return new Promise((resolve) => {
+          gate.waiting.push(() => resolve(value.apply(target, args)));
+          gate.onArrive();
+        });
+      };
+    },
+  });
+  return {
+    store,
+    gate(method, match) {
+      const entry = { method: String(method), match, waiting: [] as Array<() => void>, opened: false, onArrive: (): void => undefined };
+      gates.push(entry);
+      return {
+        arrived: (count = 1) =>
+          new Promise<void>((resolve) => {
+            const check = () => entry.waiting.length >= count && resolve();
+            entry.onArrive = check;
+            check();
+          }),
+        open() {
+          entry.opened = true;
+          for (const release of entry.waiting.splice(0)) release();
+        },
+      };
+    },
+  };
+}
