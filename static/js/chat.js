@@ -22,6 +22,14 @@ export class Chat {
     this.conversations = new Map();
     /** Highest message id seen; ids increase across public and private messages. */
     this.lastId = 0;
+    /**
+     * Where the next `sync` starts (docs/protocol.md, "The delivery guarantee"): the highest id held when the
+     * previous connection ended. It follows `lastId` only while the current connection is caught up; messages
+     * that arrive on a new connection before its `sync` must not move it, or what was sent while we were away
+     * would be skipped (issue 8).
+     */
+    this.cursor = 0;
+    this.caughtUp = false;
     this.public = this.conversation(PUBLIC);
     this.active = this.public;
   }
@@ -40,6 +48,7 @@ export class Chat {
     this.generation++;
     for (const conv of this.conversations.values()) conv.clear();
     this.lastId = 0;
+    this.cursor = 0;
     this.renderUnread();
   }
 
@@ -98,6 +107,18 @@ export class Chat {
 
   noteId(id) {
     if (id > this.lastId) this.lastId = id;
+    if (this.caughtUp && id > this.cursor) this.cursor = id;
+  }
+
+  /** The connection dropped: the cursor stays where this connection left it. */
+  connectionLost() {
+    this.caughtUp = false;
+  }
+
+  /** The new connection has caught up (sync or history): everything up to the highest id seen is held. */
+  markCaughtUp() {
+    this.caughtUp = true;
+    if (this.lastId > this.cursor) this.cursor = this.lastId;
   }
 
   /** Opens `conv`: shows it, clears its unread count. */

@@ -77,8 +77,9 @@ function fillScreen(chat, socket, conv) {
  */
 export async function catchUp(chat, socket, outbox) {
   const generation = chat.generation;
-  if (!chat.public.loaded || chat.lastId === 0) return reloadOpen(chat, socket);
-  let after = chat.lastId;
+  const done = () => generation === chat.generation && socket.connected && chat.markCaughtUp();
+  if (!chat.public.loaded || chat.cursor === 0) return reloadOpen(chat, socket).then(done);
+  let after = chat.cursor;
   for (;;) {
     const res = await request(socket, 'sync', { after }, SYNC_TIMEOUT_MS);
     if (generation !== chat.generation) return;
@@ -88,10 +89,10 @@ export async function catchUp(chat, socket, outbox) {
     }
     if (res.reset) {
       chat.clearMessages();
-      return reloadOpen(chat, socket);
+      return reloadOpen(chat, socket).then(done);
     }
     for (const message of res.messages) chat.receive(message, outbox);
-    if (!res.hasMore || res.messages.length === 0) return;
+    if (!res.hasMore || res.messages.length === 0) return done();
     after = res.messages[res.messages.length - 1].id;
   }
 }

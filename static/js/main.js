@@ -8,6 +8,7 @@ import { catchUp, loadLatest, loadOlder } from './history.js';
 import { explainLoginError, LoginForm } from './login-form.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
+import { Receipts } from './receipts.js';
 import { request } from './request.js';
 import { forgetSession, loadSession, onSessionChangedElsewhere, saveSession } from './session.js';
 import { TypingIndicator, typingSender } from './typing.js';
@@ -59,6 +60,7 @@ const outbox = new Outbox(socket, {
   onAdoptionUndone: (entry, echoId) => entry.conv.setStatus(echoId, null),
 });
 const typingNotifier = typingSender(socket, () => ready);
+const receipts = new Receipts(socket);
 
 // ---- screens --------------------------------------------------------------------------------------------
 
@@ -180,14 +182,22 @@ socket.on('connect', () => {
   if (session) void login(session.name, session.token);
 });
 
-socket.on('disconnect', () => {
+socket.on('disconnect', (reason) => {
   ready = false;
+  chat.connectionLost();
+  // The server ended the session itself (e.g. the name passed to someone else): Socket.IO does not reconnect
+  // by itself then, but the page should, to learn where it stands.
+  if (reason === 'io server disconnect') socket.connect();
   outbox.suspend();
   typing.clearAll();
 });
 
 socket.on('allmessage', (message) => chat.me && chat.receive(message, outbox));
-socket.on('privateMsg', (message) => chat.me && chat.receive(message, outbox));
+socket.on('privateMsg', (message) => {
+  if (!chat.me) return;
+  chat.receive(message, outbox);
+  if (nameKey(message.to) === chat.me.key) receipts.add(message.id);
+});
 
 socket.on('msg1', (notice) => {
   if (!chat.me) return;
