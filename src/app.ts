@@ -139,6 +139,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
         await Promise.all(pending);
         await store.close(); // commits what is pending; its deliveries go nowhere now
         stopDelivery();
+        await presence.close();
       })()),
   };
 }

@@ -34,7 +34,7 @@ export async function claimName(name: string, token: string | undefined, deps: C
   if (existing) {
     if (token !== undefined && tokenMatches(token, existing.tokenHash)) {
       // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
-      if (!(await deps.store.touchUser(existing.id, deps.now))) throw taken(existing.name);
+      if (!(await deps.store.touchUser(existing.id, deps.now, true))) throw taken(existing.name);
       return { user: existing, token, created: false };
     }
     const seenBefore = deps.now - deps.reservationMs;
@@ -45,7 +45,7 @@ export async function claimName(name: string, token: string | undefined, deps: C
     replacing = { id: existing.id, seenBefore };
   }
   const fresh = randomBytes(24).toString('base64url');
-  const user = await deps.store.createUser({ name, key, tokenHash: hashToken(fresh), now: deps.now, replacing });
+  const user = await deps.store.createUser({ name, key, tokenHash: hashToken(fresh), now: deps.now, provisional: false, replacing });
   if (!user) throw taken(name); // lost a race with a concurrent claim or with the owner's return
   return { user, token: fresh, created: true, replaced: replacing?.id };
 }

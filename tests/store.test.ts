@@ -1,6 +1,8 @@
 /** The guarantees stated on ChatStore (src/store/store.ts), checked against every implementation. */
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite';
+import { MIGRATIONS } from '../src/store/sqlite-schema';
 import type { ChatStore } from '../src/store/store';
 import { tempDir } from './tmpdir';
 
@@ -22,7 +24,7 @@ describe.each(factories)('%s', (_name, open) => {
   beforeEach(async () => {
     store = open();
     const mk = async (name: string) => {
-      const u = await store.createUser({ name, key: name, tokenHash: 'h', now: 1 });
+      const u = await store.createUser({ name, key: name, tokenHash: 'h', now: 1, provisional: false });
       if (!u) throw new Error('createUser failed');
       return { id: u.id, name: u.name };
     };
@@ -157,9 +159,9 @@ describe.each(factories)('%s', (_name, open) => {
   });
 
   test('identity: one active user per key; a replaced user keeps its id and messages to itself', async () => {
-    expect(await store.createUser({ name: 'A', key: 'a', tokenHash: 'x', now: 2 })).toBeUndefined();
+    expect(await store.createUser({ name: 'A', key: 'a', tokenHash: 'x', now: 2, provisional: false })).toBeUndefined();
     await store.appendPrivate({ sender: b, recipient: a, text: 'for the first a', ts: 1 });
-    const successor = await store.createUser({ name: 'a', key: 'a', tokenHash: 'y', now: 3, replacing: { id: a.id, seenBefore: 2 } });
+    const successor = await store.createUser({ name: 'a', key: 'a', tokenHash: 'y', now: 3, provisional: false, replacing: { id: a.id, seenBefore: 2 } });
     expect(successor).toBeDefined();
     expect(successor!.id).not.toBe(a.id);
     expect((await store.findUser('a'))!.id).toBe(successor!.id);
@@ -168,37 +170,52 @@ describe.each(factories)('%s', (_name, open) => {
   });
 
   test('touchUser only moves last-seen forward', async () => {
-    expect(await store.touchUser(a.id, 50)).toBe(true);
-    expect(await store.touchUser(a.id, 10)).toBe(true);
+    expect(await store.touchUser(a.id, 50, false)).toBe(true);
+    expect(await store.touchUser(a.id, 10, false)).toBe(true);
     expect((await store.findUser('a'))!.lastSeenAt).toBe(50);
   });
 
   test('a retirement and a login of the retired user never both succeed, whichever commits first', async () => {
     // The owner's login commits first: the replacement, decided on a stale read, must not happen.
     const [touched, replaced] = await Promise.all([
-      store.touchUser(a.id, 100),
-      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 100, replacing: { id: a.id, seenBefore: 50 } }),
+      store.touchUser(a.id, 100, false),
+      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 100, provisional: false, replacing: { id: a.id, seenBefore: 50 } }),
     ]);
     expect(touched).toBe(true);
     expect(replaced).toBeUndefined();
     expect((await store.findUser('a'))!.id).toBe(a.id);
     // The replacement commits first: the owner's login then opens nothing.
     const [successor, late] = await Promise.all([
-      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 500, replacing: { id: a.id, seenBefore: 200 } }),
-      store.touchUser(a.id, 500),
+      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 500, provisional: false, replacing: { id: a.id, seenBefore: 200 } }),
+      store.touchUser(a.id, 500, false),
     ]);
     expect(successor).toBeDefined();
     expect(late).toBe(false);
     expect((await store.findUser('a'))!.id).toBe(successor!.id);
   });
 
+  test('findUserByToken finds the active user holding a token hash; a proven login ends provisional', async () => {
+    const p = await store.createUser({ name: 'P', key: 'p', tokenHash: 'hash-p', now: 1, provisional: true });
+    expect(p).toMatchObject({ name: 'P', key: 'p', provisional: true, lastSeenAt: 1 });
+    expect(await store.findUserByToken('hash-p')).toEqual(p);
+    expect(await store.findUserByToken('nope')).toBeUndefined();
+    expect(await store.findUserByToken('')).toBeUndefined();
+    expect(await store.touchUser(p!.id, 5, false)).toBe(true);
+    expect((await store.findUser('p'))!.provisional).toBe(true);
+    expect(await store.touchUser(p!.id, 6, true)).toBe(true);
+    expect(await store.findUser('p')).toMatchObject({ provisional: false, lastSeenAt: 6 });
+    const q = await store.createUser({ name: 'p', key: 'p', tokenHash: 'hash-q', now: 9, provisional: false, replacing: { id: p!.id, seenBefore: 8 } });
+    expect(await store.findUserByToken('hash-p')).toBeUndefined(); // retired
+    expect(await store.findUserByToken('hash-q')).toEqual(q);
+  });
+
   test('a release holds against seenUsers (another tab closing) but a login undoes it', async () => {
-    await store.touchUser(a.id, 100);
+    await store.touchUser(a.id, 100, false);
     await store.releaseUser(a.id);
     await store.seenUsers([a.id, b.id], 200);
     expect((await store.findUser('a'))!.lastSeenAt).toBe(0);
     expect((await store.findUser('b'))!.lastSeenAt).toBe(200);
-    expect(await store.touchUser(a.id, 300)).toBe(true);
+    expect(await store.touchUser(a.id, 300, false)).toBe(true);
     expect((await store.findUser('a'))!.lastSeenAt).toBe(300);
   });
 });
@@ -206,11 +223,28 @@ describe.each(factories)('%s', (_name, open) => {
 test('a file store keeps everything across close and reopen', async () => {
   const file = path.join(tmp.dir, 'reopen.db');
   const first = SqliteStore.open(file);
-  const u = (await first.createUser({ name: 'r', key: 'r', tokenHash: 'h', now: 1 }))!;
+  const u = (await first.createUser({ name: 'r', key: 'r', tokenHash: 'h', now: 1, provisional: false }))!;
   const pending = first.appendPublic({ sender: u, text: 'committed on close', ts: 1 });
   await first.close(); // flushes the pending group commit first
   expect((await pending).duplicate).toBe(false);
   const second = SqliteStore.open(file);
   expect((await second.publicHistory({ limit: 5 })).messages.map((m) => m.text)).toEqual(['committed on close']);
   await second.close();
+});
+
+test('a database from an older release is migrated in place, keeping its users and messages', async () => {
+  const file = path.join(tmp.dir, 'v1.db');
+  const old = new Database(file);
+  old.exec(MIGRATIONS[0]);
+  old.pragma('user_version = 1');
+  old.prepare("INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at) VALUES ('Old', 'old', 'h', 1, 2)").run();
+  old.prepare("INSERT INTO messages (sender_id, sender_name, body, created_at) VALUES (1, 'Old', 'kept', 3)").run();
+  old.close();
+  const store = SqliteStore.open(file);
+  try {
+    expect(await store.findUser('old')).toEqual({ id: 1, name: 'Old', key: 'old', tokenHash: 'h', createdAt: 1, lastSeenAt: 2, provisional: false });
+    expect((await store.publicHistory({ limit: 5 })).messages.map((m) => m.text)).toEqual(['kept']);
+  } finally {
+    await store.close();
+  }
 });

@@ -1,4 +1,4 @@
-import type { Presence, PresenceUser } from './presence';
+import type { Presence, PresenceTransition, PresenceUser } from './presence';
 
 /** Presence for a single node: a map from user id to that user's socket ids. */
 export class MemoryPresence implements Presence {
@@ -38,4 +38,11 @@ export class MemoryPresence implements Presence {
   async onlineCount(): Promise<number> {
     return this.users.size;
   }
+
+  /** One process sees every socket: nothing changes behind its back. */
+  onExternalChange(_listener: (changes: PresenceTransition[]) => void): () => void {
+    return () => undefined;
+  }
+
+  async close(): Promise<void> {}
 }

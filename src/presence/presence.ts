@@ -15,6 +15,20 @@ export interface Presence {
   /** Names of online users, sorted by key; the first `limit` of them when given. */
   online(limit?: number): Promise<string[]>;
   onlineCount(): Promise<number>;
+  /**
+   * Transitions the registry discovered itself rather than through this process's add/remove: in a cluster,
+   * the users of a node that died went offline, or a resync after the registry's storage was lost changed
+   * who is online. Exactly one process hears each such transition, so it announces it (as add/remove's
+   * `true` results are announced by their caller). Returns the unsubscribe function.
+   */
+  onExternalChange(listener: (changes: PresenceTransition[]) => void): () => void;
+  /** Stops timers and connections; the registry is not used afterwards. */
+  close(): Promise<void>;
+}
+
+export interface PresenceTransition {
+  user: PresenceUser;
+  online: boolean;
 }
 
 export interface PresenceUser {

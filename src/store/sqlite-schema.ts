@@ -34,4 +34,8 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX messages_created ON messages(created_at);
 
    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+
+  // Tutorial-style names held only briefly (issue 9); login by token alone.
+  `ALTER TABLE users ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX users_token ON users(token_hash) WHERE retired_at IS NULL;`,
 ];

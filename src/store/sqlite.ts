@@ -55,7 +55,11 @@ export class SqliteStore implements ChatStore {
   }
 
   async findUser(key: string): Promise<UserRecord | undefined> {
-    return this.q.findUser.get(key) as UserRecord | undefined;
+    return toUser(this.q.findUser.get(key));
+  }
+
+  async findUserByToken(tokenHash: string): Promise<UserRecord | undefined> {
+    return tokenHash === '' ? undefined : toUser(this.q.findUserByToken.get(tokenHash));
   }
 
   async createUser(user: NewUser): Promise<UserRecord | undefined> {
@@ -65,13 +69,13 @@ export class SqliteStore implements ChatStore {
         return undefined; // seen again (or retired by someone else) since the caller found it expired
       }
       if (this.q.findUser.get(user.key)) return undefined;
-      const { lastInsertRowid } = this.q.insertUser.run(user.name, user.key, user.tokenHash, user.now, user.now);
-      return this.q.userById.get(lastInsertRowid) as UserRecord;
+      const { lastInsertRowid } = this.q.insertUser.run(user.name, user.key, user.tokenHash, user.now, user.now, user.provisional ? 1 : 0);
+      return toUser(this.q.userById.get(lastInsertRowid));
     });
   }
 
-  touchUser(id: number, now: number): Promise<boolean> {
-    return this.write(() => this.q.touchUser.run(now, id).changes > 0);
+  touchUser(id: number, now: number, proven: boolean): Promise<boolean> {
+    return this.write(() => (proven ? this.q.proveUser : this.q.touchUser).run(now, id).changes > 0);
   }
 
   seenUsers(ids: number[], now: number): Promise<void> {
@@ -220,6 +224,14 @@ export class SqliteStore implements ChatStore {
   }
 }
 
+type UserRow = Omit<UserRecord, 'provisional'> & { provisional: number };
+
+function toUser(row: unknown): UserRecord | undefined {
+  if (row === undefined) return undefined;
+  const r = row as UserRow;
+  return { ...r, provisional: r.provisional === 1 };
+}
+
 interface MessageRow {
   id: number;
   from: string;
@@ -250,17 +262,22 @@ function migrate(db: Database.Database): void {
 }
 
 function prepare(db: Database.Database) {
-  const user = 'id, name, name_key AS key, token_hash AS tokenHash, created_at AS createdAt, last_seen_at AS lastSeenAt';
+  const user =
+    'id, name, name_key AS key, token_hash AS tokenHash, created_at AS createdAt, last_seen_at AS lastSeenAt, provisional';
   const msg = 'id, sender_name AS "from", recipient_name AS "to", body AS text, created_at AS ts';
   return {
     findUser: db.prepare(`SELECT ${user} FROM users WHERE name_key = ? AND retired_at IS NULL`),
+    findUserByToken: db.prepare(`SELECT ${user} FROM users WHERE token_hash = ? AND retired_at IS NULL`),
     userById: db.prepare(`SELECT ${user} FROM users WHERE id = ?`),
     insertUser: db.prepare(
-      'INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at, provisional) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ?'),
     // A login: undoes a release (last_seen_at = 0) too.
     touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL'),
+    proveUser: db.prepare(
+      'UPDATE users SET last_seen_at = max(last_seen_at, ?), provisional = 0 WHERE id = ? AND retired_at IS NULL',
+    ),
     seenUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND last_seen_at > 0'),
     releaseUser: db.prepare('UPDATE users SET last_seen_at = 0 WHERE id = ?'),
     listUsers: db.prepare('SELECT name FROM users WHERE retired_at IS NULL ORDER BY name_key'),

@@ -5,10 +5,16 @@ export interface UserRecord {
   name: string;
   /** Case-folded name (see names.ts); unique among active users. */
   key: string;
+  /** SHA-256 (hex) of the user's token; empty for users who have none (JWT mode). */
   tokenHash: string;
   createdAt: number;
   /** 0 after `releaseUser`: the name is free as soon as the user has no live connection. */
   lastSeenAt: number;
+  /**
+   * Claimed by a token-less tutorial-style login and never proven with the token since: the name is held
+   * only briefly after its last connection (see identity.ts).
+   */
+  provisional: boolean;
 }
 
 export interface NewUser {
@@ -16,6 +22,7 @@ export interface NewUser {
   key: string;
   tokenHash: string;
   now: number;
+  provisional: boolean;
   /**
    * An expired user holding the same key, retired in the same transaction, but only if it is still expired
    * (last seen before `seenBefore`); otherwise nothing is written and `createUser` resolves undefined.
@@ -90,16 +97,18 @@ export interface PageQuery {
  */
 export interface ChatStore {
   findUser(key: string): Promise<UserRecord | undefined>;
+  /** The active user whose token hashes to `tokenHash`. */
+  findUserByToken(tokenHash: string): Promise<UserRecord | undefined>;
   /**
    * Creates an active user. Resolves undefined when another active user holds the key, or when the user in
    * `replacing` was seen again meanwhile.
    */
   createUser(user: NewUser): Promise<UserRecord | undefined>;
   /**
-   * Records a login of an active user: last seen now, and any release undone. Resolves false (writing
-   * nothing) when the user has been retired.
+   * Records a login of an active user: last seen now, and any release undone; `proven` (the token was
+   * presented) also ends its provisional state. Resolves false (writing nothing) when the user has been retired.
    */
-  touchUser(id: number, now: number): Promise<boolean>;
+  touchUser(id: number, now: number, proven: boolean): Promise<boolean>;
   /**
    * Records that these users were online until `now` (a connection closed, or a periodic refresh). Leaves a
    * released user released, so another tab closing does not reserve a given-up name again.
