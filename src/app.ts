@@ -20,6 +20,8 @@ import type { AppEvents, ChatServer, Services } from './realtime/context';
 import { onConnection } from './realtime/connection';
 import { startDelivery } from './realtime/delivery';
 import { Dispatcher } from './realtime/dispatch';
+import { handshakeLogin } from './realtime/handshake';
+import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { routes } from './realtime/routes';
 import { openStore } from './store';
 import type { ChatStore } from './store/store';
@@ -43,6 +45,8 @@ export interface Deps {
    * is also what confirms that a socket received its private messages (realtime/delivery-tracker.ts).
    */
   heartbeat?: { intervalMs: number; timeoutMs: number };
+  /** How long events may wait for a connection's first login (default PRE_LOGIN_WAIT_MS); tests shorten it. */
+  preLoginWaitMs?: number;
 }
 
 
@@ -70,6 +74,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const server = http.createServer((req, res) => handleRequest(req, res));
   const io: ChatServer = new Server(server, {
     serveClient: true,
+    allowEIO3: config.allowEio3,
     ...(deps.heartbeat && { pingInterval: deps.heartbeat.intervalMs, pingTimeout: deps.heartbeat.timeoutMs }),
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins, config.trustProxy)),
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
@@ -79,7 +84,18 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const now = deps.now ?? Date.now;
   const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);
   const events = new EventEmitter<AppEvents>();
-  const services: Services = { config, io, store, presence, presenceFeed, log, metrics, now, events };
+  const services: Services = {
+    config,
+    io,
+    store,
+    presence,
+    presenceFeed,
+    log,
+    metrics,
+    now,
+    events,
+    preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
+  };
 
   const router = createRouter(services);
   koa.use(requestLog(log, metrics));
@@ -98,9 +114,11 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
 
   const stopDelivery = startDelivery(services);
   const dispatcher = new Dispatcher(services, routes);
+  const handshake = handshakeLogin(services);
+  io.use(handshake.middleware);
   const pending = new Set<Promise<void>>();
   io.on('connection', (socket) => {
-    const done = onConnection(socket, services, dispatcher);
+    const done = onConnection(socket, services, dispatcher, handshake.take(socket));
     pending.add(done);
     void done.finally(() => {
       pending.delete(done);
@@ -110,6 +128,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
 
   const pruneTimer = config.retentionMs > 0 ? setInterval(() => void prune(services), PRUNE_INTERVAL_MS) : undefined;
   pruneTimer?.unref();
+  // A process that dies without its disconnect bookkeeping must not leave its users "last seen" at their login:
+  // a provisional name would then be free at once. Refreshing often enough keeps them within the grace period.
+  const seenTimer = setInterval(() => void refreshSeen(services), seenRefreshMs(config)).unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -131,6 +152,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     close: () =>
       (closing ??= (async () => {
         clearInterval(pruneTimer);
+        clearInterval(seenTimer);
         presenceFeed.stop();
         await new Promise<void>((resolve) => {
           io.close(() => resolve()); // disconnects every socket and closes the HTTP server
@@ -142,6 +164,22 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
         await presence.close();
       })()),
   };
+}
+
+/** How often the users of this process's sockets are recorded as seen: a third of the legacy grace, 5-60 s. */
+function seenRefreshMs(config: Config): number {
+  return Math.min(60_000, Math.max(5_000, config.legacyGraceMs / 3));
+}
+
+/** Records every user with a socket on this process as seen now. */
+export async function refreshSeen({ io, store, now, log }: Services): Promise<void> {
+  const ids = new Set<number>();
+  for (const socket of io.of('/').sockets.values()) if (socket.data.user) ids.add(socket.data.user.id);
+  try {
+    await store.seenUsers([...ids], now());
+  } catch (err) {
+    log.warn({ err }, 'refreshing last-seen failed');
+  }
 }
 
 /** Deletes messages older than the retention window; clients behind it get `reset` from `sync`. */

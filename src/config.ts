@@ -32,6 +32,14 @@ export interface Config {
   nameReservationMs: number;
   /** Messages older than this are deleted (hourly); 0 keeps everything. */
   retentionMs: number;
+  /**
+   * Tutorial-style logins (`login {id}` without a token) claim names provisionally: shared by every such
+   * login and held only `legacyGraceMs` after the last connection (identity.ts). Off: `{id}` is `{username}`.
+   */
+  legacyLogin: boolean;
+  legacyGraceMs: number;
+  /** Accept Socket.IO v2 clients (Engine.IO protocol 3), Socket.IO's `allowEIO3`. */
+  allowEio3: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -44,6 +52,9 @@ export const DEFAULTS = {
   NAME_RESERVATION_DAYS: '30',
   RETENTION_DAYS: '0',
   SQLITE_SYNCHRONOUS: 'full',
+  LEGACY_LOGIN: 'on',
+  LEGACY_NAME_GRACE_SECONDS: '120',
+  ALLOW_EIO3: 'false',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -73,6 +84,9 @@ const ENV = z.object({
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
   RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default(DEFAULTS.SQLITE_SYNCHRONOUS),
+  LEGACY_LOGIN: z.enum(['on', 'off']).default(DEFAULTS.LEGACY_LOGIN),
+  LEGACY_NAME_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(Number(DEFAULTS.LEGACY_NAME_GRACE_SECONDS)),
+  ALLOW_EIO3: bool.default(false),
 });
 
 function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): { kind: 'sqlite'; path: string } {
@@ -121,6 +135,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.TRUST_PROXY,
     nameReservationMs: e.NAME_RESERVATION_DAYS * DAY_MS,
     retentionMs: e.RETENTION_DAYS * DAY_MS,
+    legacyLogin: e.LEGACY_LOGIN === 'on',
+    legacyGraceMs: e.LEGACY_NAME_GRACE_SECONDS * 1000,
+    allowEio3: e.ALLOW_EIO3,
   };
 }
 

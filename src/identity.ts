@@ -5,49 +5,78 @@ import type { Presence } from './presence/presence';
 import type { ChatStore, UserRecord } from './store/store';
 
 /**
- * Name protection without passwords. The first login of a name creates a user and returns a random token;
- * only the token's holder can log in as that name again while the name is reserved, i.e. while the user is
- * online or was last seen less than `reservationMs` ago. After that the name is free: a new claim retires
- * the old user (whose private messages stay unreadable to the newcomer) and creates a new one.
- * Only a SHA-256 hash of each token is stored.
+ * Name protection without passwords (docs/protocol.md, "Names and tokens").
+ *
+ * The first login of a name creates a user and returns a random token; only a SHA-256 hash of it is stored.
+ * A name is *held* while its user is online or was seen recently, and nobody without the token can take a
+ * held name. How long "recently" lasts depends on how the name was claimed:
+ * - reserved (claimed with `username`, or proven by presenting its token once): NAME_RESERVATION_DAYS;
+ * - provisional (claimed by the tutorial's `login {id}` without a token, never proven): a short grace period
+ *   (LEGACY_NAME_GRACE_SECONDS). Tutorial clients never keep the token, so every token-less `{id}` login of a
+ *   held provisional name joins that same user: this is how such a client gets its name back after a
+ *   reconnect, a reload or in a second tab. It also means anyone can be that user while the name is held: the
+ *   tutorial's own model, documented as such; LEGACY_LOGIN=off turns it off.
+ * A name that is no longer held is free: a new claim retires the old user (whose private messages stay
+ * unreadable to the newcomer) and creates a new one.
  */
 export interface Claim {
   user: UserRecord;
-  token: string;
-  /** True when this claim created the user (a first claim, or a new holder of an expired name). */
+  /** The token to keep; absent when the login joined a provisional name without it (its token is unknown). */
+  token?: string;
+  /** True when this claim created the user (a first claim, or a new holder of a free name). */
   created: boolean;
   /** The retired predecessor's id, when the claim replaced one. */
   replaced?: number;
 }
+
+/** `username`: a client that keeps its token. `legacy`: the tutorial's `{id}`, which never does. */
+export type ClaimForm = 'username' | 'legacy';
 
 export interface ClaimDeps {
   store: ChatStore;
   presence: Presence;
   now: number;
   reservationMs: number;
+  /** Whether the `legacy` form claims provisionally (LEGACY_LOGIN); off, it is the same as `username`. */
+  legacyLogin: boolean;
+  legacyGraceMs: number;
 }
 
-export async function claimName(name: string, token: string | undefined, deps: ClaimDeps): Promise<Claim> {
+export async function claimName(name: string, token: string | undefined, form: ClaimForm, deps: ClaimDeps): Promise<Claim> {
   const key = nameKey(name);
+  const provisional = form === 'legacy' && deps.legacyLogin && token === undefined;
   const existing = await deps.store.findUser(key);
   let replacing: { id: number; seenBefore: number } | undefined;
   if (existing) {
     if (token !== undefined && tokenMatches(token, existing.tokenHash)) {
       // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
       if (!(await deps.store.touchUser(existing.id, deps.now, true))) throw taken(existing.name);
-      return { user: existing, token, created: false };
+      return { user: { ...existing, provisional: false }, token, created: false };
     }
-    const seenBefore = deps.now - deps.reservationMs;
-    const reserved = existing.lastSeenAt >= seenBefore || (await deps.presence.isOnline(existing.id));
-    if (reserved) throw taken(existing.name);
+    const seenBefore = deps.now - (existing.provisional ? deps.legacyGraceMs : deps.reservationMs);
+    const held = existing.lastSeenAt >= seenBefore || (await deps.presence.isOnline(existing.id));
+    if (held && provisional && existing.provisional) {
+      if (!(await deps.store.touchUser(existing.id, deps.now, false))) throw taken(existing.name);
+      return { user: existing, created: false };
+    }
+    if (held) throw taken(existing.name);
     // Retired only if still unseen when the store runs it: an owner's login racing this claim wins or loses
     // as a whole, never both (issue 8).
     replacing = { id: existing.id, seenBefore };
   }
-  const fresh = randomBytes(24).toString('base64url');
-  const user = await deps.store.createUser({ name, key, tokenHash: hashToken(fresh), now: deps.now, provisional: false, replacing });
+  const fresh = newToken();
+  const user = await deps.store.createUser({ name, key, tokenHash: hashToken(fresh), now: deps.now, provisional, replacing });
   if (!user) throw taken(name); // lost a race with a concurrent claim or with the owner's return
   return { user, token: fresh, created: true, replaced: replacing?.id };
+}
+
+/** A login by token alone (`auth: { token }`): the active user holding that token. */
+export async function claimByToken(token: string, deps: Pick<ClaimDeps, 'store' | 'now'>): Promise<Claim> {
+  const user = await deps.store.findUserByToken(hashToken(token));
+  if (!user || !(await deps.store.touchUser(user.id, deps.now, true))) {
+    throw new ChatError('unauthorized', 'This token opens no name (it expired, was released, or never existed).');
+  }
+  return { user: { ...user, provisional: false }, token, created: false };
 }
 
 /** The active user called `name` (any case or width), or `unknown_user`. */
@@ -59,6 +88,10 @@ export async function requireUser(store: ChatStore, name: string): Promise<UserR
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+function newToken(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 function tokenMatches(token: string, storedHash: string): boolean {

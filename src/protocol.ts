@@ -25,6 +25,12 @@ export interface LoginPayload {
   token?: string;
 }
 
+/** `io(url, { auth })`: log in during the handshake (or connect anonymously with neither field). */
+export interface HandshakeAuth {
+  username?: string;
+  token?: string;
+}
+
 /** `newAccount` is the tutorial's field; `text` the documented one. Exactly one of them. */
 export interface SendMsgPayload {
   text?: string;
@@ -122,7 +128,11 @@ export type AckFn<T extends object = object> = (response: Ack<T>) => void;
 
 export interface LoginResult {
   user: { name: string };
-  token: string;
+  /**
+   * The token to keep for this name. Absent when the login joined a name held by tutorial-style logins
+   * without presenting its token (see docs/protocol.md, "Names and tokens").
+   */
+  token?: string;
   /** Online users, sorted, at most LOGIN_ONLINE_LIMIT of them (sending all on every login costs O(N²)). */
   online: string[];
   onlineCount: number;
@@ -170,7 +180,11 @@ export interface ClientToServerEvents {
   received: (payload: ReceivedPayload, ack?: AckFn) => void;
 }
 
+/** Sent first on a connection that logged in during the handshake (`auth`): what a `login` ack would say. */
+export type SessionInfo = LoginResult;
+
 export interface ServerToClientEvents {
+  session: (info: SessionInfo) => void;
   allmessage: (message: PublicMessage) => void;
   privateMsg: (message: PrivateMessage) => void;
   msg1: (notice: Notice) => void;

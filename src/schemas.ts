@@ -40,7 +40,19 @@ export const loginSchema = z
     message: 'give exactly one of "username" or "id"',
     path: ['username'],
   })
-  .transform((p) => ({ name: (p.username ?? p.id) as string, token: p.token }));
+  .transform((p) => ({
+    name: (p.username ?? p.id) as string,
+    token: p.token,
+    form: p.username !== undefined ? ('username' as const) : ('legacy' as const),
+  }));
+
+/**
+ * `io(url, { auth })` in the open mode: `{ username, token? }` claims or opens a name during the handshake,
+ * `{ token }` alone opens the name that token belongs to, `{}` (or no auth) connects anonymously.
+ */
+export const handshakeAuthSchema = z
+  .strictObject({ username: name.optional(), token: token.optional() })
+  .transform((p) => ({ name: p.username, token: p.token }));
 
 export const sendMsgSchema = z
   .strictObject({ text: text.optional(), newAccount: text.optional(), clientId: clientId.optional() })

@@ -11,6 +11,9 @@ test('defaults need no environment at all', () => {
     trustProxy: false,
     nameReservationMs: 30 * 86_400_000,
     retentionMs: 0,
+    legacyLogin: true,
+    legacyGraceMs: 120_000,
+    allowEio3: false,
   });
 });
 
@@ -26,6 +29,9 @@ test('every variable is read', () => {
     NAME_RESERVATION_DAYS: '7',
     RETENTION_DAYS: '90',
     SQLITE_SYNCHRONOUS: 'normal',
+    LEGACY_LOGIN: 'off',
+    LEGACY_NAME_GRACE_SECONDS: '30',
+    ALLOW_EIO3: 'true',
   });
   expect(config).toMatchObject({
     port: 8080,
@@ -37,6 +43,9 @@ test('every variable is read', () => {
     trustProxy: true,
     nameReservationMs: 7 * 86_400_000,
     retentionMs: 90 * 86_400_000,
+    legacyLogin: false,
+    legacyGraceMs: 30_000,
+    allowEio3: true,
   });
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
@@ -56,6 +65,9 @@ test('every problem is reported at once', () => {
       NAME_RESERVATION_DAYS: '-1',
       DATABASE_URL: 'mysql://localhost/chat',
       SQLITE_SYNCHRONOUS: 'off',
+      LEGACY_LOGIN: 'maybe',
+      LEGACY_NAME_GRACE_SECONDS: '-5',
+      ALLOW_EIO3: 'sure',
     });
   } catch (err) {
     error = err;
@@ -63,6 +75,18 @@ test('every problem is reported at once', () => {
   expect(error).toBeInstanceOf(ConfigError);
   const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
   expect(problems.sort()).toEqual(
-    ['ADMIN_TOKEN', 'ALLOWED_ORIGINS', 'DATABASE_URL', 'LOG_LEVEL', 'NAME_RESERVATION_DAYS', 'PORT', 'SQLITE_SYNCHRONOUS', 'TRUST_PROXY'].sort(),
+    [
+      'ADMIN_TOKEN',
+      'ALLOWED_ORIGINS',
+      'ALLOW_EIO3',
+      'DATABASE_URL',
+      'LEGACY_LOGIN',
+      'LEGACY_NAME_GRACE_SECONDS',
+      'LOG_LEVEL',
+      'NAME_RESERVATION_DAYS',
+      'PORT',
+      'SQLITE_SYNCHRONOUS',
+      'TRUST_PROXY',
+    ].sort(),
   );
 });

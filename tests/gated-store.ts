@@ -1,19 +1,26 @@
 /**
- * A store wrapper that can hold chosen calls at a gate until the test opens it, to force an interleaving that
- * otherwise depends on timing (two logins reading before either writes; a socket leaving mid-login).
+ * A wrapper (around a store, a presence registry…) that can hold chosen calls at a gate until the test opens
+ * it, to force an interleaving that otherwise depends on timing (two logins reading before either writes; a
+ * socket leaving mid-login).
  */
 import type { ChatStore } from '../src/store/store';
+import { within } from './helpers';
 
 export interface Gate {
-  /** Resolves once `count` matching calls are waiting at the gate. */
+  /** Resolves once `count` matching calls are waiting at the gate (rejects after the usual bounded wait). */
   arrived(count?: number): Promise<void>;
   /** Lets the waiting calls (and every later matching call) through, in arrival order. */
   open(): void;
 }
 
 export function gatedStore(inner: ChatStore): { store: ChatStore; gate(method: keyof ChatStore, match: (...args: any[]) => boolean): Gate } {
+  const { target, gate } = gated(inner);
+  return { store: target, gate };
+}
+
+export function gated<T extends object>(inner: T): { target: T; gate(method: keyof T, match: (...args: any[]) => boolean): Gate } {
   const gates: Array<{ method: string; match: (...args: any[]) => boolean; waiting: Array<() => void>; opened: boolean; onArrive: () => void }> = [];
-  const store = new Proxy(inner, {
+  const target = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
@@ -28,17 +35,20 @@ export function gatedStore(inner: ChatStore): { store: ChatStore; gate(method: k
     },
   });
   return {
-    store,
+    target,
     gate(method, match) {
       const entry = { method: String(method), match, waiting: [] as Array<() => void>, opened: false, onArrive: (): void => undefined };
       gates.push(entry);
       return {
         arrived: (count = 1) =>
-          new Promise<void>((resolve) => {
-            const check = () => entry.waiting.length >= count && resolve();
-            entry.onArrive = check;
-            check();
-          }),
+          within(
+            new Promise<void>((resolve) => {
+              const check = () => entry.waiting.length >= count && resolve();
+              entry.onArrive = check;
+              check();
+            }),
+            `${count} call(s) of ${String(method)} at the gate`,
+          ),
         open() {
           entry.opened = true;
           for (const release of entry.waiting.splice(0)) release();

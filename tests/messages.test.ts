@@ -205,14 +205,21 @@ test('typing is relayed to everyone else, or only to the named user', async () =
   expect(t1Saw).toEqual([]);
 });
 
-test('events that need a login answer not_logged_in and store nothing', async () => {
-  const anon = await server.connect();
-  for (const [event, payload] of [
-    ['sendMsg', { text: 'x' }],
-    ['privateMsg', { to: 'a', text: 'x' }],
-    ['typing', {}],
-  ] as const) {
-    expect(await ack(anon, event, payload)).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+test('events that need a login answer not_logged_in when none comes, and store nothing', async () => {
+  const impatient = await startServer({}, { preLoginWaitMs: 100 });
+  try {
+    const anon = await impatient.connect();
+    // Sent at once, they wait for a login (see tutorial.test.ts); none comes, so they are refused in order.
+    const answers = [
+      ack(anon, 'sendMsg', { text: 'x' }),
+      ack(anon, 'privateMsg', { to: 'a', text: 'x' }),
+      ack(anon, 'typing', {}),
+      ack(anon, 'received', { ids: [1] }),
+      ack(anon, 'logout', {}),
+    ];
+    for (const answer of await Promise.all(answers)) expect(answer).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+    expect(await ack(anon, 'history', {})).toEqual({ ok: true, messages: [], hasMore: false });
+  } finally {
+    await impatient.close();
   }
-  expect(await ack(anon, 'history', {})).toEqual({ ok: true, messages: [], hasMore: false });
 });

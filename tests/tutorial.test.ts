@@ -1,13 +1,32 @@
-/** The classic tutorial's client flow must keep working unchanged against this server. */
-import { next, startServer, type TestServer } from './helpers';
+/**
+ * The classic tutorial's client must keep working against this server: its event names and payloads, no acks,
+ * no token kept, `login {id}` from the `connect` handler (issue 9: also across reconnects, restarts, tabs).
+ */
+import path from 'node:path';
+import { io } from 'socket.io-client';
+import { createApp, type ChatApp } from '../src/app';
+import { testConfig, type Config } from '../src/config';
+import type { PublicMessage } from '../src/protocol';
+import { ack, closeClient, disconnectSettled, next, startServer, within, type Client, type TestServer } from './helpers';
+import { tempDir } from './tmpdir';
 
 let server: TestServer;
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(() => server.close());
+afterEach(() => server?.close());
+
+/** A client written the tutorial's way: logs in with `{ id }` on every connect and never uses acks. */
+function tutorialClient(url: string, id: string): Client {
+  const client: Client = io(url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+  client.on('connect', () => client.emit('login', { id }));
+  return client;
+}
+
+/** Resolves with the next public message from `from` with text `text` at `client`. */
+function arrives(client: Client, from: string, text: string): Promise<PublicMessage> {
+  return next(client, 'allmessage', (m) => m.from === from && m.text === text);
+}
 
 test('connect, login {id}, sendMsg {newAccount} without acks: allmessage reaches every client, msg1 arrives', async () => {
+  server = await startServer();
   const a = await server.connect();
   const b = await server.connect();
   const welcome = next(a, 'msg1', (n) => n.type === 'welcome');
@@ -25,10 +44,185 @@ test('connect, login {id}, sendMsg {newAccount} without acks: allmessage reaches
 });
 
 test('works over HTTP long-polling as well as WebSocket', async () => {
+  server = await startServer();
   const a = await server.connect({ transports: ['polling'] });
   const got = next(a, 'allmessage');
   a.emit('login', { id: 'poller' });
   a.emit('sendMsg', { newAccount: 'over polling' });
   expect((await got).text).toBe('over polling');
   expect(a.io.engine.transport.name).toBe('polling');
+});
+
+test('the tutorial order, sendMsg right after io() and login in the connect handler, loses nothing', async () => {
+  server = await startServer();
+  const watcher = await server.connect();
+  const first = arrives(watcher, 'early', 'written before the connection was up');
+  const client = tutorialClient(server.url, 'early');
+  client.emit('sendMsg', { newAccount: 'written before the connection was up' });
+  expect(await first).toMatchObject({ from: 'early' });
+  await closeClient(client);
+});
+
+test('a second tab of a tutorial user is the same user: private messages reach both tabs', async () => {
+  server = await startServer();
+  const tab1 = tutorialClient(server.url, 'tom');
+  const tab2 = tutorialClient(server.url, 'tom');
+  const { client: sam } = await server.login('sam');
+  // Both tabs are logged in once their messages come back as tom's.
+  const said = [arrives(sam, 'tom', 'tab 1 here'), arrives(sam, 'tom', 'tab 2 here')];
+  tab1.emit('sendMsg', { newAccount: 'tab 1 here' });
+  tab2.emit('sendMsg', { newAccount: 'tab 2 here' });
+  await Promise.all(said);
+  const atTabs = [next(tab1, 'privateMsg'), next(tab2, 'privateMsg')];
+  expect(await ack(sam, 'privateMsg', { to: 'tom', text: 'to every tab of tom' })).toMatchObject({ ok: true, delivered: true });
+  for (const got of await Promise.all(atTabs)) expect(got).toMatchObject({ from: 'sam', to: 'tom', text: 'to every tab of tom' });
+  await Promise.all([closeClient(tab1), closeClient(tab2)]);
+});
+
+describe('across a network cut and a server restart', () => {
+  const tmp = tempDir('chat-tutorial-');
+  afterAll(() => tmp.cleanup());
+  let app: ChatApp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  test('a tutorial client keeps its name and keeps chatting', async () => {
+    const config: Partial<Config> = { storage: { kind: 'sqlite', path: path.join(tmp.dir, 'chat.db'), synchronous: 'full' } };
+    app = createApp(testConfig(config));
+    const port = await app.listen();
+    const url = `http://127.0.0.1:${port}`;
+    const watcher: Client = io(url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+    await within(new Promise((resolve) => watcher.once('connect', () => resolve(undefined))), 'the watcher connecting');
+    const tom = tutorialClient(url, 'tom');
+    try {
+      const hello = arrives(watcher, 'tom', 'hello');
+      tom.emit('sendMsg', { newAccount: 'hello' });
+      await hello;
+
+      // A network cut: tom's connection drops under it, the client reconnects and logs in again by itself.
+      const back = new Promise<void>((resolve) => tom.io.once('reconnect', () => resolve()));
+      tom.io.engine.close();
+      await within(back, 'tom reconnecting');
+      const afterCut = arrives(watcher, 'tom', 'after the cut');
+      tom.emit('sendMsg', { newAccount: 'after the cut' });
+      expect(await afterCut).toMatchObject({ from: 'tom' });
+
+      // A server restart on the same port and file. What tom writes meanwhile is buffered by its client and
+      // sent once it is back, just before its login: it must be stored as tom's, once.
+      const down = new Promise<void>((resolve) => tom.once('disconnect', () => resolve()));
+      await app.close();
+      await within(down, 'tom noticing the server is down');
+      tom.emit('sendMsg', { newAccount: 'after the restart' });
+      const echoed = arrives(tom, 'tom', 'after the restart'); // every client, the sender too, gets it once stored
+      app = createApp(testConfig({ ...config, port }));
+      await app.listen();
+      await echoed;
+      const history = await ack(watcher, 'history', {});
+      expect(history.ok && history.messages.map((m) => `${m.from}: ${m.text}`)).toEqual([
+        'tom: hello',
+        'tom: after the cut',
+        'tom: after the restart',
+      ]);
+    } finally {
+      await Promise.all([closeClient(tom), closeClient(watcher)]);
+    }
+  });
+});
+
+describe('names', () => {
+  let clock = Date.UTC(2026, 0, 1);
+  beforeEach(() => {
+    clock = Date.UTC(2026, 0, 1);
+  });
+
+  test('a name whose owner keeps its token cannot be taken by a token-less login, online or not', async () => {
+    server = await startServer({}, { now: () => clock });
+    const { client: alice } = await server.login('alice');
+    const intruder = await server.connect();
+    expect(await ack(intruder, 'login', { id: 'alice' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+    await disconnectSettled(server, alice);
+    clock += 29 * 24 * 3600 * 1000;
+    expect(await ack(intruder, 'login', { id: 'alice' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+  });
+
+  test('a tutorial name is held for the grace period after its last connection, then claimed anew', async () => {
+    server = await startServer({ legacyGraceMs: 60_000 }, { now: () => clock });
+    const first = await server.connect();
+    const claimed = await ack(first, 'login', { id: 'tom' });
+    expect(claimed).toMatchObject({ ok: true, token: expect.any(String) });
+    const { client: sam } = await server.login('sam');
+    await ack(sam, 'privateMsg', { to: 'tom', text: 'for the first tom' });
+    await disconnectSettled(server, first);
+    // A token-keeping client cannot take it while it is held…
+    expect(await ack(await server.connect(), 'login', { username: 'tom' })).toMatchObject({ error: { code: 'username_taken' } });
+    // …a tutorial login within the grace is the same tom (no token to hand out: it joined a held name)…
+    clock += 59_000;
+    const again = await server.connect();
+    const queued = next(again, 'privateMsg');
+    const rejoined = await ack(again, 'login', { id: 'tom' });
+    expect(rejoined).toEqual({ ok: true, user: { name: 'tom' }, online: ['sam', 'tom'], onlineCount: 2 });
+    expect(await queued).toMatchObject({ text: 'for the first tom' });
+    await disconnectSettled(server, again);
+    // …and after the grace, tom is someone new who cannot read the old tom's messages.
+    clock += 61_000;
+    const newcomer = await server.connect();
+    expect(await ack(newcomer, 'login', { id: 'tom' })).toMatchObject({ ok: true, token: expect.any(String) });
+    expect(await ack(newcomer, 'history', { with: 'sam' })).toEqual({ ok: true, messages: [], hasMore: false });
+  });
+
+  test('presenting the token once makes a tutorial name reserved for good', async () => {
+    server = await startServer({ legacyGraceMs: 60_000 }, { now: () => clock });
+    const first = await server.connect();
+    const claimed = await ack(first, 'login', { id: 'kept' });
+    const proof = await server.connect();
+    expect(await ack(proof, 'login', { id: 'kept', token: claimed.ok ? claimed.token : '' })).toMatchObject({ ok: true });
+    await disconnectSettled(server, first);
+    await disconnectSettled(server, proof);
+    clock += 3600_000;
+    expect(await ack(await server.connect(), 'login', { id: 'kept' })).toMatchObject({ error: { code: 'username_taken' } });
+  });
+
+  test('with LEGACY_LOGIN=off, {id} claims a name like {username}: a second token-less login is refused', async () => {
+    server = await startServer({ legacyLogin: false });
+    expect(await ack(await server.connect(), 'login', { id: 'strict' })).toMatchObject({ ok: true });
+    expect(await ack(await server.connect(), 'login', { id: 'strict' })).toMatchObject({ error: { code: 'username_taken' } });
+  });
+});
+
+describe('events sent before the login', () => {
+  test('wait for the login and then run, in order, as that user', async () => {
+    server = await startServer();
+    const client = await server.connect();
+    const acks = [1, 2, 3].map((i) => ack(client, 'sendMsg', { text: `before login ${i}` }));
+    const login = await ack(client, 'login', { username: 'late' });
+    expect(login.ok).toBe(true);
+    const results = await Promise.all(acks);
+    expect(results.map((r) => r.ok && `${r.message.from}: ${r.message.text}`)).toEqual([
+      'late: before login 1',
+      'late: before login 2',
+      'late: before login 3',
+    ]);
+    const ids = results.map((r) => (r.ok ? r.message.id : 0));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
+
+  test('beyond the bound (too many, or no login in time) they get not_logged_in', async () => {
+    server = await startServer({}, { preLoginWaitMs: 300 });
+    const many = await server.connect();
+    const waiting = Array.from({ length: 33 }, (_, i) => ack(many, 'sendMsg', { text: `m${i}` }));
+    // The 33rd is refused at once; the first 32 wait for the login and go through.
+    expect(await waiting[32]).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+    await ack(many, 'login', { username: 'many' });
+    expect((await Promise.all(waiting.slice(0, 32))).every((r) => r.ok)).toBe(true);
+
+    const idle = await server.connect();
+    const refused = ack(idle, 'typing', {});
+    expect(await refused).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+    // After the window no waiting at all: refused at once, even right before a login.
+    const now = ack(idle, 'sendMsg', { text: 'too late' });
+    await ack(idle, 'login', { username: 'idle' });
+    expect(await now).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+  });
 });

@@ -1,7 +1,9 @@
+import type { Claim } from '../identity';
 import type { ChatSocket, Services } from './context';
 import type { Dispatcher } from './dispatch';
 import { SerialQueue } from './serial-queue';
 import { Session } from './session';
+import { signIn, welcome } from './sign-in';
 
 /**
  * Events a socket may have waiting before new ones are refused with `rate_limited`; bounds what a flooding
@@ -10,13 +12,23 @@ import { Session } from './session';
 export const MAX_PENDING_EVENTS = 64;
 
 /**
- * Sets up one new socket: its event routes, and presence bookkeeping when it goes away. Resolves once the
- * socket has disconnected and all its work is done (the app waits for this when closing).
+ * Sets up one new socket: its event routes, the login its handshake claimed (if any), and presence
+ * bookkeeping when it goes away. Resolves once the socket has disconnected and all its work is done (the app
+ * waits for this when closing).
  */
-export function onConnection(socket: ChatSocket, services: Services, dispatcher: Dispatcher): Promise<void> {
+export function onConnection(socket: ChatSocket, services: Services, dispatcher: Dispatcher, claim?: Claim): Promise<void> {
   const { log } = services;
   const queue = new SerialQueue(MAX_PENDING_EVENTS, (err) => log.error({ socket: socket.id, err }, 'socket task failed'));
-  const session = new Session(socket, services);
+  const session = new Session(socket, services, queue);
+  if (claim) {
+    // First in the queue: the client's first packets (perhaps buffered while it was away) run as this user.
+    queue.pushAlways(async () => {
+      const signedIn = await signIn(session, claim, services);
+      socket.emit('session', signedIn.result);
+      log.info({ socket: socket.id, user: signedIn.user.name, cameOnline: signedIn.cameOnline }, 'logged in (handshake)');
+      await welcome(session, signedIn, services);
+    });
+  }
   dispatcher.attach(socket, queue, session);
   return new Promise<void>((resolve) => {
     socket.on('disconnect', (reason) => {

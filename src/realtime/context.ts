@@ -39,6 +39,8 @@ export interface Services {
   metrics: Metrics;
   now: () => number;
   events: EventEmitter<AppEvents>;
+  /** How long a connection's events that need a login may wait for its first one (session.ts). */
+  preLoginWaitMs: number;
 }
 
 /**

@@ -2,7 +2,7 @@ import compose from 'koa-compose';
 import { errorBody, ChatError } from '../errors';
 import type { Ack, ClientEvent } from '../protocol';
 import type { ChatSocket, EventContext, EventMiddleware, Services } from './context';
-import { instrument } from './middleware';
+import { instrument, requireLogin } from './middleware';
 import type { SerialQueue } from './serial-queue';
 import type { Session } from './session';
 
@@ -19,6 +19,8 @@ type Pipeline = (ctx: EventContext) => Promise<void>;
  */
 export class Dispatcher {
   private readonly pipelines = new Map<string, Pipeline>();
+  /** Events whose pipeline requires a login: before the first login they may wait for it (session.ts). */
+  private readonly needLogin = new Set<string>();
 
   constructor(
     private readonly services: Services,
@@ -26,6 +28,7 @@ export class Dispatcher {
   ) {
     for (const [event, middleware] of Object.entries(routes)) {
       this.pipelines.set(event, compose([instrument, ...middleware]) as Pipeline);
+      if (middleware.includes(requireLogin)) this.needLogin.add(event);
     }
   }
 
@@ -53,7 +56,13 @@ export class Dispatcher {
       body: undefined,
       after: [],
     };
-    if (!queue.push(() => run(pipeline, ctx, ack))) {
+    const task = () => run(pipeline, ctx, ack);
+    const waitsForLogin = this.needLogin.has(event);
+    const queued = queue.push(async () => {
+      if (waitsForLogin && socket.connected && !session.user && session.park(task)) return;
+      await task();
+    });
+    if (!queued) {
       this.services.metrics.error('rate_limited');
       answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.'));
     }

@@ -2,19 +2,40 @@ import type { SessionUser } from '../protocol';
 import { userRoom, type ChatSocket, type Services } from './context';
 import { confirmDelivered } from './delivery';
 import { trackDeliveries } from './delivery-tracker';
+import type { SerialQueue } from './serial-queue';
+
+/** How long after connecting a socket's events that need a login may wait for one (issue 9). */
+export const PRE_LOGIN_WAIT_MS = 5000;
+/** How many such events may wait; more are refused with `not_logged_in` at once. */
+export const PRE_LOGIN_MAX_EVENTS = 32;
 
 /**
  * The login state of one socket: which user it acts as, its membership in that user's room, its presence,
  * and the tracking of what it received. `begin` and `end` are the only ways in and out, so these always
  * change together.
+ *
+ * It also holds the events that arrived before the socket's first login. Socket.IO clients send what they
+ * buffered while disconnected before their `connect` handler runs, and the tutorial's client logs in from that
+ * handler, so a message written offline reaches the server just ahead of the login that makes it valid. Such
+ * events wait (at most PRE_LOGIN_WAIT_MS after connecting, at most PRE_LOGIN_MAX_EVENTS of them) and run, in
+ * order, right after the login; if none comes in time they are answered `not_logged_in` as before.
  */
 export class Session {
   private stopTracking: (() => void) | undefined;
+  private readonly waiting: Array<() => Promise<void>> = [];
+  private readonly waitUntil: number;
+  private everLoggedIn = false;
+  private expiry: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: ChatSocket,
     private readonly services: Services,
-  ) {}
+    /** The socket's event queue: what waited runs through it, so order with later events is kept. */
+    private readonly queue: SerialQueue,
+  ) {
+    // A bound on how long the connection may hold events, not a time of the chat's clock.
+    this.waitUntil = performance.now() + services.preLoginWaitMs;
+  }
 
   get user(): SessionUser | undefined {
     return this.socket.data.user;
@@ -23,6 +44,7 @@ export class Session {
   /** Binds the socket to `user`; resolves true when the user just came online. */
   async begin(user: SessionUser): Promise<boolean> {
     const { presence, log } = this.services;
+    this.everLoggedIn = true;
     this.socket.data.user = user;
     this.socket.join(userRoom(user.id));
     this.stopTracking = trackDeliveries(this.socket, user.key, (ids) => {
@@ -37,6 +59,8 @@ export class Session {
    */
   async end({ seen }: { seen: boolean }): Promise<{ user: SessionUser; wentOffline: boolean } | undefined> {
     const user = this.socket.data.user;
+    this.waiting.length = 0;
+    clearTimeout(this.expiry);
     if (!user) return undefined;
     const { presence, presenceFeed, store, now } = this.services;
     this.socket.data.user = undefined;
@@ -47,5 +71,36 @@ export class Session {
     if (wentOffline) presenceFeed.changed(user.name, false);
     if (seen) await store.seenUsers([user.id], now());
     return { user, wentOffline };
+  }
+
+  /** Calls `onExpiry` at `at` (epoch ms) unless the session ends or is renewed first (JWT expiry). */
+  expireAt(at: number, onExpiry: () => void): void {
+    clearTimeout(this.expiry);
+    // setTimeout cannot wait longer than 2^31-1 ms; re-arm until the time has come.
+    const wait = Math.min(Math.max(0, at - this.services.now()), 2 ** 31 - 1);
+    this.expiry = setTimeout(() => (this.services.now() >= at ? onExpiry() : this.expireAt(at, onExpiry)), wait);
+    this.expiry.unref();
+  }
+
+  /**
+   * Sets `task` (an event that needs a login) aside until the first login, if this socket may still wait for
+   * one; returns false when it may not (the caller then runs it, and it is refused as `not_logged_in`).
+   */
+  park(task: () => Promise<void>): boolean {
+    if (this.everLoggedIn || this.waiting.length >= PRE_LOGIN_MAX_EVENTS || performance.now() >= this.waitUntil) {
+      return false;
+    }
+    if (this.waiting.length === 0) {
+      // If no login comes in time, what waits runs anyway (and is refused), in order, through the queue.
+      setTimeout(() => this.queue.pushAlways(() => this.releaseParked()), this.waitUntil - performance.now()).unref();
+    }
+    this.waiting.push(task);
+    return true;
+  }
+
+  /** Runs what waited for the login, in arrival order (after a login, or when the wait is over). */
+  async releaseParked(): Promise<void> {
+    this.everLoggedIn = this.everLoggedIn || this.user !== undefined;
+    for (const task of this.waiting.splice(0)) await task();
   }
 }

@@ -26,7 +26,15 @@ const els = {
   openPublic: byId('open-public'),
 };
 
-const socket = io(socketOptions(location.search));
+/** { name, token } from localStorage: who to log in as after every (re)connection. */
+let session = loadSession();
+
+// The handshake carries the saved session (docs/protocol.md, "Login in the handshake"): a reconnecting page
+// is logged in before any of its packets is handled, so messages sent on reconnection are never refused.
+const socket = io({
+  ...socketOptions(location.search),
+  auth: (send) => send(session ? { username: session.name, token: session.token } : {}),
+});
 watchConnection(socket, { status: byId('connection'), text: byId('connection-text'), reconnect: byId('reconnect') });
 
 const view = new ConversationView(
@@ -47,8 +55,6 @@ const typing = new TypingIndicator(byId('typing'));
 const people = new People(byId('people'), byId('people-empty'), { onOpen: (name) => openConversation(chat.conversationWith(name)) });
 const chat = new Chat({ view, people, typing, publicButton: els.openPublic, publicBadge: byId('public-unread') });
 
-/** { name, token } from localStorage: who to log in as after every (re)connection. */
-let session = loadSession();
 /** Connected and logged in on the current connection: sends may go out. */
 let ready = false;
 /** The server welcomes every login; after a reconnection that is noise (the connection badge says it). */
@@ -94,19 +100,24 @@ function openConversation(conv, focus = true) {
 
 // ---- logging in and out ---------------------------------------------------------------------------------
 
-async function login(name, token) {
-  const auto = token !== undefined;
+/** The first login of a name, from the login form (later connections log in with the handshake). */
+async function login(name) {
   const generation = chat.generation;
-  const res = await request(socket, 'login', auto ? { username: name, token } : { username: name });
+  const res = await request(socket, 'login', { username: name });
   if (generation !== chat.generation) return; // logged out meanwhile
-  if (!res.ok) return loginFailed(res.error, name, auto);
+  if (!res.ok) return showLogin(explainLoginError(res.error, name));
+  await started(res);
+  els.composer.focus();
+}
 
-  session = { name: res.user.name, token: res.token };
+/** Logged in on this connection, by a `login` ack or by the handshake's `session` event. */
+async function started(info) {
+  const generation = chat.generation;
+  session = { name: info.user.name, token: info.token ?? session?.token };
   saveSession(session);
-  showChat(res.user.name);
-  if (!auto) els.composer.focus();
+  showChat(info.user.name);
   ready = true;
-  people.reset(res.user.name, res.online.map((online) => ({ name: online, online: true })));
+  people.reset(info.user.name, info.online.map((online) => ({ name: online, online: true })));
   chat.renderUnread();
   outbox.flush();
   void refreshUsers();
@@ -114,22 +125,36 @@ async function login(name, token) {
   if (generation === chat.generation && !chat.active.loaded) void loadLatest(chat, socket, chat.active);
 }
 
-function loginFailed(error, name, auto) {
-  if (!auto) {
-    showLogin(explainLoginError(error, name));
-    return;
-  }
-  if (error.code === 'username_taken' || error.code === 'invalid_username') {
+/** The handshake was refused: a saved sign-in that no longer opens its name signs out; the rest is retried. */
+function handshakeRefused(error) {
+  const code = error.data?.code;
+  if (!session || code === undefined) return; // the network, not the server's answer: Socket.IO retries by itself
+  if (code === 'username_taken' || code === 'invalid_username' || code === 'unauthorized') {
     // The saved token no longer opens the name (it expired and someone else took it, or the server was reset).
+    const name = session.name;
     signOut();
     showLogin(`You were signed out: the saved sign-in for “${name}” is no longer valid. Pick a name to continue.`);
     return;
   }
-  // Transient (no answer, rate limited, server trouble): try again while still connected.
-  console.warn('automatic login failed; retrying', error);
-  setTimeout(() => {
-    if (socket.connected && !ready && session) void login(session.name, session.token);
-  }, LOGIN_RETRY_MS);
+  // Rate limited or trouble on the server: a refused handshake is not retried by Socket.IO, so do it here.
+  console.warn('the server refused the connection; retrying', error.data);
+  setTimeout(() => !socket.connected && socket.connect(), LOGIN_RETRY_MS);
+}
+
+/** Forgets this tab's user and state, without touching the connection. */
+function resetLocal() {
+  session = null;
+  ready = false;
+  welcomed = false;
+  outbox.clear();
+  chat.reset();
+  people.reset(undefined, []);
+}
+
+/** A new connection, whose handshake carries whatever `session` is by then. */
+function reconnect() {
+  socket.disconnect();
+  socket.connect();
 }
 
 /**
@@ -138,14 +163,8 @@ function loginFailed(error, name, auto) {
  */
 function signOut({ forget = true } = {}) {
   if (forget) forgetSession();
-  session = null;
-  ready = false;
-  welcomed = false;
-  outbox.clear();
-  chat.reset();
-  people.reset(undefined, []);
-  socket.disconnect();
-  socket.connect();
+  resetLocal();
+  reconnect();
 }
 
 async function refreshUsers() {
@@ -168,19 +187,18 @@ onSessionChangedElsewhere((next) => {
     session = next;
     return;
   }
-  // Another tab logged out, or in as someone else: this one follows.
-  if (session) signOut({ forget: false }); // reconnects; the `connect` handler then logs in with `session`
-  if (!next) return showLogin('');
+  // Another tab logged out, or in as someone else: this one follows, on a new connection.
+  resetLocal();
   session = next;
-  showChat(next.name);
-  if (socket.connected) void login(next.name, next.token);
+  if (next) showChat(next.name);
+  else showLogin('');
+  reconnect();
 });
 
 // ---- the connection -------------------------------------------------------------------------------------
 
-socket.on('connect', () => {
-  if (session) void login(session.name, session.token);
-});
+socket.on('session', (info) => void started(info));
+socket.on('connect_error', handshakeRefused);
 
 socket.on('disconnect', (reason) => {
   ready = false;

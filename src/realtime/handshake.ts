@@ -1,0 +1,61 @@
+import type { ExtendedError } from 'socket.io';
+import { ChatError, errorBody } from '../errors';
+import { claimByToken, type Claim } from '../identity';
+import { handshakeAuthSchema, parsePayload } from '../schemas';
+import type { ChatSocket, Services } from './context';
+import { claim } from './sign-in';
+
+/**
+ * Login in the handshake, the Socket.IO convention: `io(url, { auth: { username, token } })` or
+ * `{ auth: { token } }`. The claim runs in connection middleware, before any packet of the connection is
+ * handled, so the packets a client buffered while disconnected are processed as that user. A refused claim
+ * refuses the connection: the client gets `connect_error` whose `data` is `{ code, message }`, the same codes as
+ * an ack. No `auth` (or `{}`): an anonymous connection, which may still use the `login` event.
+ *
+ * The claim is only kept here; the connection handler binds the socket once it is really connected
+ * (connection.ts), so a client that leaves mid-handshake never appears online.
+ */
+export function handshakeLogin(services: Services) {
+  const claims = new WeakMap<ChatSocket, Claim>();
+
+  const middleware = async (socket: ChatSocket, next: (err?: ExtendedError) => void): Promise<void> => {
+    const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+    if (!auth || Object.keys(auth).length === 0) return next();
+    const { store, now, log } = services;
+    try {
+      const { name, token } = parsePayload(handshakeAuthSchema, auth);
+      let claimed: Claim;
+      if (name !== undefined) claimed = await claim(services, name, token, 'username');
+      else if (token !== undefined) claimed = await claimByToken(token, { store, now: now() });
+      else return next();
+      if (socket.conn.readyState !== 'open') {
+        // Gone while the claim ran: nobody will ever get this token, so do not keep the name for it.
+        if (claimed.created) await store.releaseUser(claimed.user.id);
+        return next(refusal(new ChatError('not_logged_in', 'The connection closed during the handshake.')));
+      }
+      claims.set(socket, claimed);
+      next();
+    } catch (err) {
+      if (!(err instanceof ChatError)) log.error({ err }, 'handshake login failed');
+      services.metrics.error(errorBody(err).code);
+      next(refusal(err));
+    }
+  };
+
+  /** The claim the handshake made for `socket`, once (the connection handler binds it). */
+  const take = (socket: ChatSocket): Claim | undefined => {
+    const claim = claims.get(socket);
+    claims.delete(socket);
+    return claim;
+  };
+
+  return { middleware, take };
+}
+
+/** A `connect_error` for the client: `message` and `data: { code, message }`, nothing internal. */
+function refusal(err: unknown): ExtendedError {
+  const body = errorBody(err);
+  const error: ExtendedError = new Error(body.message);
+  error.data = body;
+  return error;
+}
