@@ -7,6 +7,7 @@ import serve from 'koa-static';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { logAppErrors } from './http/client-errors';
 import { errorHandler } from './http/errors';
 import { createRouter } from './http/router';
 import { securityHeaders } from './http/security';
@@ -22,6 +23,7 @@ import { startDelivery } from './realtime/delivery';
 import { Dispatcher } from './realtime/dispatch';
 import { handshakeLogin } from './realtime/handshake';
 import { PRE_LOGIN_WAIT_MS } from './realtime/session';
+import { MAX_PACKET_BYTES } from './protocol';
 import { routes } from './realtime/routes';
 import { openStore } from './store';
 import type { ChatStore } from './store/store';
@@ -75,8 +77,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const io: ChatServer = new Server(server, {
     serveClient: true,
     allowEIO3: config.allowEio3,
+    maxHttpBufferSize: MAX_PACKET_BYTES,
     ...(deps.heartbeat && { pingInterval: deps.heartbeat.intervalMs, pingTimeout: deps.heartbeat.timeoutMs }),
-    allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins, config.trustProxy)),
+    allowRequest: (req, callback) => callback(null, originAllowed(req, config)),
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
   });
   const metrics = new Metrics(() => io.engine.clientsCount);
@@ -98,6 +101,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   };
 
   const router = createRouter(services);
+  logAppErrors(koa, log);
   koa.use(requestLog(log, metrics));
   koa.use(errorHandler(log, metrics));
   koa.use(securityHeaders);

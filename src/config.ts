@@ -24,6 +24,11 @@ export interface Config {
   logLevel: LogLevel;
   /** Undefined: the admin HTTP API is disabled. */
   adminToken: string | undefined;
+  /**
+   * The origins the server's own page is served from (`https://chat.example.com`). Set, they replace any trust
+   * in the Host header for the socket origin check; empty, only IP-literal and localhost hosts are trusted.
+   */
+  publicOrigins: string[];
   /** Origins allowed to open a socket besides the page's own; '*' allows any. */
   allowedOrigins: '*' | string[];
   /** Trust X-Forwarded-* headers (set when running behind nginx or another proxy). */
@@ -68,18 +73,11 @@ const ENV = z.object({
   DATABASE_URL: z.string().min(1).default(DEFAULTS.DATABASE_URL).transform(parseDatabaseUrl),
   LOG_LEVEL: z.enum(LOG_LEVELS).default(DEFAULTS.LOG_LEVEL),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUBLIC_ORIGINS: z.string().default('').transform(originList),
   ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((v, ctx) => {
-      if (v.trim() === '*') return '*' as const;
-      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-      for (const item of list) {
-        const r = origin.safeParse(item);
-        if (!r.success) ctx.addIssue({ code: 'custom', message: `"${item}": ${r.error.issues[0].message}` });
-      }
-      return list;
-    }),
+    .transform((v, ctx) => (v.trim() === '*' ? ('*' as const) : originList(v, ctx))),
   TRUST_PROXY: bool.default(false),
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
   RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
@@ -88,6 +86,16 @@ const ENV = z.object({
   LEGACY_NAME_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(Number(DEFAULTS.LEGACY_NAME_GRACE_SECONDS)),
   ALLOW_EIO3: bool.default(false),
 });
+
+/** A comma-separated list of origins, each checked. */
+function originList(value: string, ctx: z.RefinementCtx): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of list) {
+    const r = origin.safeParse(item);
+    if (!r.success) ctx.addIssue({ code: 'custom', message: `"${item}": ${r.error.issues[0].message}` });
+  }
+  return list.map((item) => item.toLowerCase());
+}
 
 function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): { kind: 'sqlite'; path: string } {
   if (url === ':memory:' || url === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
@@ -131,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     storage: { ...e.DATABASE_URL, synchronous: e.SQLITE_SYNCHRONOUS },
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
+    publicOrigins: e.PUBLIC_ORIGINS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     trustProxy: e.TRUST_PROXY,
     nameReservationMs: e.NAME_RESERVATION_DAYS * DAY_MS,

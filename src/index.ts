@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { createLogger } from './log';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -16,13 +17,17 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(err.message);
+      // Before the configuration is known the log level is not either; refusing to start is worth a line anyway.
+      createLogger('info').fatal({ problems: err.problems }, err.message);
       process.exit(2);
     }
     throw err;
   }
 
   const app = createApp(config);
+  // Node prints its warnings (deprecations, listener leaks) to stderr; everything the server says goes to the log.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => app.services.log.warn({ err: warning }, 'process warning'));
   await app.listen();
 
   const shutdown = (signal: NodeJS.Signals) => {
@@ -45,6 +50,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  createLogger('info').fatal({ err }, 'the server could not start');
   process.exit(1);
 });

@@ -1,15 +1,28 @@
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 
+export interface OriginPolicy {
+  /** Where the server's own page is served from (PUBLIC_ORIGINS). */
+  publicOrigins: string[];
+  /** Other pages allowed to connect (ALLOWED_ORIGINS); '*' allows any. */
+  allowedOrigins: '*' | string[];
+  trustProxy: boolean;
+}
+
 /**
- * Which browser pages may open a socket. WebSocket connections are not subject to CORS, so this check runs
- * on every Engine.IO request: requests without an Origin header (non-browser clients) pass; a browser must
- * come from the server's own origin (same host: `Host`, or `X-Forwarded-Host` with TRUST_PROXY) or from one
- * listed in ALLOWED_ORIGINS; '*' allows any.
+ * Which browser pages may open a socket. WebSocket connections are not subject to CORS, so this check runs on
+ * every Engine.IO request. Requests without an Origin header (scripts, native apps) pass. A browser page must
+ * come from PUBLIC_ORIGINS or ALLOWED_ORIGINS. While PUBLIC_ORIGINS is unset, the page's own origin is also
+ * accepted when the request's host is an IP address or `localhost` (a fresh install opened as
+ * http://localhost:3000 or http://192.168.1.5:3000), but never a host *name* taken from the request: with DNS
+ * rebinding, an attacker's name resolves to this server and the browser then sends matching Host and Origin
+ * headers (issue 11). Behind a proxy, set PUBLIC_ORIGINS.
  */
-export function originAllowed(req: IncomingMessage, allowed: '*' | string[], trustProxy: boolean): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined || allowed === '*') return true;
-  if (allowed.includes(origin)) return true;
+export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boolean {
+  const origin = req.headers.origin?.toLowerCase();
+  if (origin === undefined || policy.allowedOrigins === '*') return true;
+  if (policy.publicOrigins.includes(origin) || policy.allowedOrigins.includes(origin)) return true;
+  if (policy.publicOrigins.length > 0) return false;
   let originHost: string;
   try {
     originHost = new URL(origin).host;
@@ -17,7 +30,13 @@ export function originAllowed(req: IncomingMessage, allowed: '*' | string[], tru
     return false;
   }
   // X-Forwarded-Host is the client's to invent unless a trusted proxy in front sets it.
-  const forwarded = trustProxy ? req.headers['x-forwarded-host'] : undefined;
-  const hosts = [req.headers.host, forwarded].flatMap((h) => (h ? String(h).split(',') : []));
-  return hosts.some((h) => h.trim().toLowerCase() === originHost.toLowerCase());
+  const forwarded = policy.trustProxy ? req.headers['x-forwarded-host'] : undefined;
+  const hosts = [req.headers.host, forwarded].flatMap((h) => (h ? String(h).split(',') : [])).map((h) => h.trim().toLowerCase());
+  return hosts.some((host) => host === originHost && isAddressHost(host));
+}
+
+/** `127.0.0.1:3000`, `[::1]:3000`, `localhost:3000`: hosts that no DNS rebinding can produce. */
+function isAddressHost(host: string): boolean {
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || isIP(name) !== 0;
 }

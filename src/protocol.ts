@@ -15,6 +15,14 @@ export const LOGIN_ONLINE_LIMIT = 100;
 export const MAX_CLIENT_ID_LENGTH = 64;
 /** At most this many ids in one `received` event. */
 export const MAX_RECEIPTS = 500;
+/**
+ * The largest Engine.IO message (and long-polling request body) the server reads (Socket.IO's
+ * `maxHttpBufferSize`, 1 MB by default). The largest valid event is a `privateMsg` whose 4000 characters are
+ * each escaped by JSON as `\uXXXX` (6 bytes): about 24.2 kB with its other fields; `received` with 500 ids is
+ * about 8.5 kB; a handshake JWT at most 8 kB. 64 kB leaves room for a long-polling client that sends two such
+ * events in one request; Socket.IO 4 clients split their requests at this size by themselves.
+ */
+export const MAX_PACKET_BYTES = 64 * 1024;
 
 // ---- payloads a client sends -------------------------------------------------------------------------
 

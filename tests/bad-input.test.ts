@@ -3,7 +3,7 @@
  * nothing is stored or broadcast.
  */
 import type { ClientEvent } from '../src/protocol';
-import { ack, flush, next, record, startServer, type Client, type TestServer } from './helpers';
+import { ack, flush, next, record, startServer, within, type Client, type TestServer } from './helpers';
 
 let server: TestServer;
 let sender: Client;
@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const huge = 'x'.repeat(200_000);
+// Big, but under the server's packet limit (MAX_PACKET_BYTES), so it reaches validation.
+const huge = 'x'.repeat(50_000);
 const protoKey = JSON.parse('{"__proto__": {"polluted": true}, "text": "hi"}');
 const notObjects: Array<[string, unknown]> = [
   ['a string', 'hello'],
@@ -115,4 +116,19 @@ test('a flood of events is bounded: excess gets rate_limited, the socket stays u
   expect(limited).toBeGreaterThan(0);
   expect(results.filter((r) => r.ok).length).toBeGreaterThan(0);
   expect(await ack(sender, 'users', {})).toMatchObject({ ok: true });
+});
+
+test('the largest valid event passes the packet limit; a bigger packet closes only its own connection', async () => {
+  // 4000 characters that JSON escapes as \uXXXX: the most bytes a valid message text can take on the wire.
+  const widest = '\u0001'.repeat(4000);
+  const fine = await ack(sender, 'privateMsg', { to: 'witness', text: widest, clientId: 'x'.repeat(64) });
+  expect(fine).toMatchObject({ ok: true, message: { text: widest } });
+
+  const { client: big } = await server.login('big');
+  const closed = new Promise<string>((resolve) => big.once('disconnect', (reason) => resolve(reason)));
+  (big.emit as (...args: unknown[]) => void)('sendMsg', { text: 'y'.repeat(4000), padding: 'z'.repeat(70_000) });
+  expect(await within(closed, 'the oversized packet closing the connection')).toBe('transport close');
+  const history = await ack(sender, 'history', {});
+  expect(history.ok && history.messages.filter((m) => m.from === 'big')).toEqual([]);
+  expect(await ack(witness, 'users', {})).toMatchObject({ ok: true });
 });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { ack, flush, next, record, startServer, type TestServer } from './helpers';
 
 const ADMIN = 'an-admin-token-for-tests';
@@ -127,6 +128,26 @@ test('the page is served at / with a Content-Security-Policy, and so is the Sock
   expect(await client.text()).toContain('Socket.IO');
 });
 
+test('DNS rebinding: an attacker\'s host name with a matching Origin is refused; IP and localhost hosts work', async () => {
+  const port = new URL(server.url).port;
+  const poll = (headers: Record<string, string>) => socketPoll(server.url, headers);
+  // The browser, fooled into resolving evil.example to this server, sends Host and Origin that match.
+  expect(await poll({ host: `evil.example:${port}`, origin: `http://evil.example:${port}` })).toBe(403);
+  expect(await poll({ host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` })).toBe(200);
+  expect(await poll({ host: `localhost:${port}`, origin: `http://localhost:${port}` })).toBe(200);
+  expect(await poll({ host: `[::1]:${port}`, origin: `http://[::1]:${port}` })).toBe(200);
+  // With PUBLIC_ORIGINS set, that list decides and the Host header is not consulted at all.
+  const named = await startServer({ publicOrigins: ['https://chat.example.com'] });
+  try {
+    const namedPort = new URL(named.url).port;
+    expect(await socketPoll(named.url, { host: 'chat.example.com', origin: 'https://chat.example.com' })).toBe(200);
+    expect(await socketPoll(named.url, { host: 'evil.example', origin: 'https://evil.example' })).toBe(403);
+    expect(await socketPoll(named.url, { host: `127.0.0.1:${namedPort}`, origin: `http://127.0.0.1:${namedPort}` })).toBe(403);
+  } finally {
+    await named.close();
+  }
+});
+
 test('browsers from foreign origins cannot open a socket; listed origins can', async () => {
   const foreign = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.example' } });
   expect(foreign.status).toBe(403);
@@ -147,3 +168,14 @@ test('browsers from foreign origins cannot open a socket; listed origins can', a
     await listed.close();
   }
 });
+
+/** The status of a Socket.IO long-polling handshake request with these headers (node:http: fetch forbids Host). */
+function socketPoll(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${url}/socket.io/?EIO=4&transport=polling`, { headers }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    request.once('error', reject);
+  });
+}

@@ -11,6 +11,10 @@ export interface ServerProcess {
   url: string;
   /** Every log line the process printed, parsed. */
   logs: Array<Record<string, unknown>>;
+  /** Lines on stdout that were not JSON (the server should print none). */
+  nonJson: string[];
+  /** Everything the process wrote to stderr so far (the server should write nothing there). */
+  stderr(): string;
   /** Resolves with the exit code (or signal name) once the process has ended. */
   exited: Promise<number | string>;
 }
@@ -23,6 +27,7 @@ export function startProcess(env: Record<string, string>, cwd: string): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
+  const nonJson: string[] = [];
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)));
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -40,13 +45,14 @@ export function startProcess(env: Record<string, string>, cwd: string): Promise<
       try {
         entry = JSON.parse(line);
       } catch {
+        nonJson.push(line);
         return;
       }
       logs.push(entry);
       if (entry.msg === 'listening') {
         clearTimeout(timer);
         const port = entry.port as number;
-        resolve({ child, port, url: `http://127.0.0.1:${port}`, logs, exited });
+        resolve({ child, port, url: `http://127.0.0.1:${port}`, logs, nonJson, stderr: () => stderr, exited });
       }
     });
   });
