@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -24,6 +24,8 @@ import { Dispatcher } from './realtime/dispatch';
 import { handshakeLogin } from './realtime/handshake';
 import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
+import { RateLimits } from './limits/rate-limits';
+import { clientAddress } from './client-address';
 import { routes } from './realtime/routes';
 import { openStore } from './store';
 import type { ChatStore } from './store/store';
@@ -87,6 +89,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const now = deps.now ?? Date.now;
   const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);
   const events = new EventEmitter<AppEvents>();
+  const addresses = new WeakMap<object, string>();
   const services: Services = {
     config,
     io,
@@ -98,6 +101,8 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     now,
     events,
     preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
+    limits: new RateLimits(config.rateLimits),
+    addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
   };
 
   const router = createRouter(services);
@@ -110,9 +115,10 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   koa.use(serve(STATIC_DIR, { index: 'index.html' }));
   handleRequest = koa.callback();
 
-  // Engine.IO keeps each connection's first HTTP request (headers and all) for its lifetime; nothing here
-  // reads it after the handshake, so let it go (a few kB per idle connection).
-  io.engine.on('connection', (raw: { request: unknown }) => {
+  // Engine.IO keeps each connection's first HTTP request (headers and all) for its lifetime. Only the client's
+  // address is needed later (rate limits), so it is kept instead (a few kB less per idle connection).
+  io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
+    if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, config.trustProxy));
     raw.request = null;
   });
 

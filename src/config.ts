@@ -4,6 +4,7 @@
  * Every variable here is documented in .env.example and in the README.
  */
 import { z } from 'zod';
+import type { LimitRule, RateLimitConfig } from './limits/rate-limits';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -45,6 +46,7 @@ export interface Config {
   legacyGraceMs: number;
   /** Accept Socket.IO v2 clients (Engine.IO protocol 3), Socket.IO's `allowEIO3`. */
   allowEio3: boolean;
+  rateLimits: RateLimitConfig;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -60,9 +62,28 @@ export const DEFAULTS = {
   LEGACY_LOGIN: 'on',
   LEGACY_NAME_GRACE_SECONDS: '120',
   ALLOW_EIO3: 'false',
+  RATE_LIMITS: 'on',
+  RATE_LIMIT_MESSAGES_BURST: '20/10',
+  RATE_LIMIT_MESSAGES: '120/60',
+  RATE_LIMIT_TYPING: '60/60',
+  RATE_LIMIT_LOGINS_PER_ADDRESS: '60/60',
+  RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: '20/600',
+  RATE_LIMIT_BAD_TOKENS_PER_NAME: '50/600',
+  RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '200/60',
+  MAX_SOCKETS_PER_USER: '20',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+/** "20/10": 20 actions per 10 seconds. */
+const rule = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'write it as POINTS/SECONDS, e.g. 20/10')
+  .transform((v): LimitRule => {
+    const [points, seconds] = v.split('/').map(Number);
+    return { points, seconds };
+  })
+  .refine((r) => r.points >= 1 && r.seconds >= 1 && r.seconds <= 86_400, 'points and seconds at least 1, at most a day');
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin looks like https://chat.example.com');
 
@@ -85,6 +106,15 @@ const ENV = z.object({
   LEGACY_LOGIN: z.enum(['on', 'off']).default(DEFAULTS.LEGACY_LOGIN),
   LEGACY_NAME_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(Number(DEFAULTS.LEGACY_NAME_GRACE_SECONDS)),
   ALLOW_EIO3: bool.default(false),
+  RATE_LIMITS: z.enum(['on', 'off']).default(DEFAULTS.RATE_LIMITS),
+  RATE_LIMIT_MESSAGES_BURST: rule.prefault(DEFAULTS.RATE_LIMIT_MESSAGES_BURST),
+  RATE_LIMIT_MESSAGES: rule.prefault(DEFAULTS.RATE_LIMIT_MESSAGES),
+  RATE_LIMIT_TYPING: rule.prefault(DEFAULTS.RATE_LIMIT_TYPING),
+  RATE_LIMIT_LOGINS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_LOGINS_PER_ADDRESS),
+  RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_BAD_TOKENS_PER_ADDRESS),
+  RATE_LIMIT_BAD_TOKENS_PER_NAME: rule.prefault(DEFAULTS.RATE_LIMIT_BAD_TOKENS_PER_NAME),
+  RATE_LIMIT_CONNECTIONS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_CONNECTIONS_PER_ADDRESS),
+  MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(Number(DEFAULTS.MAX_SOCKETS_PER_USER)),
 });
 
 /** A comma-separated list of origins, each checked. */
@@ -147,10 +177,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     legacyLogin: e.LEGACY_LOGIN === 'on',
     legacyGraceMs: e.LEGACY_NAME_GRACE_SECONDS * 1000,
     allowEio3: e.ALLOW_EIO3,
+    rateLimits: {
+      enabled: e.RATE_LIMITS === 'on',
+      messagesBurst: e.RATE_LIMIT_MESSAGES_BURST,
+      messages: e.RATE_LIMIT_MESSAGES,
+      typing: e.RATE_LIMIT_TYPING,
+      loginsPerAddress: e.RATE_LIMIT_LOGINS_PER_ADDRESS,
+      badTokensPerAddress: e.RATE_LIMIT_BAD_TOKENS_PER_ADDRESS,
+      badTokensPerName: e.RATE_LIMIT_BAD_TOKENS_PER_NAME,
+      connectionsPerAddress: e.RATE_LIMIT_CONNECTIONS_PER_ADDRESS,
+      socketsPerUser: e.MAX_SOCKETS_PER_USER,
+    },
   };
 }
 
-/** A configuration for tests and embedding: in-memory storage, quiet logs, ephemeral port. */
+/**
+ * A configuration for tests and embedding: in-memory storage, quiet logs, ephemeral port, and no rate limits
+ * (every test client comes from 127.0.0.1; the rate-limit tests switch them on).
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ PORT: '0', DATABASE_URL: ':memory:', LOG_LEVEL: 'silent' }), ...overrides };
+  return { ...loadConfig({ PORT: '0', DATABASE_URL: ':memory:', LOG_LEVEL: 'silent', RATE_LIMITS: 'off' }), ...overrides };
 }

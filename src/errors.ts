@@ -22,6 +22,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** With `rate_limited`: how long to wait before the same action is allowed again. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -33,16 +35,20 @@ export class ChatError extends Error {
   readonly code: ErrorCode;
   /** HTTP status to use when the error reaches an HTTP client. */
   readonly status: number;
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, status = statusFor(code)) {
+  constructor(code: ErrorCode, message: string, status = statusFor(code), details: { retryAfterMs?: number } = {}) {
     super(message);
     this.name = 'ChatError';
     this.code = code;
     this.status = status;
+    this.retryAfterMs = details.retryAfterMs;
   }
 
   toBody(): ErrorBody {
-    return { code: this.code, message: this.message };
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.retryAfterMs !== undefined) body.retryAfterMs = this.retryAfterMs;
+    return body;
   }
 }
 

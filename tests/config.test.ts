@@ -15,6 +15,17 @@ test('defaults need no environment at all', () => {
     legacyLogin: true,
     legacyGraceMs: 120_000,
     allowEio3: false,
+    rateLimits: {
+      enabled: true,
+      messagesBurst: { points: 20, seconds: 10 },
+      messages: { points: 120, seconds: 60 },
+      typing: { points: 60, seconds: 60 },
+      loginsPerAddress: { points: 60, seconds: 60 },
+      badTokensPerAddress: { points: 20, seconds: 600 },
+      badTokensPerName: { points: 50, seconds: 600 },
+      connectionsPerAddress: { points: 200, seconds: 60 },
+      socketsPerUser: 20,
+    },
   });
 });
 
@@ -34,6 +45,15 @@ test('every variable is read', () => {
     LEGACY_LOGIN: 'off',
     LEGACY_NAME_GRACE_SECONDS: '30',
     ALLOW_EIO3: 'true',
+    RATE_LIMITS: 'off',
+    RATE_LIMIT_MESSAGES_BURST: '5/1',
+    RATE_LIMIT_MESSAGES: '50/30',
+    RATE_LIMIT_TYPING: '9/9',
+    RATE_LIMIT_LOGINS_PER_ADDRESS: '7/70',
+    RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: '3/300',
+    RATE_LIMIT_BAD_TOKENS_PER_NAME: '4/400',
+    RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '11/11',
+    MAX_SOCKETS_PER_USER: '3',
   });
   expect(config).toMatchObject({
     port: 8080,
@@ -49,6 +69,17 @@ test('every variable is read', () => {
     legacyLogin: false,
     legacyGraceMs: 30_000,
     allowEio3: true,
+    rateLimits: {
+      enabled: false,
+      messagesBurst: { points: 5, seconds: 1 },
+      messages: { points: 50, seconds: 30 },
+      typing: { points: 9, seconds: 9 },
+      loginsPerAddress: { points: 7, seconds: 70 },
+      badTokensPerAddress: { points: 3, seconds: 300 },
+      badTokensPerName: { points: 4, seconds: 400 },
+      connectionsPerAddress: { points: 11, seconds: 11 },
+      socketsPerUser: 3,
+    },
   });
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
@@ -72,6 +103,10 @@ test('every problem is reported at once', () => {
       LEGACY_LOGIN: 'maybe',
       LEGACY_NAME_GRACE_SECONDS: '-5',
       ALLOW_EIO3: 'sure',
+      RATE_LIMITS: 'maybe',
+      RATE_LIMIT_MESSAGES: 'ten per minute',
+      RATE_LIMIT_TYPING: '0/10',
+      MAX_SOCKETS_PER_USER: '0',
     });
   } catch (err) {
     error = err;
@@ -88,7 +123,11 @@ test('every problem is reported at once', () => {
       'LEGACY_LOGIN',
       'LEGACY_NAME_GRACE_SECONDS',
       'LOG_LEVEL',
+      'MAX_SOCKETS_PER_USER',
       'NAME_RESERVATION_DAYS',
+      'RATE_LIMITS',
+      'RATE_LIMIT_MESSAGES',
+      'RATE_LIMIT_TYPING',
       'PORT',
       'SQLITE_SYNCHRONOUS',
       'TRUST_PROXY',

@@ -17,7 +17,8 @@ jest.setTimeout(90_000);
 
 test('SIGKILL mid-stream: every acked message is stored once and every client ends with exactly its messages', async () => {
   const tmp = tempDir('chat-fault-');
-  const env = { DATABASE_URL: path.join(tmp.dir, 'chat.db'), LOG_LEVEL: 'warn' };
+  // A delivery test under load, not a test of the limits (rate-limits.test.ts): they are off, as for benchmarks.
+  const env = { DATABASE_URL: path.join(tmp.dir, 'chat.db'), LOG_LEVEL: 'warn', RATE_LIMITS: 'off' };
   let server: ServerProcess | undefined;
   const clients: ResumingClient[] = [];
   try {

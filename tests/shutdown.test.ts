@@ -11,7 +11,7 @@ jest.setTimeout(30_000);
 test('SIGTERM: in-flight messages are committed, clients are dropped so they reconnect, exit 0 in time', async () => {
   const tmp = tempDir('chat-shutdown-');
   const db = path.join(tmp.dir, 'chat.db');
-  const server = await startProcess({ PORT: '0', DATABASE_URL: db }, tmp.dir);
+  const server = await startProcess({ PORT: '0', DATABASE_URL: db, RATE_LIMITS: 'off' }, tmp.dir); // a burst of 200, on purpose
   const client: Client = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
   try {
     await new Promise<void>((resolve) => client.once('connect', () => resolve()));

@@ -30,6 +30,10 @@ export class MemoryPresence implements Presence {
     return this.users.has(userId);
   }
 
+  async socketCount(userId: number): Promise<number> {
+    return this.users.get(userId)?.sockets.size ?? 0;
+  }
+
   async online(limit?: number): Promise<string[]> {
     this.sorted ??= [...this.users.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((u) => u.name);
     return limit === undefined ? this.sorted : this.sorted.slice(0, limit);

@@ -12,6 +12,8 @@ export interface Presence {
   /** Forgets a socket; resolves true when it was the user's last one. */
   remove(user: PresenceUser, socketId: string): Promise<boolean>;
   isOnline(userId: number): Promise<boolean>;
+  /** How many live sockets the user has (on every node); for MAX_SOCKETS_PER_USER. */
+  socketCount(userId: number): Promise<number>;
   /** Names of online users, sorted by key; the first `limit` of them when given. */
   online(limit?: number): Promise<string[]>;
   onlineCount(): Promise<number>;

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import type { RateLimits } from '../limits/rate-limits';
 import type { Metrics } from '../metrics';
 import type { PresenceFeed } from '../presence/feed';
 import type { Presence } from '../presence/presence';
@@ -41,6 +42,9 @@ export interface Services {
   events: EventEmitter<AppEvents>;
   /** How long a connection's events that need a login may wait for its first one (session.ts). */
   preLoginWaitMs: number;
+  limits: RateLimits;
+  /** Where a socket connects from (client-address.ts: X-Forwarded-For only with TRUST_PROXY). */
+  addressOf(socket: ChatSocket): string;
 }
 
 /**
@@ -65,6 +69,8 @@ export interface EventContext<P = unknown> {
   body: object | undefined;
   /** Work to do right after the ack is sent (e.g. the welcome notice, which must follow the login ack). */
   after: Array<() => Promise<void> | void>;
+  /** Set when the socket keeps flooding: it is disconnected right after this (failed) event is answered. */
+  cutOff: boolean;
 }
 
 /** The context of a handler that runs after `requireLogin`. */

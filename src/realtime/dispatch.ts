@@ -55,6 +55,7 @@ export class Dispatcher {
       user: undefined,
       body: undefined,
       after: [],
+      cutOff: false,
     };
     const task = () => run(pipeline, ctx, ack);
     const waitsForLogin = this.needLogin.has(event);
@@ -64,7 +65,7 @@ export class Dispatcher {
     });
     if (!queued) {
       this.services.metrics.error('rate_limited');
-      answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.'));
+      answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.', undefined, { retryAfterMs: QUEUE_FULL_RETRY_MS }));
     }
   }
 }
@@ -93,6 +94,9 @@ async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
   }
 }
 
+/** What a refusal for a full queue suggests as a wait: long enough for the queue to drain. */
+const QUEUE_FULL_RETRY_MS = 1000;
+
 /** Replies through the ack when there is one; otherwise reports a failure as a `msg1` error notice. */
 function answer(ctx: EventContext, ack: AckCallback | undefined, err: unknown): void {
   if (err === undefined) {
@@ -100,6 +104,12 @@ function answer(ctx: EventContext, ack: AckCallback | undefined, err: unknown): 
     return;
   }
   const error = errorBody(err);
+  if (ctx.cutOff) {
+    ctx.log.warn({ socket: ctx.socket.id, user: ctx.session.user?.name }, 'disconnected for flooding');
+    ctx.socket.emit('msg1', { type: 'error', code: 'rate_limited', text: 'Disconnected for sending too much.', ts: ctx.services.now() });
+    ctx.socket.disconnect(true);
+    return;
+  }
   if (ack) {
     ack({ ok: false, error });
   } else {

@@ -1,9 +1,9 @@
 import type { ExtendedError } from 'socket.io';
 import { ChatError, errorBody } from '../errors';
-import { claimByToken, type Claim } from '../identity';
+import type { Claim } from '../identity';
 import { handshakeAuthSchema, parsePayload } from '../schemas';
 import type { ChatSocket, Services } from './context';
-import { claim } from './sign-in';
+import { checkSocketCap, claim, claimToken } from './sign-in';
 
 /**
  * Login in the handshake, the Socket.IO convention: `io(url, { auth: { username, token } })` or
@@ -20,14 +20,17 @@ export function handshakeLogin(services: Services) {
 
   const middleware = async (socket: ChatSocket, next: (err?: ExtendedError) => void): Promise<void> => {
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
-    if (!auth || Object.keys(auth).length === 0) return next();
-    const { store, now, log } = services;
+    const { store, log, limits } = services;
+    const address = services.addressOf(socket);
     try {
+      await limits.check('connectionsPerAddress', address);
+      if (!auth || Object.keys(auth).length === 0) return next();
       const { name, token } = parsePayload(handshakeAuthSchema, auth);
       let claimed: Claim;
-      if (name !== undefined) claimed = await claim(services, name, token, 'username');
-      else if (token !== undefined) claimed = await claimByToken(token, { store, now: now() });
+      if (name !== undefined) claimed = await claim(services, address, name, token, 'username');
+      else if (token !== undefined) claimed = await claimToken(services, address, token);
       else return next();
+      await checkSocketCap(services, claimed.user.id);
       if (socket.conn.readyState !== 'open') {
         // Gone while the claim ran: nobody will ever get this token, so do not keep the name for it.
         if (claimed.created) await store.releaseUser(claimed.user.id);

@@ -17,7 +17,7 @@ import { history, users } from './handlers/queries';
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
 import type { EventMiddleware } from './context';
-import { requireLogin, validate } from './middleware';
+import { rateLimit, requireLogin, validate } from './middleware';
 
 /** Adapts a handler (the last step, which takes no `next`) to a middleware slot. */
 function handler<P>(fn: (ctx: any) => Promise<void>): EventMiddleware<P> {
@@ -27,11 +27,11 @@ function handler<P>(fn: (ctx: any) => Promise<void>): EventMiddleware<P> {
 /** Every client→server event, as its middleware pipeline. Order inside each list is execution order. */
 export const routes: Routes = {
   login: [validate(loginSchema), handler(login)],
-  sendMsg: [validate(sendMsgSchema), requireLogin, handler(sendMsg)],
-  privateMsg: [validate(privateMsgSchema), requireLogin, handler(privateMsg)],
+  sendMsg: [validate(sendMsgSchema), requireLogin, rateLimit('messages'), handler(sendMsg)],
+  privateMsg: [validate(privateMsgSchema), requireLogin, rateLimit('messages'), handler(privateMsg)],
   history: [validate(historySchema), handler(history)],
   users: [validate(usersSchema), handler(users)],
-  typing: [validate(typingSchema), requireLogin, handler(typing)],
+  typing: [validate(typingSchema), requireLogin, rateLimit('typing'), handler(typing)],
   sync: [validate(syncSchema), handler(sync)],
   logout: [validate(logoutSchema), requireLogin, handler(logout)],
   received: [validate(receivedSchema), requireLogin, handler(received)],

@@ -8,6 +8,9 @@ import type { SerialQueue } from './serial-queue';
 export const PRE_LOGIN_WAIT_MS = 5000;
 /** How many such events may wait; more are refused with `not_logged_in` at once. */
 export const PRE_LOGIN_MAX_EVENTS = 32;
+/** A socket refused `rate_limited` this many times within ABUSE_WINDOW_MS is disconnected (issue 11). */
+export const ABUSE_REFUSALS = 30;
+export const ABUSE_WINDOW_MS = 60_000;
 
 /**
  * The login state of one socket: which user it acts as, its membership in that user's room, its presence,
@@ -26,6 +29,8 @@ export class Session {
   private readonly waitUntil: number;
   private everLoggedIn = false;
   private expiry: NodeJS.Timeout | undefined;
+  /** When this socket was last refused `rate_limited` (performance.now() values, oldest first). */
+  private readonly refusals: number[] = [];
 
   constructor(
     readonly socket: ChatSocket,
@@ -71,6 +76,17 @@ export class Session {
     if (wentOffline) presenceFeed.changed(user.name, false);
     if (seen) await store.seenUsers([user.id], now());
     return { user, wentOffline };
+  }
+
+  /**
+   * Records a `rate_limited` refusal; true when the socket keeps pushing against its limits (ABUSE_REFUSALS
+   * within ABUSE_WINDOW_MS) and should be cut off rather than answered forever.
+   */
+  refused(): boolean {
+    const now = performance.now();
+    this.refusals.push(now);
+    while (this.refusals.length > 0 && this.refusals[0] < now - ABUSE_WINDOW_MS) this.refusals.shift();
+    return this.refusals.length >= ABUSE_REFUSALS;
   }
 
   /** Calls `onExpiry` at `at` (epoch ms) unless the session ends or is renewed first (JWT expiry). */

@@ -1,4 +1,7 @@
-import { claimName, type Claim, type ClaimForm } from '../identity';
+import { ChatError } from '../errors';
+import { claimByToken, claimName, type Claim, type ClaimForm } from '../identity';
+import { rateLimited } from '../limits/rate-limits';
+import { nameKey } from '../names';
 import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
 import { userRoom, type ChatSocket, type Services } from './context';
 import type { Session } from './session';
@@ -15,18 +18,53 @@ export interface SignedIn {
   cameOnline: boolean;
 }
 
-/** Claims `name` with this app's rules (identity.ts), for the `login` event and the handshake alike. */
-export function claim(services: Services, name: string, token: string | undefined, form: ClaimForm): Promise<Claim> {
-  const { store, presence, config, now } = services;
-  return claimName(name, token, form, {
-    store,
-    presence,
-    now: now(),
-    reservationMs: config.nameReservationMs,
-    legacyLogin: config.legacyLogin,
-    legacyGraceMs: config.legacyGraceMs,
-  });
+/**
+ * Claims `name` with this app's rules (identity.ts), for the `login` event and the handshake alike, within the
+ * login limits of `address`: attempts per address, and wrong tokens per address and per name.
+ */
+export async function claim(services: Services, address: string, name: string, token: string | undefined, form: ClaimForm): Promise<Claim> {
+  const { store, presence, config, now, limits } = services;
+  const key = nameKey(name);
+  await limits.check('loginsPerAddress', address);
+  if (token !== undefined) await limits.checkTokens(address, key);
+  try {
+    return await claimName(name, token, form, {
+      store,
+      presence,
+      now: now(),
+      reservationMs: config.nameReservationMs,
+      legacyLogin: config.legacyLogin,
+      legacyGraceMs: config.legacyGraceMs,
+    });
+  } catch (err) {
+    if (token !== undefined && err instanceof ChatError && err.code === 'username_taken') await limits.badToken(address, key);
+    throw err;
+  }
 }
+
+/** A login by token alone (handshake `auth: { token }`), within the same limits. */
+export async function claimToken(services: Services, address: string, token: string): Promise<Claim> {
+  const { store, now, limits } = services;
+  await limits.check('loginsPerAddress', address);
+  await limits.checkTokens(address);
+  try {
+    return await claimByToken(token, { store, now: now() });
+  } catch (err) {
+    if (err instanceof ChatError && err.code === 'unauthorized') await limits.badToken(address);
+    throw err;
+  }
+}
+
+/** Refuses one more socket for a user who has MAX_SOCKETS_PER_USER of them already. */
+export async function checkSocketCap({ presence, limits }: Services, userId: number): Promise<void> {
+  const max = limits.config.socketsPerUser;
+  if (limits.config.enabled && (await presence.socketCount(userId)) >= max) {
+    throw rateLimited(`This user already has ${max} connections; close one first.`, SOCKET_CAP_RETRY_MS);
+  }
+}
+
+/** What a refusal by the socket cap suggests as a wait: sockets close when tabs do, not on a schedule. */
+const SOCKET_CAP_RETRY_MS = 10_000;
 
 /** Binds `session` to the claimed user and builds the answer (the `login` ack or the `session` event). */
 export async function signIn(session: Session, claim: Claim, services: Services): Promise<SignedIn> {
@@ -38,6 +76,7 @@ export async function signIn(session: Session, claim: Claim, services: Services)
   const fresh = current?.id !== user.id;
   let cameOnline = false;
   if (fresh) {
+    await checkSocketCap(services, user.id);
     if (current) await session.end({ seen: true }); // same name, but the user behind it changed
     cameOnline = await session.begin(user);
   }

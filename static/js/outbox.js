@@ -6,12 +6,14 @@ import { request, NO_ANSWER } from './request.js';
 
 /** Sends of one message while connected before it is shown as failed. */
 const MAX_ATTEMPTS = 3;
-const RATE_LIMIT_BACKOFF_MS = 1000;
 
 const STATE_TEXT = {
   queued: 'Waiting for the connection…',
   sending: 'Sending…',
 };
+
+/** If the server gives no wait with a `rate_limited` refusal (it always should), wait this long. */
+const DEFAULT_RATE_LIMIT_WAIT_MS = 2000;
 
 export class Outbox {
   /**
@@ -24,6 +26,7 @@ export class Outbox {
     this.onSent = onSent;
     this.onAdoptionUndone = onAdoptionUndone;
     this.entries = [];
+    this.pausedUntil = 0;
   }
 
   /** Queues `text` for `conv` and sends it right away when possible. */
@@ -32,14 +35,14 @@ export class Outbox {
     entry.el = h('li', { className: 'message mine pending', dataset: { clientId: entry.clientId } });
     conv.outbox.append(entry.el);
     this.entries.push(entry);
-    if (this.isReady()) this.#emit(entry);
+    if (this.isReady()) this.#emitOrWait(entry);
     else this.#render(entry);
     return entry;
   }
 
   /** After (re)login: sends everything waiting, oldest first. */
   flush() {
-    for (const entry of this.entries) if (entry.state === 'queued') this.#emit(entry);
+    for (const entry of this.entries) if (entry.state === 'queued') this.#emitOrWait(entry);
   }
 
   /** On disconnect: in-flight sends will get no ack; they go back to waiting and are resent with the same clientId. */
@@ -73,6 +76,8 @@ export class Outbox {
       entry.el.remove();
     }
     this.entries = [];
+    this.pausedUntil = 0;
+    clearTimeout(this.resumeTimer);
   }
 
   #emit(entry) {
@@ -91,12 +96,50 @@ export class Outbox {
         entry.state = 'queued';
         entry.attempts = 0;
         this.#render(entry);
-      } else if ((code === NO_ANSWER || code === 'rate_limited') && entry.attempts < MAX_ATTEMPTS) {
-        setTimeout(() => turn === entry.turn && this.#emit(entry), code === 'rate_limited' ? RATE_LIMIT_BACKOFF_MS * entry.attempts : 0);
+      } else if (code === 'rate_limited') {
+        // Too fast for the server's limits: say so, and send again when it says it will be allowed.
+        this.#pause(res.error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS);
+        this.#waiting(entry);
+      } else if (code === NO_ANSWER && entry.attempts < MAX_ATTEMPTS) {
+        this.#emit(entry);
       } else {
         this.#fail(entry, message);
       }
     });
+  }
+
+  /** Sends now, or, while the server's rate limit holds us back, keeps the entry waiting in line. */
+  #emitOrWait(entry) {
+    if (Date.now() < this.pausedUntil) this.#waiting(entry);
+    else this.#emit(entry);
+  }
+
+  #waiting(entry) {
+    entry.state = 'waiting';
+    entry.attempts = 0;
+    this.#render(entry);
+  }
+
+  /**
+   * Holds every send back for `ms`, then sends what waits in the order it was written: one refused message
+   * must not be overtaken by the next, since the server stores a sender's messages in the order they arrive.
+   */
+  #pause(ms) {
+    const until = Date.now() + ms;
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      this.pausedUntil = 0;
+      for (const entry of this.entries) {
+        if (entry.state !== 'waiting') continue;
+        if (this.isReady()) this.#emit(entry);
+        else {
+          entry.state = 'queued';
+          this.#render(entry);
+        }
+      }
+    }, ms);
   }
 
   #settle(entry, message) {
@@ -127,7 +170,9 @@ export class Outbox {
             h('button', { className: 'link', text: 'Retry', attrs: { type: 'button' }, on: { click: () => this.#retry(entry) } }),
             h('button', { className: 'link', text: 'Discard', attrs: { type: 'button' }, on: { click: () => this.#discard(entry) } }),
           )
-        : h('p', { className: 'status', text: STATE_TEXT[entry.state] });
+        : entry.state === 'waiting'
+          ? h('p', { className: 'status', attrs: { role: 'status' }, text: `Slow down: sending again in ${Math.max(1, Math.ceil((this.pausedUntil - Date.now()) / 1000))} s…` })
+          : h('p', { className: 'status', text: STATE_TEXT[entry.state] });
     el.replaceChildren(h('div', { className: 'bubble' }, h('p', { className: 'text', text: entry.text, attrs: { dir: 'auto' } }), status));
   }
 

@@ -45,13 +45,13 @@ export interface Browsers {
 }
 
 /**
- * A fresh in-process server for every test of the enclosing block (`.current`); the people's browser
- * contexts are closed before it, as `closeAll` asks.
+ * A fresh in-process server for every test of the enclosing block (`.current`), made by `start`; the people's
+ * browser contexts are closed before it, as `closeAll` asks.
  */
-export function useServerPerTest(browsers: Browsers): { readonly current: TestServer } {
+export function useServerPerTest(browsers: Browsers, start: () => Promise<TestServer> = () => startServer()): { readonly current: TestServer } {
   let server: TestServer | undefined;
   beforeEach(async () => {
-    server = await startServer();
+    server = await start();
   });
   afterEach(async () => {
     await browsers.closeAll();

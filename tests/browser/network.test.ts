@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Route } from 'playwright-core';
 import { createApp, type ChatApp } from '../../src/app';
-import { testConfig } from '../../src/config';
+import { loadConfig, testConfig } from '../../src/config';
 import { MemoryPresence } from '../../src/presence/memory';
 import { gated } from '../gated-store';
-import { ack, startServer, type TestServer } from '../helpers';
+import { ack, startServer } from '../helpers';
 import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
 const SOCKET_IO = /\/socket\.io\//;
@@ -138,21 +138,18 @@ describeInBrowser('chat page: network trouble', () => {
   });
 
   describe('with a slow re-login', () => {
-    let server: TestServer | undefined;
-    afterEach(async () => {
-      await browsers.closeAll();
-      await server?.close();
-      server = undefined;
+    let gates: ReturnType<typeof gated<MemoryPresence>>;
+    const server = useServerPerTest(browsers, () => {
+      gates = gated(new MemoryPresence());
+      return startServer({}, { presence: gates.target });
     });
 
     test(
       'a message arriving live before the catch-up does not make the page skip what was sent while it was away',
       async () => {
-        const gates = gated(new MemoryPresence());
-        server = await startServer({}, { presence: gates.target });
-        const alice = await browsers.person(server.url, { path: '/?transport=polling' });
+        const alice = await browsers.person(server.current.url, { path: '/?transport=polling' });
         await alice.login('alice');
-        const { client: bob } = await server.login('bob');
+        const { client: bob } = await server.current.login('bob');
         await ack(bob, 'sendMsg', { text: 'm0, seen live' });
         await alice.seesOnce('m0, seen live');
 
@@ -180,6 +177,28 @@ describeInBrowser('chat page: network trouble', () => {
           'm2, while alice was away',
           'm3, live on the new connection',
         ]);
+        expect(alice.problems).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+  });
+
+  describe('under a rate limit', () => {
+    const limits = { ...loadConfig({}).rateLimits, messagesBurst: { points: 2, seconds: 3 } };
+    const server = useServerPerTest(browsers, () => startServer({ rateLimits: limits }));
+
+    test(
+      'messages beyond the limit wait, say so, and go out by themselves when the server allows',
+      async () => {
+        const alice = await browsers.person(server.current.url);
+        await alice.login('alice');
+        for (const text of ['one', 'two', 'three', 'four']) await alice.send(text);
+        await alice.pending().getByText(/Slow down: sending again in \d+ s/).first().waitFor();
+        for (const text of ['one', 'two', 'three', 'four']) {
+          await alice.message(text).and(alice.page.locator('[data-status="sent"]')).waitFor({ timeout: 10_000 });
+        }
+        expect(await alice.texts()).toEqual(['one', 'two', 'three', 'four']);
+        expect(await alice.pending().count()).toBe(0);
         expect(alice.problems).toEqual([]);
       },
       BROWSER_TEST_MS,

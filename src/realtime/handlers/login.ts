@@ -14,7 +14,8 @@ export async function login(ctx: EventContext<{ name: string; token?: string; fo
   if (current && current.key !== nameKey(ctx.payload.name)) {
     throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}".`);
   }
-  const claimed = await claim(ctx.services, ctx.payload.name, ctx.payload.token, ctx.payload.form);
+  const address = ctx.services.addressOf(socket);
+  const claimed = await claim(ctx.services, address, ctx.payload.name, ctx.payload.token, ctx.payload.form);
   if (!socket.connected) {
     // Gone while the claim ran: nobody will ever get this token, so do not keep the name for it.
     if (claimed.created) await ctx.services.store.releaseUser(claimed.user.id);

@@ -1,0 +1,103 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { ChatError } from '../errors';
+
+/** `points` actions per `seconds`, counted in a fixed window per key (rate-limiter-flexible's model). */
+export interface LimitRule {
+  points: number;
+  seconds: number;
+}
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  /** Public and private messages per user: a burst and a sustained rate, both must allow. */
+  messagesBurst: LimitRule;
+  messages: LimitRule;
+  /** `typing` events per user. */
+  typing: LimitRule;
+  /** Login attempts (handshake or event) per client address. */
+  loginsPerAddress: LimitRule;
+  /** Wrong or unknown tokens per client address, and per name. */
+  badTokensPerAddress: LimitRule;
+  badTokensPerName: LimitRule;
+  /** New Socket.IO connections per client address. */
+  connectionsPerAddress: LimitRule;
+  /** Live sockets per user (tabs and devices together). */
+  socketsPerUser: number;
+}
+
+export type LimitKind = 'messages' | 'typing' | 'loginsPerAddress' | 'connectionsPerAddress';
+
+/**
+ * The rate limits of one app (issue 11), on rate-limiter-flexible. In one process the counters live in memory;
+ * given Redis (cluster mode), in Redis, so a limit holds per user and per address across all nodes, with a
+ * per-node memory limiter standing in while Redis is unreachable (the library's insurance limiter).
+ *
+ * Guarantee: a refusal never half-happens. `check` either lets the action through (and counts it) or throws
+ * ChatError('rate_limited') carrying `retryAfterMs`, the time after which the same action would be allowed.
+ */
+export class RateLimits {
+  private readonly limiters: Record<LimitKind, RateLimiterAbstract[]>;
+  private readonly badPerAddress: RateLimiterAbstract;
+  private readonly badPerName: RateLimiterAbstract;
+
+  constructor(
+    readonly config: RateLimitConfig,
+    redis?: Redis,
+    prefix = 'chat:limit',
+  ) {
+    const make = (name: string, rule: LimitRule): RateLimiterAbstract => {
+      const options = { keyPrefix: `${prefix}:${name}`, points: rule.points, duration: rule.seconds };
+      if (!redis) return new RateLimiterMemory(options);
+      return new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) });
+    };
+    this.limiters = {
+      messages: [make('msg-burst', config.messagesBurst), make('msg', config.messages)],
+      typing: [make('typing', config.typing)],
+      loginsPerAddress: [make('login-addr', config.loginsPerAddress)],
+      connectionsPerAddress: [make('conn-addr', config.connectionsPerAddress)],
+    };
+    this.badPerAddress = make('badtoken-addr', config.badTokensPerAddress);
+    this.badPerName = make('badtoken-name', config.badTokensPerName);
+  }
+
+  /** Counts one action of `kind` by `key` (a user id or an address), or throws `rate_limited`. */
+  async check(kind: LimitKind, key: string | number): Promise<void> {
+    if (!this.config.enabled) return;
+    for (const limiter of this.limiters[kind]) {
+      try {
+        await limiter.consume(String(key));
+      } catch (err) {
+        throw refusal(err, kind === 'messages' ? 'You are sending too fast.' : 'Too many attempts; slow down.');
+      }
+    }
+  }
+
+  /** Throws `rate_limited` if `address` or the name `key` had too many wrong tokens lately. */
+  async checkTokens(address: string, key?: string): Promise<void> {
+    if (!this.config.enabled) return;
+    const blocked = [await this.badPerAddress.get(address), key === undefined ? null : await this.badPerName.get(key)]
+      .filter((res): res is RateLimiterRes => res !== null && res.remainingPoints <= 0)
+      .map((res) => res.msBeforeNext);
+    if (blocked.length > 0) throw rateLimited('Too many wrong tokens; try again later.', Math.max(...blocked));
+  }
+
+  /** Records a wrong or unknown token presented from `address` (for the name `key`, if one was given). */
+  async badToken(address: string, key?: string): Promise<void> {
+    if (!this.config.enabled) return;
+    await Promise.all([
+      this.badPerAddress.consume(address).catch(() => undefined),
+      key === undefined ? undefined : this.badPerName.consume(key).catch(() => undefined),
+    ]);
+  }
+}
+
+function refusal(err: unknown, message: string): Error {
+  // Not a refusal but a failing store (Redis down and no insurance): a real error, reported as such.
+  if (!(err instanceof RateLimiterRes)) return err instanceof Error ? err : new Error(String(err));
+  return rateLimited(message, err.msBeforeNext);
+}
+
+export function rateLimited(message: string, retryAfterMs: number): ChatError {
+  return new ChatError('rate_limited', message, undefined, { retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) });
+}

@@ -1,0 +1,170 @@
+/**
+ * Rate limits (issue 11): each limit is hit and recovered from, and ordinary use stays untouched. Limits are
+ * set small here so the tests stay short; the defaults are in config.ts and the README.
+ */
+import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import { loadConfig, type Config } from '../src/config';
+import type { RateLimitConfig } from '../src/limits/rate-limits';
+import { ack, closeClient, startServer, within, type Client, type TestServer } from './helpers';
+
+const DEFAULTS = loadConfig({}).rateLimits;
+let server: TestServer;
+afterEach(() => server?.close());
+
+const opened: Client[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map(closeClient));
+});
+
+async function startWith(limits: Partial<RateLimitConfig>, config: Partial<Config> = {}): Promise<TestServer> {
+  server = await startServer({ ...config, rateLimits: { ...DEFAULTS, enabled: true, ...limits } });
+  return server;
+}
+
+/** A client that claims to come from `address` (honoured only with TRUST_PROXY). */
+function connectFrom(address: string, options: Partial<ManagerOptions & SocketOptions> = {}) {
+  const client: Client = io(server.url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    extraHeaders: { 'x-forwarded-for': address },
+    ...options,
+  });
+  opened.push(client);
+  const connected = new Promise<Client>((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('connect_error', reject);
+  });
+  return within(connected, `a connection from ${address}`);
+}
+
+/** Sends `count` public messages as fast as the server acks them, `inFlight` at a time; counts the outcomes. */
+async function flood(client: Client, count: number, inFlight = 10) {
+  const outcomes = { stored: 0, refused: [] as number[], lost: 0 };
+  for (let i = 0; i < count && client.connected; i += inFlight) {
+    const batch = Array.from({ length: Math.min(inFlight, count - i) }, (_, j) =>
+      ack(client, 'sendMsg', { text: `flood ${i + j}` }).catch(() => undefined),
+    );
+    for (const res of await Promise.all(batch)) {
+      if (!res) outcomes.lost++;
+      else if (res.ok) outcomes.stored++;
+      else if (res.error.code === 'rate_limited') outcomes.refused.push(res.error.retryAfterMs ?? -1);
+    }
+  }
+  return outcomes;
+}
+
+test('without limits a flood stores everything; with them it is cut at the burst and the flooder disconnected', async () => {
+  server = await startServer(); // tests run with RATE_LIMITS off, like a load test
+  const { client: free } = await server.login('free');
+  expect((await flood(free, 200)).stored).toBe(200);
+  await server.close();
+
+  await startWith({ messagesBurst: { points: 20, seconds: 10 } });
+  const { client: flooder } = await server.login('flooder');
+  const cutOff = new Promise<string>((resolve) => flooder.once('disconnect', (reason) => resolve(reason)));
+  const notice = new Promise((resolve) => flooder.on('msg1', (n) => n.type === 'error' && resolve(n)));
+  const outcomes = await flood(flooder, 200);
+  expect(outcomes.stored).toBe(20);
+  expect(outcomes.refused.length).toBeGreaterThanOrEqual(29);
+  for (const wait of outcomes.refused) {
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(10_000);
+  }
+  expect(await within(cutOff, 'the flooder being cut off')).toBe('io server disconnect');
+  expect(await within(notice, 'the notice before the cut')).toMatchObject({ code: 'rate_limited' });
+  const history = await ack(await server.connect(), 'history', { limit: 100 });
+  expect(history.ok && history.messages.length).toBe(20);
+});
+
+test('a normal user at one message per second is untouched while another floods; the flooder recovers after retryAfterMs', async () => {
+  await startWith({ messagesBurst: { points: 5, seconds: 2 } });
+  const { client: normal } = await server.login('normal');
+  const { client: flooder, res } = await server.login('flooder');
+  const paced = (async () => {
+    const results = [];
+    for (let i = 0; i < 3; i++) {
+      results.push(await ack(normal, 'sendMsg', { text: `normal ${i}` }));
+      if (i < 2) await new Promise((r) => setTimeout(r, 1000)); // the scenario's cadence, not a wait for a condition
+    }
+    return results;
+  })();
+  const outcomes = await flood(flooder, 12, 1);
+  expect(outcomes.stored).toBe(5);
+
+  // The limit is per user, whatever the tab; after the announced wait the user may send again.
+  const tab = await server.connect();
+  await ack(tab, 'login', { username: 'flooder', token: res.token });
+  const refused = await ack(tab, 'sendMsg', { text: 'still too soon' });
+  expect(refused).toMatchObject({ ok: false, error: { code: 'rate_limited', retryAfterMs: expect.any(Number) } });
+  await new Promise((r) => setTimeout(r, refused.ok ? 0 : refused.error.retryAfterMs!));
+  expect(await ack(tab, 'sendMsg', { text: 'allowed again' })).toMatchObject({ ok: true });
+  expect((await paced).every((r) => r.ok)).toBe(true);
+}, 30_000);
+
+test('a login brute force is slowed: wrong tokens per address, then per name across addresses', async () => {
+  await startWith({ badTokensPerAddress: { points: 5, seconds: 600 }, badTokensPerName: { points: 8, seconds: 600 } }, { trustProxy: true });
+  const owner = await connectFrom('198.51.100.1');
+  const login = await ack(owner, 'login', { username: 'victim' });
+  if (!login.ok) throw new Error('victim could not log in');
+
+  const attacker = await connectFrom('203.0.113.7');
+  const answers = [];
+  for (let i = 0; i < 7; i++) answers.push(await ack(attacker, 'login', { username: 'victim', token: `guess-${i}` }));
+  expect(answers.slice(0, 5).map((a) => !a.ok && a.error.code)).toEqual(Array(5).fill('username_taken'));
+  expect(answers.slice(5)).toEqual(Array(2).fill({ ok: false, error: { code: 'rate_limited', message: expect.any(String), retryAfterMs: expect.any(Number) } }));
+  // The blocked address gets no answer about tokens at all, not even a right one…
+  expect(await ack(attacker, 'login', { username: 'victim', token: login.token })).toMatchObject({ error: { code: 'rate_limited' } });
+  // …other addresses still may, until the name itself has seen too many wrong tokens (5 + 3 = 8).
+  const second = await connectFrom('203.0.113.8');
+  for (let i = 0; i < 3; i++) expect(await ack(second, 'login', { username: 'victim', token: `more-${i}` })).toMatchObject({ error: { code: 'username_taken' } });
+  expect(await ack(second, 'login', { username: 'victim', token: 'one-more' })).toMatchObject({ error: { code: 'rate_limited' } });
+  // Other names are not affected.
+  expect(await ack(second, 'login', { username: 'bystander' })).toMatchObject({ ok: true });
+});
+
+test('logins and new connections per address are capped; another address is not affected', async () => {
+  await startWith({ loginsPerAddress: { points: 3, seconds: 60 }, connectionsPerAddress: { points: 5, seconds: 60 } }, { trustProxy: true });
+  const busy = await connectFrom('192.0.2.1');
+  for (let i = 0; i < 3; i++) {
+    expect(await ack(busy, 'login', { username: `x${i}` })).toMatchObject({ ok: true });
+    await ack(busy, 'logout', {});
+  }
+  expect(await ack(busy, 'login', { username: 'x3' })).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+
+  for (let i = 0; i < 4; i++) await connectFrom('192.0.2.1'); // 5 connections in all
+  await expect(connectFrom('192.0.2.1')).rejects.toMatchObject({ data: { code: 'rate_limited', retryAfterMs: expect.any(Number) } });
+  await expect(connectFrom('192.0.2.2')).resolves.toBeDefined();
+});
+
+test('X-Forwarded-For is not believed without TRUST_PROXY: every client here is one address', async () => {
+  await startWith({ connectionsPerAddress: { points: 2, seconds: 60 } });
+  await connectFrom('192.0.2.10');
+  await connectFrom('192.0.2.11');
+  await expect(connectFrom('192.0.2.12')).rejects.toMatchObject({ data: { code: 'rate_limited' } });
+});
+
+test('live sockets per user are capped, for handshake and event logins alike', async () => {
+  await startWith({ socketsPerUser: 2 });
+  const { client: first, res } = await server.login('many');
+  const second = await server.connect();
+  expect(await ack(second, 'login', { username: 'many', token: res.token })).toMatchObject({ ok: true });
+  const third = await server.connect();
+  expect(await ack(third, 'login', { username: 'many', token: res.token })).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+  await expect(connectFrom('127.0.0.1', { auth: { token: res.token } })).rejects.toMatchObject({ data: { code: 'rate_limited' } });
+  // A tab closes: there is room again.
+  await closeClient(first);
+  await within(
+    new Promise<void>((resolve) => server.app.events.once('socketClosed', () => resolve())),
+    'the closed tab being forgotten',
+  );
+  expect(await ack(third, 'login', { username: 'many', token: res.token })).toMatchObject({ ok: true });
+});
+
+test('typing is limited per user too', async () => {
+  await startWith({ typing: { points: 3, seconds: 60 } });
+  const { client } = await server.login('typist');
+  const answers = [];
+  for (let i = 0; i < 4; i++) answers.push(await ack(client, 'typing', {}));
+  expect(answers.map((a) => a.ok)).toEqual([true, true, true, false]);
+});
