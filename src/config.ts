@@ -4,6 +4,7 @@
  * Every variable here is documented in .env.example and in the README.
  */
 import { z } from 'zod';
+import { AUTH_VARIABLES, loadAuthConfig, type AuthConfig } from './auth/config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,6 +33,8 @@ export interface Config {
   nameReservationMs: number;
   /** Messages older than this are deleted (hourly); 0 keeps everything. */
   retentionMs: number;
+  /** Who a user is: the chat's own names and tokens, or a host application's JWT (src/auth/config.ts). */
+  auth: AuthConfig;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -50,7 +53,7 @@ const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => [
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin looks like https://chat.example.com');
 
-/** Environment variable → validator. Empty strings count as unset. */
+/** Environment variable → validator. Empty strings count as unset. AUTH_MODE and JWT_* are read by src/auth/config.ts. */
 const ENV = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(Number(DEFAULTS.PORT)),
   HOST: z.string().min(1).optional(),
@@ -102,13 +105,17 @@ export class ConfigError extends Error {
 /** Reads the configuration from `env` (normally process.env). Throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(
-    Object.keys(ENV.shape)
+    [...Object.keys(ENV.shape), ...AUTH_VARIABLES]
       .map((key) => [key, env[key]?.trim()] as const)
       .filter(([, value]) => value !== undefined && value !== ''),
   );
   const result = ENV.safeParse(present);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const auth = loadAuthConfig(present);
+  if (!result.success || !auth.ok) {
+    throw new ConfigError([
+      ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+      ...(auth.ok ? [] : auth.problems),
+    ]);
   }
   const e = result.data;
   return {
@@ -121,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.TRUST_PROXY,
     nameReservationMs: e.NAME_RESERVATION_DAYS * DAY_MS,
     retentionMs: e.RETENTION_DAYS * DAY_MS,
+    auth: auth.auth,
   };
 }
 
