@@ -13,7 +13,8 @@ import {
 } from 'jose';
 import type { JwtAuthConfig } from '../src/auth/config';
 import { createJwtVerifier, JwtError, MAX_TOKEN_LENGTH, type JwtFailure, type JwtVerifier } from '../src/auth/jwt';
-import { loadConfig } from '../src/config';
+import { createApp } from '../src/app';
+import { loadConfig, testConfig } from '../src/config';
 import { tempDir } from './tmpdir';
 
 const ISSUER = 'https://host.example';
@@ -277,4 +278,9 @@ test('a refusal keeps what failed for the server log, and only there', async () 
   const err = await expectRefused(hs(), await sign(secretBytes, 'HS256', { aud: 'x' }), 'wrong_audience');
   expect(err.detail).toMatch(/aud/);
   expect(err.toBody()).not.toHaveProperty('detail');
+});
+
+test('until the handshake checks tokens, an app in jwt mode refuses to start instead of running open', () => {
+  const auth = loadConfig({ ...BASE_ENV, JWT_SECRET: SECRET }).auth;
+  expect(() => createApp(testConfig({ auth }))).toThrow(/AUTH_MODE=jwt/);
 });
