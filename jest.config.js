@@ -5,7 +5,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // jose 6 ships only ES modules. Node 20 loads them with require() (what the built server does), but Jest's
+    // module system cannot before Node 24.9, so Jest gets jose compiled to CommonJS.
+    '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 20000,
   // Each test file starts its own servers on ephemeral ports, so files may run in parallel.
   maxWorkers: 2,

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { LimitRule, RateLimitConfig } from './limits/rate-limits';
+import { AUTH_VARIABLES, loadAuthConfig, type AuthConfig } from './auth/config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -47,6 +48,8 @@ export interface Config {
   /** Accept Socket.IO v2 clients (Engine.IO protocol 3), Socket.IO's `allowEIO3`. */
   allowEio3: boolean;
   rateLimits: RateLimitConfig;
+  /** Who a user is: the chat's own names and tokens, or a host application's JWT (src/auth/config.ts). */
+  auth: AuthConfig;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -87,7 +90,7 @@ const rule = z
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin looks like https://chat.example.com');
 
-/** Environment variable → validator. Empty strings count as unset. */
+/** Environment variable → validator. Empty strings count as unset. AUTH_MODE and JWT_* are read by src/auth/config.ts. */
 const ENV = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(Number(DEFAULTS.PORT)),
   HOST: z.string().min(1).optional(),
@@ -154,13 +157,17 @@ export class ConfigError extends Error {
 /** Reads the configuration from `env` (normally process.env). Throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(
-    Object.keys(ENV.shape)
+    [...Object.keys(ENV.shape), ...AUTH_VARIABLES]
       .map((key) => [key, env[key]?.trim()] as const)
       .filter(([, value]) => value !== undefined && value !== ''),
   );
   const result = ENV.safeParse(present);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const auth = loadAuthConfig(present);
+  if (!result.success || !auth.ok) {
+    throw new ConfigError([
+      ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+      ...(auth.ok ? [] : auth.problems),
+    ]);
   }
   const e = result.data;
   return {
@@ -188,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       connectionsPerAddress: e.RATE_LIMIT_CONNECTIONS_PER_ADDRESS,
       socketsPerUser: e.MAX_SOCKETS_PER_USER,
     },
+    auth: auth.auth,
   };
 }
 

@@ -1,4 +1,9 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import util from 'node:util';
 import { ConfigError, loadConfig } from '../src/config';
+import { tempDir } from './tmpdir';
 
 test('defaults need no environment at all', () => {
   expect(loadConfig({})).toEqual({
@@ -26,6 +31,7 @@ test('defaults need no environment at all', () => {
       connectionsPerAddress: { points: 200, seconds: 60 },
       socketsPerUser: 20,
     },
+    auth: { mode: 'open' },
   });
 });
 
@@ -133,4 +139,234 @@ test('every problem is reported at once', () => {
       'TRUST_PROXY',
     ].sort(),
   );
+});
+
+describe('AUTH_MODE=jwt', () => {
+  const SECRET = 'jwt-secret-for-the-config-tests-0123456789';
+  const BASE = { AUTH_MODE: 'jwt', JWT_ISSUER: 'https://host.example', JWT_AUDIENCE: 'chat' };
+  const tmp = tempDir('chat-config-');
+  const file = (name: string, text: string) => {
+    const at = path.join(tmp.dir, name);
+    fs.writeFileSync(at, text);
+    return at;
+  };
+  const pem = (key: crypto.KeyObject) => key.export({ type: 'spki', format: 'pem' }) as string;
+  const jwk = (key: crypto.KeyObject, kid: string) => ({ ...key.export({ format: 'jwk' }), kid });
+  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const p256 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rsaFile = file('rsa.pem', pem(rsa.publicKey));
+  const ecFile = file('ec.pem', pem(p256.publicKey));
+  const jwksFile = file('jwks.json', JSON.stringify({ keys: [jwk(p256.publicKey, 'a'), jwk(rsa.publicKey, 'b')] }));
+  afterAll(() => tmp.cleanup());
+
+  /** The variables named by each problem, sorted; the whole message when one problem names several. */
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).problems.map((p) => p.split(': ')[0]).sort();
+    }
+    throw new Error('the configuration was accepted');
+  };
+  const messageOf = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      return (err as ConfigError).message;
+    }
+    throw new Error('the configuration was accepted');
+  };
+
+  test('every variable is read, with a secret', () => {
+    const { auth } = loadConfig({
+      ...BASE,
+      JWT_SECRET: SECRET,
+      JWT_ALGORITHMS: 'HS256',
+      JWT_USERNAME_CLAIM: 'nickname',
+      JWT_CLOCK_TOLERANCE_SECONDS: '30',
+    });
+    expect(auth).toEqual({
+      mode: 'jwt',
+      key: { kind: 'secret', secret: expect.any(crypto.KeyObject) },
+      algorithms: ['HS256'],
+      issuer: 'https://host.example',
+      audience: 'chat',
+      usernameClaim: 'nickname',
+      clockToleranceSeconds: 30,
+    });
+    if (auth.mode !== 'jwt' || auth.key.kind !== 'secret') throw new Error('unreachable');
+    expect(auth.key.secret.export().toString()).toBe(SECRET);
+  });
+
+  test('defaults: preferred_username, 5 s of clock tolerance, the algorithm of the key', () => {
+    expect(loadConfig({ ...BASE, JWT_SECRET: SECRET }).auth).toMatchObject({
+      algorithms: ['HS256'],
+      usernameClaim: 'preferred_username',
+      clockToleranceSeconds: 5,
+    });
+    expect(loadConfig({ ...BASE, JWT_PUBLIC_KEY_FILE: rsaFile }).auth).toMatchObject({
+      key: { kind: 'public-key', path: rsaFile, key: expect.any(crypto.KeyObject) },
+      algorithms: ['RS256'],
+    });
+    expect(loadConfig({ ...BASE, JWT_PUBLIC_KEY_FILE: ecFile }).auth).toMatchObject({ algorithms: ['ES256'] });
+    expect(loadConfig({ ...BASE, JWT_JWKS_FILE: jwksFile }).auth).toMatchObject({
+      key: { kind: 'jwks', path: jwksFile, jwks: { keys: [expect.objectContaining({ kid: 'a' }), expect.objectContaining({ kid: 'b' })] } },
+      algorithms: ['ES256', 'RS256'],
+    });
+  });
+
+  test('JWT_ALGORITHMS lists what a key accepts, and must fit it', () => {
+    expect(loadConfig({ ...BASE, JWT_PUBLIC_KEY_FILE: rsaFile, JWT_ALGORITHMS: 'RS256, PS256' }).auth).toMatchObject({
+      algorithms: ['RS256', 'PS256'],
+    });
+    expect(loadConfig({ ...BASE, JWT_JWKS_FILE: jwksFile, JWT_ALGORITHMS: 'ES256' }).auth).toMatchObject({ algorithms: ['ES256'] });
+    for (const [env, fragment] of [
+      [{ JWT_PUBLIC_KEY_FILE: rsaFile, JWT_ALGORITHMS: 'HS256' }, 'HS256 does not fit the key in JWT_PUBLIC_KEY_FILE'],
+      [{ JWT_PUBLIC_KEY_FILE: rsaFile, JWT_ALGORITHMS: 'ES256' }, 'ES256 does not fit'],
+      [{ JWT_PUBLIC_KEY_FILE: ecFile, JWT_ALGORITHMS: 'ES384' }, 'ES384 does not fit'],
+      [{ JWT_SECRET: SECRET, JWT_ALGORITHMS: 'RS256' }, 'RS256 does not fit the key in JWT_SECRET'],
+      [{ JWT_JWKS_FILE: jwksFile, JWT_ALGORITHMS: 'HS256' }, 'HS256 does not fit the key in JWT_JWKS_FILE'],
+      [{ JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none' }, 'not supported: none'],
+      [{ JWT_SECRET: SECRET, JWT_ALGORITHMS: 'HS256,hs512' }, 'not supported: hs512'],
+      [{ JWT_SECRET: SECRET, JWT_ALGORITHMS: ' , ' }, 'lists no algorithm'],
+    ] as const) {
+      expect(problemsOf({ ...BASE, ...env })).toEqual(['JWT_ALGORITHMS']);
+      expect(messageOf({ ...BASE, ...env })).toContain(fragment);
+    }
+  });
+
+  test('missing issuer, audience and key are all reported', () => {
+    expect(problemsOf({ AUTH_MODE: 'jwt' })).toEqual(
+      ['JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE'].sort(),
+    );
+  });
+
+  test('two key sources at once are refused', () => {
+    expect(problemsOf({ ...BASE, JWT_SECRET: SECRET, JWT_JWKS_FILE: jwksFile })).toEqual(['JWT_SECRET, JWT_JWKS_FILE']);
+    expect(problemsOf({ ...BASE, JWT_SECRET: SECRET, JWT_PUBLIC_KEY_FILE: rsaFile, JWT_JWKS_FILE: jwksFile })).toEqual([
+      'JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE',
+    ]);
+  });
+
+  test('a secret shorter than 32 bytes is refused, without being quoted', () => {
+    const short = 'only-31-bytes-long-secret-value';
+    expect(Buffer.byteLength(short)).toBe(31);
+    expect(problemsOf({ ...BASE, JWT_SECRET: short })).toEqual(['JWT_SECRET']);
+    expect(messageOf({ ...BASE, JWT_SECRET: short })).not.toContain(short);
+    // 32 bytes in 8 characters: the bound is on bytes
+    expect(loadConfig({ ...BASE, JWT_SECRET: '\u{1F511}'.repeat(8) }).auth.mode).toBe('jwt');
+  });
+
+  test('the secret never shows when the configuration is logged or printed', () => {
+    const config = loadConfig({ ...BASE, JWT_SECRET: SECRET });
+    const bytes = Buffer.from(SECRET);
+    // as text, or as bytes the way JSON, util.inspect or a logger would show a Buffer
+    const forms = [SECRET, bytes.toString('hex'), bytes.toString('hex').match(/../g)!.join(' '), bytes.toString('base64'), bytes.join(',')];
+    for (const shown of [JSON.stringify(config), util.inspect(config, { depth: null, showHidden: true, maxArrayLength: null })]) {
+      for (const form of forms) expect(shown).not.toContain(form);
+    }
+  });
+
+  test('an unreadable or wrong key file is reported, naming its variable', () => {
+    const missing = path.join(tmp.dir, 'nope.pem');
+    const cases: [Record<string, string>, string, string][] = [
+      [{ JWT_PUBLIC_KEY_FILE: missing }, 'JWT_PUBLIC_KEY_FILE', 'cannot read'],
+      [{ JWT_PUBLIC_KEY_FILE: tmp.dir }, 'JWT_PUBLIC_KEY_FILE', 'cannot read'],
+      [{ JWT_PUBLIC_KEY_FILE: file('empty.pem', '') }, 'JWT_PUBLIC_KEY_FILE', 'exactly one PEM public key'],
+      [{ JWT_PUBLIC_KEY_FILE: jwksFile }, 'JWT_PUBLIC_KEY_FILE', 'exactly one PEM public key'],
+      [
+        { JWT_PUBLIC_KEY_FILE: file('garbage.pem', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n') },
+        'JWT_PUBLIC_KEY_FILE',
+        'not hold a valid PEM public key',
+      ],
+      [
+        { JWT_PUBLIC_KEY_FILE: file('private.pem', rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) },
+        'JWT_PUBLIC_KEY_FILE',
+        'holds a private key',
+      ],
+      [
+        { JWT_PUBLIC_KEY_FILE: file('small.pem', pem(crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey)) },
+        'JWT_PUBLIC_KEY_FILE',
+        'at least 2048',
+      ],
+      [
+        { JWT_PUBLIC_KEY_FILE: file('ed.pem', pem(crypto.generateKeyPairSync('ed25519').publicKey)) },
+        'JWT_PUBLIC_KEY_FILE',
+        'ed25519 keys are not supported',
+      ],
+      [{ JWT_JWKS_FILE: missing }, 'JWT_JWKS_FILE', 'cannot read'],
+      [{ JWT_JWKS_FILE: rsaFile }, 'JWT_JWKS_FILE', 'not valid JSON'],
+      [{ JWT_JWKS_FILE: file('empty.json', '{"keys":[]}') }, 'JWT_JWKS_FILE', 'must be a JWKS'],
+      [
+        { JWT_JWKS_FILE: file('nokid.json', JSON.stringify({ keys: [{ ...jwk(rsa.publicKey, 'x'), kid: undefined }] })) },
+        'JWT_JWKS_FILE',
+        'has no "kid"',
+      ],
+      [
+        { JWT_JWKS_FILE: file('twice.json', JSON.stringify({ keys: [jwk(rsa.publicKey, 'x'), jwk(p256.publicKey, 'x')] })) },
+        'JWT_JWKS_FILE',
+        'appears twice',
+      ],
+      [
+        { JWT_JWKS_FILE: file('privjwk.json', JSON.stringify({ keys: [jwk(p256.privateKey, 'x')] })) },
+        'JWT_JWKS_FILE',
+        'private key material',
+      ],
+      [
+        { JWT_JWKS_FILE: file('oct.json', JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x' }] })) },
+        'JWT_JWKS_FILE',
+        '"kty" must be RSA or EC',
+      ],
+      [
+        { JWT_JWKS_FILE: file('badalg.json', JSON.stringify({ keys: [{ ...jwk(rsa.publicKey, 'x'), alg: 'ES256' }] })) },
+        'JWT_JWKS_FILE',
+        'not a supported algorithm for this key',
+      ],
+      [
+        { JWT_JWKS_FILE: file('enc.json', JSON.stringify({ keys: [{ ...jwk(rsa.publicKey, 'x'), use: 'enc' }] })) },
+        'JWT_JWKS_FILE',
+        '"use" must be "sig"',
+      ],
+      [
+        { JWT_JWKS_FILE: file('broken.json', JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', kid: 'x' }] })) },
+        'JWT_JWKS_FILE',
+        'not a valid public key',
+      ],
+    ];
+    for (const [env, variable, fragment] of cases) {
+      expect([problemsOf({ ...BASE, ...env }), env]).toEqual([[variable], env]);
+      expect(messageOf({ ...BASE, ...env })).toContain(fragment);
+    }
+  });
+
+  test('a JWKS key with an alg accepts that algorithm only', () => {
+    const pinned = file('pinned.json', JSON.stringify({ keys: [{ ...jwk(rsa.publicKey, 'x'), alg: 'PS256' }] }));
+    expect(loadConfig({ ...BASE, JWT_JWKS_FILE: pinned }).auth).toMatchObject({ algorithms: ['PS256'] });
+    expect(problemsOf({ ...BASE, JWT_JWKS_FILE: pinned, JWT_ALGORITHMS: 'RS256' })).toEqual(['JWT_ALGORITHMS']);
+  });
+
+  test('JWT settings without AUTH_MODE=jwt are refused: the chat would otherwise start open', () => {
+    expect(problemsOf({ JWT_SECRET: SECRET, JWT_ISSUER: 'https://host.example' })).toEqual(['JWT_ISSUER', 'JWT_SECRET']);
+    expect(problemsOf({ AUTH_MODE: 'open', JWT_JWKS_FILE: jwksFile })).toEqual(['JWT_JWKS_FILE']);
+    expect(messageOf({ AUTH_MODE: 'open', JWT_SECRET: SECRET })).not.toContain(SECRET);
+    expect(loadConfig({ AUTH_MODE: 'open' }).auth).toEqual({ mode: 'open' });
+  });
+
+  test('every problem is reported at once, with the others of the configuration', () => {
+    expect(
+      problemsOf({
+        PORT: 'eighty',
+        AUTH_MODE: 'jwt',
+        JWT_SECRET: 'short',
+        JWT_ALGORITHMS: 'XS256',
+        JWT_USERNAME_CLAIM: 'exp',
+        JWT_CLOCK_TOLERANCE_SECONDS: '-1',
+      }),
+    ).toEqual(
+      ['PORT', 'JWT_SECRET', 'JWT_ALGORITHMS', 'JWT_USERNAME_CLAIM', 'JWT_CLOCK_TOLERANCE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE'].sort(),
+    );
+    expect(problemsOf({ AUTH_MODE: 'oauth', JWT_CLOCK_TOLERANCE_SECONDS: '1.5' })).toEqual(['AUTH_MODE']);
+    expect(problemsOf({ ...BASE, JWT_SECRET: SECRET, JWT_CLOCK_TOLERANCE_SECONDS: '301' })).toEqual(['JWT_CLOCK_TOLERANCE_SECONDS']);
+  });
 });
