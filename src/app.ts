@@ -26,7 +26,8 @@ import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
 import { RateLimits } from './limits/rate-limits';
 import { clientAddress } from './client-address';
-import { routes } from './realtime/routes';
+import { createJwtVerifier } from './auth/jwt';
+import { routesFor } from './realtime/routes';
 import { openStore } from './store';
 import type { ChatStore } from './store/store';
 import { originAllowed } from './origins';
@@ -68,9 +69,6 @@ export interface ChatApp {
 
 /** Builds the Koa app, the HTTP server and the Socket.IO server on it. Nothing is global. */
 export function createApp(config: Config, deps: Deps = {}): ChatApp {
-  // Issue 9: the JWT verifier (auth/jwt.ts) is not in the handshake yet. Refuse to start rather than run open
-  // while the operator believes names come from the host's tokens. Remove this once the handshake uses it.
-  if (config.auth.mode === 'jwt') throw new Error('AUTH_MODE=jwt: this build does not check JWTs at connection yet');
   const log = deps.log ?? createLogger(config.logLevel);
   const rawStore = deps.store ?? openStore(config.storage);
   const presence = deps.presence ?? new MemoryPresence();
@@ -105,6 +103,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     events,
     preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
     limits: new RateLimits(config.rateLimits),
+    jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
   };
 
@@ -126,7 +125,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   });
 
   const stopDelivery = startDelivery(services);
-  const dispatcher = new Dispatcher(services, routes);
+  const dispatcher = new Dispatcher(services, routesFor(config.auth.mode));
   const handshake = handshakeLogin(services);
   io.use(handshake.middleware);
   const pending = new Set<Promise<void>>();

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'unknown_event',
   'unauthorized',
+  'session_expired',
   'not_found',
   'internal_error',
 ] as const;
@@ -55,6 +56,7 @@ export class ChatError extends Error {
 function statusFor(code: ErrorCode): number {
   switch (code) {
     case 'unauthorized':
+    case 'session_expired':
       return 401;
     case 'not_found':
     case 'unknown_user':

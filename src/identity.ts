@@ -27,6 +27,8 @@ export interface Claim {
   created: boolean;
   /** The retired predecessor's id, when the claim replaced one. */
   replaced?: number;
+  /** When the session this claim opens must end (a JWT's expiry); absent: never. */
+  expiresAt?: number;
 }
 
 /** `username`: a client that keeps its token. `legacy`: the tutorial's `{id}`, which never does. */
@@ -77,6 +79,25 @@ export async function claimByToken(token: string, deps: Pick<ClaimDeps, 'store' 
     throw new ChatError('unauthorized', 'This token opens no name (it expired, was released, or never existed).');
   }
   return { user: { ...user, provisional: false }, token, created: false };
+}
+
+/**
+ * JWT mode: the host application vouches for `name`, so the name is the identity: its active user, or a new
+ * one (without a token of its own) on first sight. A user the open mode created under that name is taken
+ * over as it is. Returns a claim that ends at `expiresAt`.
+ */
+export async function claimVouched(name: string, expiresAt: number, deps: Pick<ClaimDeps, 'store' | 'now'>): Promise<Claim> {
+  const key = nameKey(name);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const existing = await deps.store.findUser(key);
+    if (existing && (await deps.store.touchUser(existing.id, deps.now, true))) {
+      return { user: { ...existing, provisional: false }, created: false, expiresAt };
+    }
+    const user = existing ? undefined : await deps.store.createUser({ name, key, tokenHash: '', now: deps.now, provisional: false });
+    if (user) return { user, created: true, expiresAt };
+    // Lost a race with another first login of the same name (or a retirement): read again once.
+  }
+  throw new ChatError('internal_error', 'Could not open this name; try again.');
 }
 
 /** The active user called `name` (any case or width), or `unknown_user`. */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ChatError, type ErrorCode } from './errors';
 import { normalizeName } from './names';
+import { MAX_TOKEN_LENGTH as MAX_JWT_LENGTH } from './auth/jwt';
 import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_RECEIPTS, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
 
 const name = z.string().transform((raw, ctx) => {
@@ -54,6 +55,20 @@ export const handshakeAuthSchema = z
   .strictObject({ username: name.optional(), token: token.optional() })
   .transform((p) => ({ name: p.username, token: p.token }));
 
+/**
+ * JWT mode (`AUTH_MODE=jwt`): `login { token }` and handshake `auth: { token }` carry the host's JWT. A name
+ * (`username`, `id`) is refused as `unauthorized`: in this mode names come only from the host's tokens.
+ */
+export const jwtLoginSchema = z
+  .strictObject({ token: z.string().min(1).max(MAX_JWT_LENGTH) })
+  .or(z.looseObject({ username: z.unknown().optional(), id: z.unknown().optional() }))
+  .transform((p, ctx) => {
+    const named = 'username' in p || 'id' in p;
+    if (!named && 'token' in p && typeof p.token === 'string') return { token: p.token };
+    ctx.addIssue({ code: 'custom', message: named ? 'names come from the host application here' : 'a token is required', path: [named ? 'name' : 'token'] });
+    return z.NEVER;
+  });
+
 export const sendMsgSchema = z
   .strictObject({ text: text.optional(), newAccount: text.optional(), clientId: clientId.optional() })
   .refine((p) => (p.text === undefined) !== (p.newAccount === undefined), {
@@ -98,6 +113,7 @@ const FIELD_CODES: Record<string, ErrorCode> = {
   with: 'invalid_username',
   text: 'invalid_message',
   newAccount: 'invalid_message',
+  name: 'unauthorized',
 };
 
 /**
@@ -117,6 +133,7 @@ function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey |
   if (code === 'invalid_username') {
     return `Names are 1-32 letters, digits, "_", "-" or "." (field "${String(field)}").`;
   }
+  if (code === 'unauthorized') return 'This chat signs you in with a token from its host application, not with a name.';
   if (code === 'invalid_message') {
     return `Message text must be 1-${MAX_TEXT_LENGTH} characters after trimming.`;
   }

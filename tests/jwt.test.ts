@@ -279,8 +279,3 @@ test('a refusal keeps what failed for the server log, and only there', async () 
   expect(err.detail).toMatch(/aud/);
   expect(err.toBody()).not.toHaveProperty('detail');
 });
-
-test('until the handshake checks tokens, an app in jwt mode refuses to start instead of running open', () => {
-  const auth = loadConfig({ ...BASE_ENV, JWT_SECRET: SECRET }).auth;
-  expect(() => createApp(testConfig({ auth }))).toThrow(/AUTH_MODE=jwt/);
-});

@@ -27,6 +27,7 @@ const JWT_VARIABLES = [
   'JWT_AUDIENCE',
   'JWT_USERNAME_CLAIM',
   'JWT_CLOCK_TOLERANCE_SECONDS',
+  'JWT_TOKEN_URL',
 ] as const;
 /** Every variable this module reads. */
 export const AUTH_VARIABLES = ['AUTH_MODE', ...JWT_VARIABLES] as const;
@@ -57,6 +58,11 @@ export interface JwtAuthConfig {
   usernameClaim: string;
   /** Leeway for `exp`, `nbf` and `iat` against this server's clock. */
   clockToleranceSeconds: number;
+  /**
+   * Where the bundled page fetches a token for its user (the host application's endpoint, called with the
+   * browser's cookies): an absolute http(s) URL. Unset: the bundled page cannot sign in (custom clients can).
+   */
+  tokenUrl?: string;
 }
 
 /** `open`: the chat's own names and tokens (docs/protocol.md). `jwt`: names come from a host application's JWTs. */
@@ -94,6 +100,11 @@ export function loadAuthConfig(
   const toleranceResult = tolerance.safeParse(env.JWT_CLOCK_TOLERANCE_SECONDS ?? AUTH_DEFAULTS.JWT_CLOCK_TOLERANCE_SECONDS);
   if (!toleranceResult.success) report('JWT_CLOCK_TOLERANCE_SECONDS', `${toleranceResult.error.issues[0].message} (seconds, 0 to 300)`);
 
+  const tokenUrl = env.JWT_TOKEN_URL;
+  if (tokenUrl !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(tokenUrl)) {
+    report('JWT_TOKEN_URL', 'must be an absolute http(s) URL, e.g. https://app.example.com/chat-token');
+  }
+
   const listed = env.JWT_ALGORITHMS === undefined ? undefined : parseAlgorithms(env.JWT_ALGORITHMS, report);
   const source = loadKeySource(env, report);
 
@@ -119,6 +130,7 @@ export function loadAuthConfig(
       audience,
       usernameClaim,
       clockToleranceSeconds: toleranceResult.data,
+      ...(tokenUrl !== undefined && { tokenUrl }),
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { RateLimits } from '../limits/rate-limits';
+import type { JwtVerifier } from '../auth/jwt';
 import type { Metrics } from '../metrics';
 import type { PresenceFeed } from '../presence/feed';
 import type { Presence } from '../presence/presence';
@@ -43,6 +44,8 @@ export interface Services {
   /** How long a connection's events that need a login may wait for its first one (session.ts). */
   preLoginWaitMs: number;
   limits: RateLimits;
+  /** AUTH_MODE=jwt: the host application's token verifier; absent in the open mode. */
+  jwt?: JwtVerifier;
   /** Where a socket connects from (client-address.ts: X-Forwarded-For only with TRUST_PROXY). */
   addressOf(socket: ChatSocket): string;
 }

@@ -1,13 +1,13 @@
 import type { ExtendedError } from 'socket.io';
 import { ChatError, errorBody } from '../errors';
 import type { Claim } from '../identity';
-import { handshakeAuthSchema, parsePayload } from '../schemas';
+import { handshakeAuthSchema, jwtLoginSchema, parsePayload } from '../schemas';
 import type { ChatSocket, Services } from './context';
-import { checkSocketCap, claim, claimToken } from './sign-in';
+import { checkSocketCap, claim, claimJwt, claimToken } from './sign-in';
 
 /**
  * Login in the handshake, the Socket.IO convention: `io(url, { auth: { username, token } })` or
- * `{ auth: { token } }`. The claim runs in connection middleware, before any packet of the connection is
+ * `{ auth: { token } }` (in JWT mode, `{ token }` is the host application's JWT). The claim runs in connection middleware, before any packet of the connection is
  * handled, so the packets a client buffered while disconnected are processed as that user. A refused claim
  * refuses the connection: the client gets `connect_error` whose `data` is `{ code, message }`, the same codes as
  * an ack. No `auth` (or `{}`): an anonymous connection, which may still use the `login` event.
@@ -25,11 +25,15 @@ export function handshakeLogin(services: Services) {
     try {
       await limits.check('connectionsPerAddress', address);
       if (!auth || Object.keys(auth).length === 0) return next();
-      const { name, token } = parsePayload(handshakeAuthSchema, auth);
       let claimed: Claim;
-      if (name !== undefined) claimed = await claim(services, address, name, token, 'username');
-      else if (token !== undefined) claimed = await claimToken(services, address, token);
-      else return next();
+      if (services.jwt) {
+        claimed = await claimJwt(services, address, parsePayload(jwtLoginSchema, auth).token);
+      } else {
+        const { name, token } = parsePayload(handshakeAuthSchema, auth);
+        if (name !== undefined) claimed = await claim(services, address, name, token, 'username');
+        else if (token !== undefined) claimed = await claimToken(services, address, token);
+        else return next();
+      }
       await checkSocketCap(services, claimed.user.id);
       if (socket.conn.readyState !== 'open') {
         // Gone while the claim ran: nobody will ever get this token, so do not keep the name for it.

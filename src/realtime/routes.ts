@@ -1,5 +1,6 @@
 import {
   historySchema,
+  jwtLoginSchema,
   loginSchema,
   logoutSchema,
   privateMsgSchema,
@@ -10,7 +11,7 @@ import {
   usersSchema,
 } from '../schemas';
 import type { Routes } from './dispatch';
-import { login } from './handlers/login';
+import { login, loginWithJwt } from './handlers/login';
 import { logout } from './handlers/logout';
 import { privateMsg, received, sendMsg } from './handlers/messages';
 import { history, users } from './handlers/queries';
@@ -24,9 +25,12 @@ function handler<P>(fn: (ctx: any) => Promise<void>): EventMiddleware<P> {
   return (ctx) => fn(ctx);
 }
 
-/** Every client→server event, as its middleware pipeline. Order inside each list is execution order. */
-export const routes: Routes = {
-  login: [validate(loginSchema), handler(login)],
+/**
+ * Every client→server event, as its middleware pipeline. Order inside each list is execution order. `login`
+ * depends on AUTH_MODE: a name (and token) in the open mode, the host's JWT in the jwt mode.
+ */
+export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
+  login: authMode === 'jwt' ? [validate(jwtLoginSchema), handler(loginWithJwt)] : [validate(loginSchema), handler(login)],
   sendMsg: [validate(sendMsgSchema), requireLogin, rateLimit('messages'), handler(sendMsg)],
   privateMsg: [validate(privateMsgSchema), requireLogin, rateLimit('messages'), handler(privateMsg)],
   history: [validate(historySchema), handler(history)],
@@ -35,4 +39,4 @@ export const routes: Routes = {
   sync: [validate(syncSchema), handler(sync)],
   logout: [validate(logoutSchema), requireLogin, handler(logout)],
   received: [validate(receivedSchema), requireLogin, handler(received)],
-};
+});

@@ -1,5 +1,6 @@
 import { ChatError } from '../errors';
-import { claimByToken, claimName, type Claim, type ClaimForm } from '../identity';
+import { JwtError } from '../auth/jwt';
+import { claimByToken, claimName, claimVouched, type Claim, type ClaimForm } from '../identity';
 import { rateLimited } from '../limits/rate-limits';
 import { nameKey } from '../names';
 import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
@@ -55,6 +56,27 @@ export async function claimToken(services: Services, address: string, token: str
   }
 }
 
+/**
+ * JWT mode: a login with the host application's token (handshake `auth: { token }` or `login { token }`),
+ * within the same limits; a forged or malformed token counts as a wrong token, an expired one does not.
+ */
+export async function claimJwt(services: Services, address: string, token: string): Promise<Claim> {
+  const { jwt, limits, store, now, log } = services;
+  if (!jwt) throw new ChatError('unauthorized', 'This chat does not sign in with tokens from a host application.');
+  await limits.check('loginsPerAddress', address);
+  await limits.checkTokens(address);
+  try {
+    const { username, expiresAt } = await jwt.verify(token);
+    return await claimVouched(username, expiresAt, { store, now: now() });
+  } catch (err) {
+    if (err instanceof JwtError) {
+      log.info({ reason: err.reason, detail: err.detail, address }, 'JWT refused');
+      if (err.reason !== 'expired') await limits.badToken(address);
+    }
+    throw err;
+  }
+}
+
 /** Refuses one more socket for a user who has MAX_SOCKETS_PER_USER of them already. */
 export async function checkSocketCap({ presence, limits }: Services, userId: number): Promise<void> {
   const max = limits.config.socketsPerUser;
@@ -80,9 +102,19 @@ export async function signIn(session: Session, claim: Claim, services: Services)
     if (current) await session.end({ seen: true }); // same name, but the user behind it changed
     cameOnline = await session.begin(user);
   }
+  // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
+  if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
   const [online, onlineCount] = await Promise.all([presence.online(LOGIN_ONLINE_LIMIT), presence.onlineCount()]);
   const result: LoginResult = { user: { name: user.name }, ...(claim.token && { token: claim.token }), online, onlineCount };
   return { user, result, fresh, cameOnline };
+}
+
+/** The token behind a session expired: say so, and disconnect (the client reconnects with a fresh token). */
+function expire(session: Session, { now, log }: Services): void {
+  const { socket } = session;
+  log.info({ socket: socket.id, user: session.user?.name }, 'session expired');
+  socket.emit('msg1', { type: 'error', code: 'session_expired', text: 'Your sign-in expired; reconnect with a fresh token.', ts: now() });
+  socket.disconnect(true);
 }
 
 /**
