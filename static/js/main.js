@@ -26,7 +26,7 @@ const els = {
   openPublic: byId('open-public'),
 };
 
-const socket = io(socketOptions(location.search));
+const socket = io(socketOptions(location.search, document.baseURI));
 watchConnection(socket, { status: byId('connection'), text: byId('connection-text'), reconnect: byId('reconnect') });
 
 const view = new ConversationView(
