@@ -7,6 +7,7 @@ import serve from 'koa-static';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { basePath } from './http/base-path';
 import { errorHandler } from './http/errors';
 import { createRouter } from './http/router';
 import { securityHeaders } from './http/security';
@@ -70,6 +71,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const server = http.createServer((req, res) => handleRequest(req, res));
   const io: ChatServer = new Server(server, {
     serveClient: true,
+    path: `${config.basePath}/socket.io`,
     ...(deps.heartbeat && { pingInterval: deps.heartbeat.intervalMs, pingTimeout: deps.heartbeat.timeoutMs }),
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins, config.trustProxy)),
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
@@ -85,6 +87,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   koa.use(requestLog(log, metrics));
   koa.use(errorHandler(log, metrics));
   koa.use(securityHeaders);
+  koa.use(basePath(config.basePath));
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   koa.use(serve(STATIC_DIR, { index: 'index.html' }));

@@ -32,6 +32,11 @@ export interface Config {
   nameReservationMs: number;
   /** Messages older than this are deleted (hourly); 0 keeps everything. */
   retentionMs: number;
+  /**
+   * The URL prefix everything is served under (page, HTTP API, probes, Socket.IO), e.g. `/chat`; '' is the
+   * root. Starts with `/` and has no trailing slash (http/base-path.ts).
+   */
+  basePath: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -47,6 +52,14 @@ export const DEFAULTS = {
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+/** `/chat`, `/apps/chat`: segments of unreserved URL characters (not `.` or `..`), no trailing slash. */
+const basePath = z
+  .string()
+  .regex(
+    /^(\/(?!\.\.?(\/|$))[\w~.-]+)+$/,
+    'must look like /chat: a leading slash and none at the end, segments of letters, digits, "_", "-", "." or "~" (not "." or ".."); leave it empty for the root',
+  );
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin looks like https://chat.example.com');
 
@@ -73,6 +86,7 @@ const ENV = z.object({
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
   RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default(DEFAULTS.SQLITE_SYNCHRONOUS),
+  BASE_PATH: basePath.optional(),
 });
 
 function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): { kind: 'sqlite'; path: string } {
@@ -121,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.TRUST_PROXY,
     nameReservationMs: e.NAME_RESERVATION_DAYS * DAY_MS,
     retentionMs: e.RETENTION_DAYS * DAY_MS,
+    basePath: e.BASE_PATH ?? '',
   };
 }
 

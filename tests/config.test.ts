@@ -11,6 +11,7 @@ test('defaults need no environment at all', () => {
     trustProxy: false,
     nameReservationMs: 30 * 86_400_000,
     retentionMs: 0,
+    basePath: '',
   });
 });
 
@@ -26,6 +27,7 @@ test('every variable is read', () => {
     NAME_RESERVATION_DAYS: '7',
     RETENTION_DAYS: '90',
     SQLITE_SYNCHRONOUS: 'normal',
+    BASE_PATH: '/apps/chat',
   });
   expect(config).toMatchObject({
     port: 8080,
@@ -37,6 +39,7 @@ test('every variable is read', () => {
     trustProxy: true,
     nameReservationMs: 7 * 86_400_000,
     retentionMs: 90 * 86_400_000,
+    basePath: '/apps/chat',
   });
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
@@ -56,6 +59,7 @@ test('every problem is reported at once', () => {
       NAME_RESERVATION_DAYS: '-1',
       DATABASE_URL: 'mysql://localhost/chat',
       SQLITE_SYNCHRONOUS: 'off',
+      BASE_PATH: '/chat/',
     });
   } catch (err) {
     error = err;
@@ -63,6 +67,14 @@ test('every problem is reported at once', () => {
   expect(error).toBeInstanceOf(ConfigError);
   const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
   expect(problems.sort()).toEqual(
-    ['ADMIN_TOKEN', 'ALLOWED_ORIGINS', 'DATABASE_URL', 'LOG_LEVEL', 'NAME_RESERVATION_DAYS', 'PORT', 'SQLITE_SYNCHRONOUS', 'TRUST_PROXY'].sort(),
+    ['ADMIN_TOKEN', 'ALLOWED_ORIGINS', 'BASE_PATH', 'DATABASE_URL', 'LOG_LEVEL', 'NAME_RESERVATION_DAYS', 'PORT', 'SQLITE_SYNCHRONOUS', 'TRUST_PROXY'].sort(),
   );
+});
+
+test('BASE_PATH is a prefix like /chat: a leading slash, none at the end, plain segments; empty is the root', () => {
+  for (const good of ['/chat', '/apps/chat', '/chat-2.0', '/~me']) expect(loadConfig({ BASE_PATH: good }).basePath).toBe(good);
+  expect(loadConfig({ BASE_PATH: '' }).basePath).toBe('');
+  for (const bad of ['chat', '/', '/chat/', '//chat', '/a//b', '/a/../b', '/..', '/.', '/chat?x=1', '/chat#top', '/ch at', '/caf%C3%A9', 'https://example.com/chat']) {
+    expect(() => loadConfig({ BASE_PATH: bad })).toThrow(/BASE_PATH: must look like \/chat/);
+  }
 });
