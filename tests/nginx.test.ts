@@ -2,11 +2,15 @@
  * The documented nginx configuration (docs/nginx/chat.conf) in front of a real server: WebSocket and
  * long-polling through the proxy, the page, the client's real IP, and the origin check behind a proxy.
  */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { io } from 'socket.io-client';
 import { ack, closeClient, next, startServer, type Client, type TestServer } from './helpers';
 import { describeBehindNginx, startNginx, type Nginx } from './nginx';
+import { tempDir } from './tmpdir';
 
 describeBehindNginx('behind nginx', () => {
   let server: TestServer;
@@ -97,5 +101,36 @@ describeBehindNginx('behind nginx', () => {
     const id = res.headers.get('x-request-id');
     const entry = logLines.find((l) => l.msg === 'request' && l.req === id);
     expect(entry).toMatchObject({ path: '/healthz', status: 200, ip: '127.0.0.1' });
+  });
+});
+
+describeBehindNginx('startNginx (tests/nginx.ts)', () => {
+  test('resolves only once nginx accepts connections: a connection straight after it succeeds', async () => {
+    const nginx = await startNginx({ site: 'chat.conf', upstreams: { chat_backend: ['127.0.0.1:9'] } });
+    try {
+      const { port } = new URL(nginx.url);
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.end();
+          resolve();
+        });
+        socket.once('error', reject);
+      });
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  test('a configuration nginx refuses fails the start at once, with nginx\'s reason', async () => {
+    const tmp = tempDir('chat-nginx-site-');
+    try {
+      const site = path.join(tmp.dir, 'broken.conf');
+      fs.writeFileSync(site, 'upstream chat_backend {\n  server 127.0.0.1:3000;\n}\nserver {\n  listen 80;\n  no_such_directive on;\n}\n');
+      const started = Date.now();
+      await expect(startNginx({ site, upstreams: { chat_backend: ['127.0.0.1:9'] } })).rejects.toThrow(/unknown directive "no_such_directive"/);
+      expect(Date.now() - started).toBeLessThan(5000); // not the readiness timeout
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

@@ -3,7 +3,7 @@
  * tests exercise the very configuration the README tells people to install. Only two things are changed in
  * the file: the `server` lines of its upstreams and its `listen 80;`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -75,18 +75,21 @@ async function launch(site: string, port: number): Promise<Nginx> {
   // Watch before spawning, so that the pid file cannot appear unseen.
   const watcher = fs.watch(tmp.dir);
   // -e: the error log before the configuration is read (else nginx tries its compiled-in /var/log path).
+  // detached: its own process group, so that the workers can be stopped with the master even if the master
+  // is past answering (workers outlive a SIGKILLed master and keep the port).
   const child = spawn(NGINX, ['-e', errorLogFile, '-p', tmp.dir, '-c', conf, '-g', 'daemon off;'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = () => terminate(child, exited);
 
   try {
     await listening(watcher, child.pid!, pidFile, exited);
   } catch (err) {
-    child.kill('SIGKILL');
-    await exited;
+    await stop();
     tmp.cleanup();
     const why = `${stderr}${errorLog()}`;
     if (/Address already in use/.test(why)) throw new PortTaken(why);
@@ -101,15 +104,30 @@ async function launch(site: string, port: number): Promise<Nginx> {
     errorLog,
     stop: () =>
       (stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM'); // fast shutdown; SIGQUIT would wait for every WebSocket to end
-          const timer = setTimeout(() => child.kill('SIGKILL'), NGINX_WAIT_MS);
-          await exited;
-          clearTimeout(timer);
-        }
+        await stop();
         tmp.cleanup();
       })()),
   };
+}
+
+/**
+ * Fast shutdown (SIGTERM; SIGQUIT would wait for every WebSocket to end) of nginx's process group, the master
+ * and its workers; SIGKILL for the group if that takes longer than NGINX_WAIT_MS. Resolves once the master
+ * has exited: it waits for its workers before it does, except after a SIGKILL, which the workers get too.
+ */
+async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // the group is gone already
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), NGINX_WAIT_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 /**
