@@ -90,8 +90,8 @@ async function launch(site: string, port: number): Promise<Nginx> {
     await listening(watcher, child.pid!, pidFile, exited);
   } catch (err) {
     await stop();
+    const why = errorLog() || stderr; // nginx reports start-up errors to both
     tmp.cleanup();
-    const why = `${stderr}${errorLog()}`;
     if (/Address already in use/.test(why)) throw new PortTaken(why);
     throw new Error(`nginx did not start: ${(err as Error).message}\n${why}`);
   } finally {
