@@ -8,6 +8,7 @@ import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { logAppErrors } from './http/client-errors';
+import { basePath } from './http/base-path';
 import { errorHandler } from './http/errors';
 import { createRouter } from './http/router';
 import { securityHeaders } from './http/security';
@@ -81,6 +82,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     serveClient: true,
     allowEIO3: config.allowEio3,
     maxHttpBufferSize: MAX_PACKET_BYTES,
+    path: `${config.basePath}/socket.io`,
     ...(deps.heartbeat && { pingInterval: deps.heartbeat.intervalMs, pingTimeout: deps.heartbeat.timeoutMs }),
     allowRequest: (req, callback) => callback(null, originAllowed(req, config)),
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
@@ -112,6 +114,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   koa.use(requestLog(log, metrics));
   koa.use(errorHandler(log, metrics));
   koa.use(securityHeaders);
+  koa.use(basePath(config.basePath));
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   koa.use(serve(STATIC_DIR, { index: 'index.html' }));

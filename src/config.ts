@@ -50,6 +50,11 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** Who a user is: the chat's own names and tokens, or a host application's JWT (src/auth/config.ts). */
   auth: AuthConfig;
+  /**
+   * The URL prefix everything is served under (page, HTTP API, probes, Socket.IO), e.g. `/chat`; '' is the
+   * root. Starts with `/` and has no trailing slash (http/base-path.ts).
+   */
+  basePath: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -87,6 +92,13 @@ const rule = z
     return { points, seconds };
   })
   .refine((r) => r.points >= 1 && r.seconds >= 1 && r.seconds <= 86_400, 'points and seconds at least 1, at most a day');
+/** `/chat`, `/apps/chat`: segments of unreserved URL characters (not `.` or `..`), no trailing slash. */
+const basePath = z
+  .string()
+  .regex(
+    /^(\/(?!\.\.?(\/|$))[\w~.-]+)+$/,
+    'must look like /chat: a leading slash and none at the end, segments of letters, digits, "_", "-", "." or "~" (not "." or ".."); leave it empty for the root',
+  );
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin looks like https://chat.example.com');
 
@@ -118,6 +130,7 @@ const ENV = z.object({
   RATE_LIMIT_BAD_TOKENS_PER_NAME: rule.prefault(DEFAULTS.RATE_LIMIT_BAD_TOKENS_PER_NAME),
   RATE_LIMIT_CONNECTIONS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_CONNECTIONS_PER_ADDRESS),
   MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(Number(DEFAULTS.MAX_SOCKETS_PER_USER)),
+  BASE_PATH: basePath.optional(),
 });
 
 /** A comma-separated list of origins, each checked. */
@@ -196,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       socketsPerUser: e.MAX_SOCKETS_PER_USER,
     },
     auth: auth.auth,
+    basePath: e.BASE_PATH ?? '',
   };
 }
 

@@ -32,6 +32,7 @@ test('defaults need no environment at all', () => {
       socketsPerUser: 20,
     },
     auth: { mode: 'open' },
+    basePath: '',
   });
 });
 
@@ -60,6 +61,7 @@ test('every variable is read', () => {
     RATE_LIMIT_BAD_TOKENS_PER_NAME: '4/400',
     RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '11/11',
     MAX_SOCKETS_PER_USER: '3',
+    BASE_PATH: '/apps/chat',
   });
   expect(config).toMatchObject({
     port: 8080,
@@ -86,6 +88,7 @@ test('every variable is read', () => {
       connectionsPerAddress: { points: 11, seconds: 11 },
       socketsPerUser: 3,
     },
+    basePath: '/apps/chat',
   });
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
@@ -113,6 +116,7 @@ test('every problem is reported at once', () => {
       RATE_LIMIT_MESSAGES: 'ten per minute',
       RATE_LIMIT_TYPING: '0/10',
       MAX_SOCKETS_PER_USER: '0',
+      BASE_PATH: '/chat/',
     });
   } catch (err) {
     error = err;
@@ -124,6 +128,7 @@ test('every problem is reported at once', () => {
       'ADMIN_TOKEN',
       'ALLOWED_ORIGINS',
       'ALLOW_EIO3',
+      'BASE_PATH',
       'PUBLIC_ORIGINS',
       'DATABASE_URL',
       'LEGACY_LOGIN',
@@ -139,6 +144,14 @@ test('every problem is reported at once', () => {
       'TRUST_PROXY',
     ].sort(),
   );
+});
+
+test('BASE_PATH is a prefix like /chat: a leading slash, none at the end, plain segments; empty is the root', () => {
+  for (const good of ['/chat', '/apps/chat', '/chat-2.0', '/~me']) expect(loadConfig({ BASE_PATH: good }).basePath).toBe(good);
+  expect(loadConfig({ BASE_PATH: '' }).basePath).toBe('');
+  for (const bad of ['chat', '/', '/chat/', '//chat', '/a//b', '/a/../b', '/..', '/.', '/chat?x=1', '/chat#top', '/ch at', '/caf%C3%A9', 'https://example.com/chat']) {
+    expect(() => loadConfig({ BASE_PATH: bad })).toThrow(/BASE_PATH: must look like \/chat/);
+  }
 });
 
 describe('AUTH_MODE=jwt', () => {

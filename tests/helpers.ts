@@ -11,8 +11,9 @@ export const WAIT_MS = 5000;
 
 export interface TestServer {
   app: ChatApp;
+  /** The origin, `http://127.0.0.1:<port>`, without BASE_PATH (a path in a Socket.IO URL names a namespace). */
   url: string;
-  /** Connects a client and waits until it is connected. Closed by `close()`. */
+  /** Connects a client (at BASE_PATH's Socket.IO path) and waits until it is connected. Closed by `close()`. */
   connect(options?: Partial<ManagerOptions & SocketOptions>): Promise<Client>;
   /** Connects and logs in; resolves with the client and its login result. */
   login(name: string, token?: string): Promise<{ client: Client; res: LoginResult }>;
@@ -27,7 +28,13 @@ export async function startServer(overrides: Partial<Config> = {}, deps: Deps = 
   const clients: Client[] = [];
 
   const connect = async (options: Partial<ManagerOptions & SocketOptions> = {}) => {
-    const client: Client = connectClient(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+    const client: Client = connectClient(url, {
+      path: `${app.services.config.basePath}/socket.io`,
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ...options,
+    });
     clients.push(client);
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());

@@ -122,7 +122,7 @@ test('the page is served at / with a Content-Security-Policy, and so is the Sock
   expect(page.status).toBe(200);
   expect(page.headers.get('content-type')).toMatch(/text\/html/);
   expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
-  expect(await page.text()).toContain('/socket.io/socket.io.js');
+  expect(await page.text()).toContain('src="socket.io/socket.io.js"'); // relative: see base-path.test.ts
   const client = await get('/socket.io/socket.io.js');
   expect(client.status).toBe(200);
   expect(await client.text()).toContain('Socket.IO');

@@ -2,27 +2,20 @@
  * The documented nginx configuration (docs/nginx/chat.conf) in front of a real server: WebSocket and
  * long-polling through the proxy, the page, the client's real IP, and the origin check behind a proxy.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ack, closeClient, next, startServer, type Client, type TestServer } from './helpers';
-import { tempDir } from './tmpdir';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { io } from 'socket.io-client';
+import { ack, closeClient, next, startServer, type Client, type TestServer } from './helpers';
+import { describeBehindNginx, startNginx, type Nginx } from './nginx';
+import { tempDir } from './tmpdir';
 
-const NGINX = '/usr/sbin/nginx';
-const available = fs.existsSync(NGINX);
-if (!available && process.env.CI === 'true') throw new Error(`${NGINX} is missing; .ci/run installs it`);
-if (!available) console.warn(`skipping nginx tests: ${NGINX} not installed (apt-get install -y nginx)`);
-const maybe = available ? describe : describe.skip;
-
-maybe('behind nginx', () => {
+describeBehindNginx('behind nginx', () => {
   let server: TestServer;
-  let nginx: ChildProcess;
+  let nginx: Nginx;
   let proxyUrl: string;
-  const tmp = tempDir('chat-nginx-');
   const logLines: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
@@ -33,43 +26,13 @@ maybe('behind nginx', () => {
       },
     });
     server = await startServer({ trustProxy: true }, { log: pino({ level: 'debug' }, sink) });
-    const backendPort = new URL(server.url).port;
-    const port = await freePort();
-    proxyUrl = `http://127.0.0.1:${port}`;
-    const site = fs
-      .readFileSync(path.join(__dirname, '..', 'docs', 'nginx', 'chat.conf'), 'utf8')
-      .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${backendPort};`)
-      .replace('listen 80;', `listen 127.0.0.1:${port};`);
-    const conf = path.join(tmp.dir, 'nginx.conf');
-    fs.writeFileSync(
-      conf,
-      `worker_processes 1;
-pid ${tmp.dir}/nginx.pid;
-error_log ${tmp.dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${tmp.dir}/body;
-  proxy_temp_path ${tmp.dir}/proxy;
-  fastcgi_temp_path ${tmp.dir}/fastcgi;
-  uwsgi_temp_path ${tmp.dir}/uwsgi;
-  scgi_temp_path ${tmp.dir}/scgi;
-  ${site}
-}
-`,
-    );
-    nginx = spawn(NGINX, ['-p', tmp.dir, '-c', conf, '-g', 'daemon off;'], { stdio: 'ignore' });
-    await waitForPort(port);
+    nginx = await startNginx({ site: 'chat.conf', upstreams: { chat_backend: [server.url] } });
+    proxyUrl = nginx.url;
   });
 
   afterAll(async () => {
     await server?.close();
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx.once('exit', r));
-      nginx.kill('SIGQUIT');
-      await exited;
-    }
-    tmp.cleanup();
+    await nginx?.stop();
   });
 
   const viaProxy = async (options: Parameters<typeof io>[1]): Promise<Client> => {
@@ -118,7 +81,7 @@ http {
   test('the page loads through the proxy; requests carry the proxy request id', async () => {
     const res = await fetch(`${proxyUrl}/`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('/socket.io/socket.io.js');
+    expect(await res.text()).toContain('src="socket.io/socket.io.js"');
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/); // nginx's $request_id
   });
 
@@ -141,28 +104,33 @@ http {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
+describeBehindNginx('startNginx (tests/nginx.ts)', () => {
+  test('resolves only once nginx accepts connections: a connection straight after it succeeds', async () => {
+    const nginx = await startNginx({ site: 'chat.conf', upstreams: { chat_backend: ['127.0.0.1:9'] } });
+    try {
+      const { port } = new URL(nginx.url);
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.end();
+          resolve();
+        });
+        socket.once('error', reject);
       });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx did not listen on ${port}`);
-}
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  test('a configuration nginx refuses fails the start at once, with nginx\'s reason', async () => {
+    const tmp = tempDir('chat-nginx-site-');
+    try {
+      const site = path.join(tmp.dir, 'broken.conf');
+      fs.writeFileSync(site, 'upstream chat_backend {\n  server 127.0.0.1:3000;\n}\nserver {\n  listen 80;\n  no_such_directive on;\n}\n');
+      const started = Date.now();
+      await expect(startNginx({ site, upstreams: { chat_backend: ['127.0.0.1:9'] } })).rejects.toThrow(/unknown directive "no_such_directive"/);
+      expect(Date.now() - started).toBeLessThan(5000); // not the readiness timeout
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

@@ -4,13 +4,16 @@
 const TRANSPORT_LABELS = { websocket: 'WebSocket', polling: 'HTTP long-polling', webtransport: 'WebTransport' };
 
 /**
- * Socket.IO options for this page. `?transport=polling` (or `websocket`) pins the transport, e.g. to check that
- * the chat works behind a proxy that blocks WebSocket. Acks and retries are handled by outbox.js, not by
- * Socket.IO's `retries` option, whose queue would send buffered messages before the automatic re-login.
+ * Socket.IO options for this page. The socket's path is `socket.io/` beside the page (`baseURI`), as its other
+ * URLs are: `/socket.io/` at the root, `/chat/socket.io/` when served under /chat/ (BASE_PATH=/chat).
+ * `?transport=polling` (or `websocket`) pins the transport, e.g. to check that the chat works behind a proxy
+ * that blocks WebSocket. Acks and retries are handled by outbox.js, not by Socket.IO's `retries` option, whose
+ * queue would send buffered messages before the automatic re-login.
  */
-export function socketOptions(search) {
+export function socketOptions(search, baseURI) {
+  const path = new URL('socket.io/', baseURI).pathname;
   const pinned = new URLSearchParams(search).get('transport');
-  return pinned === 'polling' || pinned === 'websocket' ? { transports: [pinned] } : {};
+  return pinned === 'polling' || pinned === 'websocket' ? { path, transports: [pinned] } : { path };
 }
 
 /** Shows the connection state of `socket` in `#connection`, with a Reconnect button when only a click helps. */

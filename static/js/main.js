@@ -32,7 +32,7 @@ let session = loadSession();
 // The handshake carries the saved session (docs/protocol.md, "Login in the handshake"): a reconnecting page
 // is logged in before any of its packets is handled, so messages sent on reconnection are never refused.
 const socket = io({
-  ...socketOptions(location.search),
+  ...socketOptions(location.search, document.baseURI),
   auth: (send) => send(session ? { username: session.name, token: session.token } : {}),
 });
 watchConnection(socket, { status: byId('connection'), text: byId('connection-text'), reconnect: byId('reconnect') });
