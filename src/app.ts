@@ -113,7 +113,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   logAppErrors(koa, log);
   koa.use(requestLog(log, metrics));
   koa.use(errorHandler(log, metrics));
-  koa.use(securityHeaders);
+  koa.use(securityHeaders(config.auth.mode === 'jwt' ? config.auth.tokenUrl : undefined));
   koa.use(basePath(config.basePath));
   koa.use(router.routes());
   koa.use(router.allowedMethods());

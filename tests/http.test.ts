@@ -16,6 +16,12 @@ const push = (body: unknown, token = ADMIN) =>
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
+test('/api/config tells the page how users sign in', async () => {
+  const res = await fetch(`${server.url}/api/config`);
+  expect(await res.json()).toEqual({ auth: 'open' });
+  expect(res.headers.get('content-security-policy')).toContain("connect-src 'self';");
+});
+
 test('healthz and readyz answer JSON', async () => {
   const health = await get('/healthz');
   expect(health.status).toBe(200);

@@ -101,3 +101,17 @@ test('logging in again with a fresh token before expiry moves the end of the ses
   // It did not end at the first token's expiry (timers never fire early), but later, at the second's.
   expect(at).toBeGreaterThan(Math.max(firstExpiry, started) + 900);
 });
+
+test('the page learns the mode and the token endpoint from /api/config; the CSP lets it call that endpoint only', async () => {
+  const withUrl = await startServer({ auth: loadConfig({ ...ENV, JWT_TOKEN_URL: 'https://app.example.com/chat-token' }).auth });
+  try {
+    const res = await fetch(`${withUrl.url}/api/config`);
+    expect(await res.json()).toEqual({ auth: 'jwt', tokenUrl: 'https://app.example.com/chat-token' });
+    expect(res.headers.get('content-security-policy')).toContain("connect-src 'self' https://app.example.com;");
+  } finally {
+    await withUrl.close();
+  }
+  expect(await (await fetch(`${server.url}/api/config`)).json()).toEqual({ auth: 'jwt', tokenUrl: null });
+  expect(() => loadConfig({ ...ENV, JWT_TOKEN_URL: 'not a url' })).toThrow(/JWT_TOKEN_URL/);
+  expect(() => loadConfig({ JWT_TOKEN_URL: 'https://app.example.com/t' })).toThrow(/JWT_TOKEN_URL: is set, but AUTH_MODE is not jwt/);
+});

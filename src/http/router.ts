@@ -58,6 +58,12 @@ export function createRouter(services: Services): Router {
     ctx.body = await store.publicHistory({ before: q.before, limit });
   });
 
+  // What the bundled page needs to know before it connects: how users sign in (docs/auth.md).
+  router.get('/api/config', (ctx) => {
+    const { auth } = config;
+    ctx.body = auth.mode === 'jwt' ? { auth: 'jwt', tokenUrl: auth.tokenUrl ?? null } : { auth: 'open' };
+  });
+
   router.get('/api/users', async (ctx) => {
     ctx.body = { users: await listUsers(services) };
   });

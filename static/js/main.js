@@ -5,6 +5,7 @@ import { socketOptions, watchConnection } from './connection.js';
 import { PUBLIC, privateKey } from './conversation.js';
 import { byId, hueClass, initial, nameKey } from './dom.js';
 import { catchUp, loadLatest, loadOlder } from './history.js';
+import { HostTokens, loadServerConfig } from './host-auth.js';
 import { explainLoginError, LoginForm } from './login-form.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
@@ -26,14 +27,33 @@ const els = {
   openPublic: byId('open-public'),
 };
 
-/** { name, token } from localStorage: who to log in as after every (re)connection. */
-let session = loadSession();
+/** How this server signs users in: { auth: 'open' } or { auth: 'jwt', tokenUrl } (docs/auth.md). */
+const serverConfig = await loadServerConfig();
+const hostMode = serverConfig.auth === 'jwt';
 
-// The handshake carries the saved session (docs/protocol.md, "Login in the handshake"): a reconnecting page
-// is logged in before any of its packets is handled, so messages sent on reconnection are never refused.
+/** { name, token } from localStorage (open mode): who to log in as after every (re)connection. */
+let session = hostMode ? null : loadSession();
+
+/** JWT mode: tokens from the host application, refreshed on the live connection before they expire. */
+const hostTokens = hostMode
+  ? new HostTokens(serverConfig.tokenUrl, { onRefresh: (token) => void request(socket, 'login', { token }) })
+  : undefined;
+
+// The handshake carries the saved session, or in JWT mode a fresh token from the host (docs/protocol.md, "Login
+// in the handshake"): a reconnecting page is logged in before any of its packets is handled, so messages sent
+// on reconnection are never refused.
 const socket = io({
   ...socketOptions(location.search, document.baseURI),
-  auth: (send) => send(session ? { username: session.name, token: session.token } : {}),
+  auth: (send) => {
+    if (!hostMode) return send(session ? { username: session.name, token: session.token } : {});
+    hostTokens.fetch().then(
+      (token) => send({ token }),
+      (err) => {
+        showLogin(err.status === 401 ? 'Sign in to your account on the host site first, then reload this page.' : `Could not get a sign-in token: ${err.message}.`);
+        send({}); // an anonymous connection meanwhile
+      },
+    );
+  },
 });
 watchConnection(socket, { status: byId('connection'), text: byId('connection-text'), reconnect: byId('reconnect') });
 
@@ -78,7 +98,11 @@ const loginForm = new LoginForm(
 function showLogin(message) {
   els.chatView.hidden = true;
   els.account.hidden = true;
-  loginForm.show(message);
+  if (!hostMode) return loginForm.show(message);
+  const status = byId('host-signin');
+  status.textContent = message;
+  status.hidden = false;
+  byId('login-view').hidden = false;
 }
 
 /** Shows the chat for `name`; before the login ack too, so a reload does not flash the login screen. */
@@ -114,7 +138,7 @@ async function login(name) {
 async function started(info) {
   const generation = chat.generation;
   session = { name: info.user.name, token: info.token ?? session?.token };
-  saveSession(session);
+  if (!hostMode) saveSession(session);
   showChat(info.user.name);
   ready = true;
   people.reset(info.user.name, info.online.map((online) => ({ name: online, online: true })));
@@ -128,6 +152,12 @@ async function started(info) {
 /** The handshake was refused: a saved sign-in that no longer opens its name signs out; the rest is retried. */
 function handshakeRefused(error) {
   const code = error.data?.code;
+  if (hostMode && code !== undefined) {
+    // The host's token was refused (expired meanwhile, or the host signs for someone the chat does not accept).
+    showLogin(`Could not sign in: ${error.data.message}`);
+    setTimeout(() => !socket.connected && socket.connect(), LOGIN_RETRY_MS);
+    return;
+  }
   if (!session || code === undefined) return; // the network, not the server's answer: Socket.IO retries by itself
   if (code === 'username_taken' || code === 'invalid_username' || code === 'unauthorized') {
     // The saved token no longer opens the name (it expired and someone else took it, or the server was reset).
@@ -261,5 +291,11 @@ els.openPublic.addEventListener('click', () => openConversation(chat.public));
 // ---- start ----------------------------------------------------------------------------------------------
 
 chat.open(chat.public);
-if (session) showChat(session.name);
+if (hostMode) {
+  // Names come from the host application: no name form, no log-out (that is the host's).
+  loginForm.hide();
+  byId('login-form').hidden = true;
+  els.logout.hidden = true;
+  showLogin('Signing in with your account…');
+} else if (session) showChat(session.name);
 else showLogin('');
