@@ -98,7 +98,8 @@ describeInBrowser('chat page: people chatting', () => {
       await bob.login('bob');
       const alice = await browsers.person(server.current.url, { context: { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true } });
       const { keyboard } = alice.page;
-      await keyboard.type('alice'); // the name field has the focus
+      await alice.page.locator('#login-name:focus').waitFor(); // the form is up, its name field has the focus
+      await keyboard.type('alice');
       await keyboard.press('Enter');
       await alice.loggedInAs('alice');
       await keyboard.type('typed without a mouse'); // then the message box has it
