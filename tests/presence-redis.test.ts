@@ -136,8 +136,10 @@ describeWithRedis()('RedisPresence', () => {
   });
 
   test('Redis restarted empty while sockets come and go on two nodes: entries restored, real changes reported once', async () => {
-    const a = await node('a', { recoveryMs: 60_000 }); // the window must close because both are back, not by time
-    const b = await node('b', { recoveryMs: 60_000 });
+    // The window must close because both are back, not by time; and calls during the outage must answer at
+    // once, not when opTimeoutMs gives up on Redis.
+    const a = await node('a', { recoveryMs: 60_000, opTimeoutMs: 60_000 });
+    const b = await node('b', { recoveryMs: 60_000, opTimeoutMs: 60_000 });
     await a.reapNow(); // each learns the other is alive
     await b.reapNow();
     const heardA = new Heard(a);
@@ -190,7 +192,7 @@ describeWithRedis()('RedisPresence', () => {
   });
 
   test('Redis restarted empty under a single node: the resync reports the changes at once', async () => {
-    const a = await node('a', { recoveryMs: 60_000 });
+    const a = await node('a', { recoveryMs: 60_000, opTimeoutMs: 60_000 });
     const heard = new Heard(a);
     await a.add(ann, 's1');
     await a.add(ben, 's2');

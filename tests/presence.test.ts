@@ -105,29 +105,31 @@ describe.each(factories)('%s', (_name, open) => {
   });
 
   test('online lists names sorted by key, the first `limit` of them; onlineCount counts users, not sockets', async () => {
-    // Keys in code point order: d < m < z < é < 李 (names differ from keys, so the sort must use the key).
+    // Keys in code point order: a < d < m < z < é < 李. By name the order would differ ('Dan' < 'MIA' < 'amy'),
+    // so only a sort by key passes.
     const users: PresenceUser[] = [
       { id: 21, key: 'zoe', name: 'Zoe' },
       { id: 22, key: '李', name: '李' },
       { id: 23, key: 'dan', name: 'Dan' },
       { id: 24, key: 'émile', name: 'Émile' },
       { id: 25, key: 'mia', name: 'MIA' },
+      { id: 26, key: 'amy', name: 'amy' },
     ];
     for (const [i, u] of users.entries()) {
       await at(i).add(u, `x${i}`);
       await at(i + 1).add(u, `y${i}`);
     }
-    const sorted = ['Dan', 'MIA', 'Zoe', 'Émile', '李'];
+    const sorted = ['amy', 'Dan', 'MIA', 'Zoe', 'Émile', '李'];
     expect(await everywhere((p) => p.online())).toEqual(nodes.map(() => sorted));
     expect(await everywhere((p) => p.online(2))).toEqual(nodes.map(() => sorted.slice(0, 2)));
     expect(await everywhere((p) => p.online(0))).toEqual(nodes.map(() => []));
     expect(await everywhere((p) => p.online(50))).toEqual(nodes.map(() => sorted));
-    expect(await everywhere((p) => p.onlineCount())).toEqual(nodes.map(() => 5));
-    await at(2).remove(users[2], 'x2');
-    expect(await everywhere((p) => p.online(3))).toEqual(nodes.map(() => ['Dan', 'MIA', 'Zoe']));
+    expect(await everywhere((p) => p.onlineCount())).toEqual(nodes.map(() => 6));
+    await at(2).remove(users[2], 'x2'); // Dan keeps a socket
+    expect(await everywhere((p) => p.online(3))).toEqual(nodes.map(() => ['amy', 'Dan', 'MIA']));
     await at(3).remove(users[2], 'y2');
-    expect(await everywhere((p) => p.online())).toEqual(nodes.map(() => ['MIA', 'Zoe', 'Émile', '李']));
-    expect(await everywhere((p) => p.onlineCount())).toEqual(nodes.map(() => 4));
+    expect(await everywhere((p) => p.online())).toEqual(nodes.map(() => ['amy', 'MIA', 'Zoe', 'Émile', '李']));
+    expect(await everywhere((p) => p.onlineCount())).toEqual(nodes.map(() => 5));
   });
 
   test('nothing changes behind the back of a registry whose nodes are all healthy; close is idempotent', async () => {
