@@ -116,6 +116,20 @@ describeWithRedis()('RedisPresence', () => {
     expect(await b.remove(ben, 'b1')).toBe(true);
   });
 
+  test('close leaves gracefully: the node\'s sockets go at once, its last users reported offline by it', async () => {
+    const a = await node('a', QUIET);
+    const b = await node('b', QUIET);
+    const heardA = new Heard(a);
+    await a.add(ann, 'a1');
+    await a.add(ben, 'a2');
+    await b.add(ben, 'b1');
+    await a.close();
+    expect(heardA.list).toEqual(['-Ann']);
+    expect(await b.online()).toEqual(['Ben']); // no TTL to wait for
+    expect(await client().zrange(`${prefix}nodes`, 0, -1)).toEqual(['b']);
+    await expect(a.add(cat, 'a3')).rejects.toThrow(/after close/);
+  });
+
   test('a restart under the same nodeId removes what its predecessor left, at once, before registering', async () => {
     const a = await node('a', QUIET);
     const b = await node('b', QUIET);
