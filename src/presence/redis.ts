@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
-import pino, { type Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
 import type { Presence, PresenceTransition, PresenceUser } from './presence';
-import { ADD, HEARTBEAT, REAP, REMOVE, RESYNC, SCAN, SETTLE } from './redis-scripts';
+import { RedisLink, type Log, type Reply } from './redis-link';
 
 export interface RedisPresenceOptions {
   /** A connection to copy (it is `duplicate()`d: this registry never uses or closes the caller's), or a URL. */
@@ -24,7 +24,7 @@ export interface RedisPresenceOptions {
   opTimeoutMs?: number;
   /** How long `start` waits for Redis before it gives up. */
   startTimeoutMs?: number;
-  log?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  log?: Log;
 }
 
 /** What the registry tells about itself, for logs, metrics and tests. */
@@ -44,17 +44,6 @@ export const REDIS_PRESENCE_DEFAULTS = {
   reapEveryMs: 5_000,
   opTimeoutMs: 2_000,
   startTimeoutMs: 10_000,
-};
-
-type Reply = Array<string | number>;
-type Connection = Redis & {
-  presenceAdd(args: Array<string | number>): Promise<number>;
-  presenceRemove(args: Array<string | number>): Promise<number>;
-  presenceHeartbeat(args: Array<string | number>): Promise<number>;
-  presenceResync(args: Array<string | number>): Promise<Reply>;
-  presenceReap(args: Array<string | number>): Promise<Reply>;
-  presenceSettle(args: Array<string | number>): Promise<Reply>;
-  presenceScan(args: string[]): Promise<Reply>;
 };
 
 /**
@@ -87,24 +76,19 @@ type Connection = Redis & {
 export class RedisPresence implements Presence {
   readonly events = new EventEmitter<RedisPresenceEvents>();
   readonly nodeId: string;
-  private readonly conn: Connection;
+  private readonly link: RedisLink;
   private readonly prefix: string;
   private readonly keys: string[];
   private readonly settings: Required<Omit<RedisPresenceOptions, 'redis' | 'nodeId' | 'log' | 'prefix'>>;
-  private readonly log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  private readonly log: Log;
   /** This node's sockets as the app sees them: what Redis is brought back to after an outage. */
   private readonly mirror = new Map<string, PresenceUser>();
   /** This node's sockets that Redis confirmed holding: after a data loss, whose online was announced. */
   private held = new Map<string, PresenceUser>();
   private epoch = '';
   private peers: string[] = [];
-  private seq = 0;
-  private readonly inFlight = new Map<number, () => void>();
-  private readonly lost = new Set<number>();
-  private connected = false;
   private syncing = false;
   private syncAgain = false;
-  private dirty = false;
   private lastSyncSeq = 0;
   private reaping: Promise<unknown> | undefined;
   private readonly listeners = new Set<(changes: PresenceTransition[]) => void>();
@@ -118,7 +102,7 @@ export class RedisPresence implements Presence {
   /** Connects, removes what a predecessor with the same nodeId left, and registers the node. */
   static async start(options: RedisPresenceOptions): Promise<RedisPresence> {
     const presence = new RedisPresence(options);
-    presence.conn.connect().catch(() => undefined); // ioredis keeps retrying; 'ready' runs the first sync
+    presence.link.conn.connect().catch(() => undefined); // ioredis keeps retrying; 'ready' runs the first sync
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, presence.settings.startTimeoutMs, false)));
     const ok = await Promise.race([presence.synced.then(() => true), timeout]);
@@ -151,17 +135,10 @@ export class RedisPresence implements Presence {
     this.keys = [`${p}nodes`, `${p}epoch`, `${p}counts`, `${p}users`, `${p}online`, `${p}pending`, `${p}expected`, `${p}node:${this.nodeId}`, `${p}tx:${this.nodeId}`];
     this.log = options.log ?? pino({ level: 'silent' });
 
-    // Our own connection: nothing queued while disconnected, nothing resent after a reconnect (a resent add
-    // could land after the resync that made it obsolete), so every call either has a reply or is lost.
-    const overrides = { lazyConnect: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false };
-    this.conn = (typeof options.redis === 'string' ? new Redis(options.redis, overrides) : options.redis.duplicate(overrides)) as Connection;
-    const scripts = { presenceAdd: ADD, presenceRemove: REMOVE, presenceHeartbeat: HEARTBEAT, presenceResync: RESYNC, presenceSettle: SETTLE };
-    for (const [name, lua] of Object.entries(scripts)) this.conn.defineCommand(name, { lua, numberOfKeys: 9 });
-    this.conn.defineCommand('presenceReap', { lua: REAP, numberOfKeys: 11 });
-    this.conn.defineCommand('presenceScan', { lua: SCAN, numberOfKeys: 2, readOnly: true });
-    this.conn.on('ready', () => this.onReady());
-    this.conn.on('close', () => this.onClose());
-    this.conn.on('error', (err) => this.log.debug({ err, node: this.nodeId }, 'presence: Redis connection error'));
+    this.link = new RedisLink(options.redis, this.settings.opTimeoutMs, this.log, this.nodeId, {
+      ready: () => this.onReady(),
+      down: () => this.onDown(),
+    });
 
     this.timers.push(setInterval(() => void this.heartbeat(), this.settings.heartbeatMs).unref());
     this.timers.push(setInterval(() => void (this.reaping ?? this.reapNow()), this.settings.reapEveryMs).unref());
@@ -171,10 +148,10 @@ export class RedisPresence implements Presence {
     this.assertOpen();
     if (user.key.includes('\0')) throw new TypeError('presence: a key cannot contain NUL');
     this.mirror.set(socketId, user);
-    if (!this.connected) return false; // the next sync writes it and reports what it changes
+    if (!this.link.connected) return false; // the next sync writes it and reports what it changes
     const member = encode(user);
-    const result = await this.call(
-      (seq, floor) => this.conn.presenceAdd([...this.keys, this.nodeId, this.epoch, seq, floor, socketId, user.id, member]),
+    const result = await this.link.call(
+      (seq, floor) => this.link.conn.presenceAdd([...this.keys, this.nodeId, this.epoch, seq, floor, socketId, user.id, member]),
       (reply, seq, late) => {
         if (reply === -1) return this.outdated(seq);
         this.held.set(socketId, user);
@@ -188,9 +165,9 @@ export class RedisPresence implements Presence {
     this.assertOpen();
     if (this.mirror.get(socketId)?.id !== user.id) return false;
     this.mirror.delete(socketId);
-    if (!this.connected) return false;
-    const result = await this.call(
-      (seq, floor) => this.conn.presenceRemove([...this.keys, this.nodeId, this.epoch, seq, floor, socketId, user.id]),
+    if (!this.link.connected) return false;
+    const result = await this.link.call(
+      (seq, floor) => this.link.conn.presenceRemove([...this.keys, this.nodeId, this.epoch, seq, floor, socketId, user.id]),
       (reply, seq, late) => {
         if (reply === -1) return this.outdated(seq);
         this.held.delete(socketId);
@@ -201,20 +178,20 @@ export class RedisPresence implements Presence {
   }
 
   async isOnline(userId: number): Promise<boolean> {
-    const found = await this.read(() => this.conn.hexists(this.keys[2], String(userId)));
+    const found = await this.link.read(() => this.link.conn.hexists(this.keys[2], String(userId)));
     return found === undefined ? this.localUsers().some((u) => u.id === userId) : found === 1;
   }
 
   async online(limit?: number): Promise<string[]> {
     if (limit !== undefined && limit <= 0) return [];
-    const members = await this.read(() => this.conn.zrange(this.keys[4], 0, limit === undefined ? -1 : limit - 1));
+    const members = await this.link.read(() => this.link.conn.zrange(this.keys[4], 0, limit === undefined ? -1 : limit - 1));
     if (members !== undefined) return members.map((m) => decode(m).name);
     const local = this.localUsers().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return local.slice(0, limit).map((u) => u.name);
   }
 
   async onlineCount(): Promise<number> {
-    return (await this.read(() => this.conn.zcard(this.keys[4]))) ?? this.localUsers().length;
+    return (await this.link.read(() => this.link.conn.zcard(this.keys[4]))) ?? this.localUsers().length;
   }
 
   onExternalChange(listener: (changes: PresenceTransition[]) => void): () => void {
@@ -238,7 +215,7 @@ export class RedisPresence implements Presence {
     this.crashed = true;
     this.closing ??= Promise.resolve();
     for (const timer of this.timers) clearInterval(timer);
-    this.conn.disconnect();
+    this.link.conn.disconnect();
   }
 
   /**
@@ -261,8 +238,8 @@ export class RedisPresence implements Presence {
 
   private async reapPass(): Promise<PresenceTransition[]> {
     const changes: PresenceTransition[] = [];
-    if (!this.connected) return changes;
-    const scan = await this.read(() => this.conn.presenceScan(this.keys.slice(0, 2)));
+    if (!this.link.connected) return changes;
+    const scan = await this.link.read(() => this.link.conn.presenceScan(this.keys.slice(0, 2)));
     if (!scan) return changes;
     const [now, recovering, ...flat] = scan.map(String);
     const peers: string[] = [];
@@ -286,8 +263,8 @@ export class RedisPresence implements Presence {
     };
     for (const id of dead) {
       const deadKeys = [`${this.prefix}node:${id}`, `${this.prefix}tx:${id}`];
-      await this.call(
-        (seq, floor) => this.conn.presenceReap([...this.keys, ...deadKeys, this.nodeId, this.epoch, seq, floor, id]),
+      await this.link.call(
+        (seq, floor) => this.link.conn.presenceReap([...this.keys, ...deadKeys, this.nodeId, this.epoch, seq, floor, id]),
         (reply, seq) => {
           const found = apply(reply, seq, `reaped ${id}`);
           if (reply[0] === 1) this.events.emit('reaped', id, found);
@@ -295,8 +272,8 @@ export class RedisPresence implements Presence {
       );
     }
     if (recovering === '1') {
-      await this.call(
-        (seq, floor) => this.conn.presenceSettle([...this.keys, this.nodeId, this.epoch, seq, floor]),
+      await this.link.call(
+        (seq, floor) => this.link.conn.presenceSettle([...this.keys, this.nodeId, this.epoch, seq, floor]),
         (reply, seq) => void apply(reply, seq, 'recovery window ended'),
       );
     }
@@ -304,13 +281,13 @@ export class RedisPresence implements Presence {
   }
 
   private async heartbeat(): Promise<void> {
-    if (!this.connected) return;
-    if (this.dirty) {
-      await this.resync();
+    if (!this.link.connected) return;
+    if (this.link.lost.length > 0 && !this.syncing) {
+      await this.resync(); // a call failed while connected: what it did is only known to Redis
       return;
     }
-    await this.call(
-      (seq, floor) => this.conn.presenceHeartbeat([...this.keys, this.nodeId, this.epoch, seq, floor, this.settings.nodeTtlMs]),
+    await this.link.call(
+      (seq, floor) => this.link.conn.presenceHeartbeat([...this.keys, this.nodeId, this.epoch, seq, floor, this.settings.nodeTtlMs]),
       (reply, seq) => {
         if (reply === -1) this.outdated(seq);
       },
@@ -318,17 +295,12 @@ export class RedisPresence implements Presence {
   }
 
   private onReady(): void {
-    if (this.closing) return;
-    this.connected = true;
-    this.resync();
+    if (!this.closing) this.resync();
   }
 
-  private onClose(): void {
-    const was = this.connected;
-    this.connected = false;
-    for (const lose of [...this.inFlight.values()]) lose();
-    if (was && !this.closing) {
-      this.log.warn({ node: this.nodeId, lost: this.lost.size }, 'presence: Redis connection lost; answering from this node until it is back');
+  private onDown(): void {
+    if (!this.closing) {
+      this.log.warn({ node: this.nodeId, lost: this.link.lost.length }, 'presence: Redis connection lost; answering from this node until it is back');
       this.events.emit('down');
     }
   }
@@ -340,25 +312,25 @@ export class RedisPresence implements Presence {
 
   /** Writes the mirror to Redis (see RESYNC); with `leave`, removes this node instead. */
   private resync(leave = false): Promise<unknown> {
-    if (!this.connected) return Promise.resolve();
+    // Once closing, only the leaving sync goes out: a late one would register the node again.
+    if (!this.link.connected || (this.closing && !leave)) return Promise.resolve();
     if (this.syncing && !leave) {
       this.syncAgain = true;
       return Promise.resolve();
     }
     this.syncing = true;
     this.syncAgain = false;
-    this.dirty = false;
     const snapshot = leave ? new Map<string, PresenceUser>() : new Map(this.mirror);
-    const lost = [...this.lost];
+    const lost = this.link.lost;
     const claims = new Map([...this.held.values()].map((u) => [u.id, u]));
     const args: Array<string | number> = [randomBytes(8).toString('hex'), this.settings.nodeTtlMs, this.settings.recoveryMs, leave ? 1 : 0];
     args.push(lost.length, ...lost, this.peers.length, ...this.peers, claims.size);
     for (const u of claims.values()) args.push(u.id, encode(u));
     for (const [socketId, u] of snapshot) args.push(socketId, u.id, encode(u));
-    return this.call(
+    return this.link.call(
       (seq, floor) => {
         this.lastSyncSeq = seq;
-        return this.conn.presenceResync([...this.keys, this.nodeId, this.epoch, seq, floor, ...args]);
+        return this.link.conn.presenceResync([...this.keys, this.nodeId, this.epoch, seq, floor, ...args]);
       },
       (reply) => {
         this.syncing = false;
@@ -366,7 +338,7 @@ export class RedisPresence implements Presence {
         const changes = decodeChanges(rest);
         this.epoch = String(epoch);
         this.held = snapshot;
-        for (const seq of lost) this.lost.delete(seq);
+        this.link.recovered(lost);
         this.emit(changes);
         this.log.info({ node: this.nodeId, sockets: snapshot.size, changes: changes.length, leave }, 'presence: synced with Redis');
         this.events.emit('sync', changes);
@@ -377,82 +349,6 @@ export class RedisPresence implements Presence {
         this.syncing = false;
       },
     );
-  }
-
-  /**
-   * Runs one script call numbered `seq`. Resolves with its reply, or undefined when there is none within
-   * opTimeoutMs or the call failed or was lost. `onReply` runs for every reply that arrives, `late` when the
-   * caller was already answered undefined (the reply's transitions then go through onExternalChange).
-   */
-  private call<T>(
-    send: (seq: number, floor: number) => Promise<T>,
-    onReply: (reply: T, seq: number, late: boolean) => void,
-    onLost?: () => void,
-  ): Promise<T | undefined> {
-    const seq = ++this.seq;
-    const floor = this.floor(seq);
-    return new Promise((resolve) => {
-      let answered = false;
-      const answer = (value: T | undefined) => {
-        if (answered) return;
-        answered = true;
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.log.warn({ node: this.nodeId, seq }, 'presence: Redis is slow; answering without it');
-        answer(undefined);
-      }, this.settings.opTimeoutMs);
-      const lose = () => {
-        if (!this.inFlight.delete(seq)) return;
-        this.lost.add(seq);
-        onLost?.();
-        answer(undefined);
-      };
-      this.inFlight.set(seq, lose);
-      send(seq, floor).then(
-        (reply) => {
-          if (!this.inFlight.delete(seq)) return;
-          try {
-            onReply(reply, seq, answered);
-          } catch (err) {
-            this.log.error({ err, node: this.nodeId }, 'presence: handling a reply failed');
-          }
-          answer(reply);
-        },
-        (err) => {
-          // Not executed, or executed without a reply we can read: the next sync settles which.
-          this.log.warn({ err, node: this.nodeId, seq }, 'presence: a Redis call failed');
-          this.dirty = true;
-          lose();
-        },
-      );
-    });
-  }
-
-  /** Every call up to this one has been answered or given up as lost and recovered: its tx entries can go. */
-  private floor(seq: number): number {
-    let min = seq;
-    for (const pending of this.inFlight.keys()) {
-      min = Math.min(min, pending);
-      break; // a Map iterates in insertion order, i.e. by seq
-    }
-    for (const lostSeq of this.lost) min = Math.min(min, lostSeq);
-    return min - 1;
-  }
-
-  private async read<T>(run: () => Promise<T>): Promise<T | undefined> {
-    if (!this.connected) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, this.settings.opTimeoutMs, undefined)));
-      return await Promise.race([run(), timeout]);
-    } catch (err) {
-      this.log.warn({ err, node: this.nodeId }, 'presence: a Redis read failed; answering from this node');
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private localUsers(): PresenceUser[] {
@@ -480,9 +376,8 @@ export class RedisPresence implements Presence {
 
   private async shutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    if (this.connected) await this.resync(true);
-    this.connected = false;
-    await this.conn.quit().catch(() => this.conn.disconnect());
+    if (this.link.connected) await this.resync(true);
+    await this.link.quit();
   }
 }
 
