@@ -5,6 +5,15 @@
  * exactly once per online→offline transition, however many sockets (tabs, devices) come and go in between.
  * Users are told apart by id: a retired user and the new holder of its name are two users.
  * Delivery never consults this registry (it goes through per-user rooms); it only answers "who is online".
+ *
+ * Implementations: memory.ts for one process; redis.ts for a cluster of nodes sharing Redis, which keeps the
+ * guarantees cluster-wide (each transition is decided by one Lua script and reported to one node) with
+ * these differences, each detailed in redis.ts:
+ * - A node that dies without closing is noticed when its heartbeat expires (≤ 20 s by default); the node
+ *   that reaps it reports its users' going offline through `onExternalChange`.
+ * - While Redis is unreachable, add/remove resolve false at once (the cluster-wide answer is unknown) and
+ *   the reads answer from the node's own sockets; once Redis is back, the transitions that happened
+ *   meanwhile are reported through `onExternalChange`, also after Redis lost its data.
  */
 export interface Presence {
   /** Records a live socket of `user`; resolves true when the user just came online. */
