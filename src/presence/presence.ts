@@ -12,7 +12,7 @@ export interface Presence {
   /** Forgets a socket; resolves true when it was the user's last one. */
   remove(user: PresenceUser, socketId: string): Promise<boolean>;
   isOnline(userId: number): Promise<boolean>;
-  /** Names of online users, sorted by key; the first `limit` of them when given. */
+  /** Names of online users, sorted by name (names.ts, `sortByName`); the first `limit` of them when given. */
   online(limit?: number): Promise<string[]>;
   onlineCount(): Promise<number>;
   /**

@@ -1,6 +1,6 @@
 import { ChatError } from '../../errors';
 import { claimName } from '../../identity';
-import { nameKey } from '../../names';
+import { isKeyOf } from '../../names';
 import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type SessionUser } from '../../protocol';
 import { userRoom, type ChatSocket, type EventContext, type Services } from '../context';
 
@@ -13,7 +13,7 @@ export async function login(ctx: EventContext<{ name: string; token?: string }>)
   const { store, presence, presenceFeed, io, config, now, metrics } = ctx.services;
   const { socket, session } = ctx;
   const current = session.user;
-  if (current && current.key !== nameKey(ctx.payload.name)) {
+  if (current && !isKeyOf(current.key, ctx.payload.name)) {
     throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}".`);
   }
 
