@@ -40,15 +40,18 @@ export async function claimName(name: string, token: string | undefined, deps: C
     if (!(await deps.store.touchUser(own.id, deps.now, true))) throw taken(name, own.name);
     return { user: own, token, created: false };
   }
+  const seenBefore = deps.now - deps.reservationMs;
+  const reserved = async (user: UserRecord) => user.lastSeenAt >= seenBefore || (await deps.presence.isOnline(user.id));
   let replacing: { id: number; seenBefore: number } | undefined;
   if (existing) {
-    const seenBefore = deps.now - deps.reservationMs;
-    const reserved = existing.lastSeenAt >= seenBefore || (await deps.presence.isOnline(existing.id));
-    if (reserved) throw taken(name, existing.name);
+    if (await reserved(existing)) throw taken(name, existing.name);
     // Retired only if still unseen when the store runs it: an owner's login racing this claim wins or loses
     // as a whole, never both (issue 8).
     replacing = { id: existing.id, seenBefore };
   }
+  // A user displaced from this key by the rekeying (rekey.ts) holds its exact name as long as anyone does.
+  const twin = await deps.store.findUser(displacedKey(name));
+  if (twin && (await reserved(twin))) throw taken(name, twin.name);
   const check = checkName(name);
   if ('problem' in check) throw new ChatError('invalid_username', check.problem);
   const fresh = randomBytes(24).toString('base64url');

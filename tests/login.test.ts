@@ -251,6 +251,18 @@ describe('look-alike names (issue 11)', () => {
     }
   });
 
+  test("a displaced user's name stays held while the user is, even when the key's holder has lapsed", async () => {
+    const { store } = server.app.services;
+    const day = 24 * 3600 * 1000;
+    await store.createUser({ name: '\u0430lice', key: 'alice', tokenHash: hashToken('holder-token'), now: clock - 31 * day, provisional: false });
+    await store.createUser({ name: 'alice', key: displacedKey('alice'), tokenHash: hashToken('alice-token'), now: clock - day, provisional: false });
+    expect(await ack(await server.connect(), 'login', { username: 'ALICE' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+    clock += 30 * day; // now both have lapsed: the name is free again
+    expect(await ack(await server.connect(), 'login', { username: 'alice' })).toMatchObject({ ok: true, user: { name: 'alice' } });
+    // The displaced user still opens its account with its token.
+    expect(await ack(await server.connect(), 'login', { username: 'alice', token: 'alice-token' })).toMatchObject({ ok: true, token: 'alice-token' });
+  });
+
   test('lists are sorted by name, not by key', async () => {
     for (const name of ['rita', 'mary', 'Bob']) await server.login(name);
     const { res } = await server.login('alice');
