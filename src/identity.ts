@@ -49,13 +49,24 @@ export async function claimName(name: string, token: string | undefined, deps: C
     // as a whole, never both (issue 8).
     replacing = { id: existing.id, seenBefore };
   }
-  // A user displaced from this key by the rekeying (rekey.ts) holds its exact name as long as anyone does.
+  // A user displaced from this key by the rekeying (rekey.ts) holds its exact name like any user; once that
+  // lapses, the newcomer takes its place (and its key), so one active user at most bears each exact name.
   const twin = await deps.store.findUser(displacedKey(name));
-  if (twin && (await reserved(twin))) throw taken(name, twin.name);
+  if (twin) {
+    if (await reserved(twin)) throw taken(name, twin.name);
+    replacing = { id: twin.id, seenBefore };
+  }
   const check = checkName(name);
   if ('problem' in check) throw new ChatError('invalid_username', check.problem);
   const fresh = randomBytes(24).toString('base64url');
-  const user = await deps.store.createUser({ name, key, tokenHash: hashToken(fresh), now: deps.now, provisional: false, replacing });
+  const user = await deps.store.createUser({
+    name,
+    key: twin ? twin.key : key,
+    tokenHash: hashToken(fresh),
+    now: deps.now,
+    provisional: false,
+    replacing,
+  });
   if (!user) throw taken(name); // lost a race with a concurrent claim or with the owner's return
   return { user, token: fresh, created: true, replaced: replacing?.id };
 }

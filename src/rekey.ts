@@ -9,8 +9,8 @@
  *   Each other one gets `displacedKey(name)`, i.e. `<key>#<former key>`, unique because former keys were.
  *   A displaced user stays active with its id, token and messages; it logs in with its name and token as
  *   before, and a lookup by its exact name (up to case and width) still finds it (identity.ts). Any other
- *   look-alike spelling finds the user who kept the key, and nobody new can claim a name that looks like
- *   either of them.
+ *   look-alike spelling finds the user who kept the key; nobody new can claim a name that looks like either
+ *   of them while that user holds its name, and a newcomer with exactly its name takes its place once it lapses.
  * - Retired users get `nameKey(name)`: keys are unique among active users only.
  *
  * Order: the result lists displaced users first. Applied in that order, one UPDATE per user, no step breaks

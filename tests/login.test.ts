@@ -256,11 +256,18 @@ describe('look-alike names (issue 11)', () => {
     const day = 24 * 3600 * 1000;
     await store.createUser({ name: '\u0430lice', key: 'alice', tokenHash: hashToken('holder-token'), now: clock - 31 * day, provisional: false });
     await store.createUser({ name: 'alice', key: displacedKey('alice'), tokenHash: hashToken('alice-token'), now: clock - day, provisional: false });
-    expect(await ack(await server.connect(), 'login', { username: 'ALICE' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
-    clock += 30 * day; // now both have lapsed: the name is free again
-    expect(await ack(await server.connect(), 'login', { username: 'alice' })).toMatchObject({ ok: true, user: { name: 'alice' } });
-    // The displaced user still opens its account with its token.
-    expect(await ack(await server.connect(), 'login', { username: 'alice', token: 'alice-token' })).toMatchObject({ ok: true, token: 'alice-token' });
+    expect(await ack(await server.connect(), 'login', { username: 'ALICE' })).toEqual({
+      ok: false,
+      error: { code: 'username_taken', message: 'The name "alice" is taken. Log in with its token or pick another name.' },
+    });
+    clock += 30 * day; // now both have lapsed: the name is free again, and the newcomer takes the displaced user's place
+    const { client: newcomer } = await server.login('alice');
+    expect(await ack(await server.connect(), 'login', { username: 'alice', token: 'alice-token' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+    const { client: bob } = await server.login('bob');
+    const arrived = next(newcomer, 'privateMsg');
+    expect(await ack(bob, 'privateMsg', { to: 'alice', text: 'hello newcomer' })).toMatchObject({ ok: true });
+    expect(await arrived).toMatchObject({ to: 'alice', text: 'hello newcomer' });
+    expect(await ack(await server.connect(), 'login', { username: '\u0430lice', token: 'holder-token' })).toMatchObject({ ok: true });
   });
 
   test('lists are sorted by name, not by key', async () => {
