@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ChatError } from './errors';
-import { nameKey } from './names';
+import { checkName, displacedKey, legacyKey, nameKey } from './names';
 import type { Presence } from './presence/presence';
 import type { ChatStore, UserRecord } from './store/store';
 
@@ -18,6 +18,11 @@ import type { ChatStore, UserRecord } from './store/store';
  *   tutorial's own model, documented as such; LEGACY_LOGIN=off turns it off.
  * A name that is no longer held is free: a new claim retires the old user (whose private messages stay
  * unreadable to the newcomer) and creates a new one.
+ *
+ * A name stands for every name that looks like it (names.ts, `nameKey`): a look-alike of a held name is taken.
+ * Only claims that create a user must pass `checkName` (no mixed scripts): a user whose name predates that
+ * rule still logs in with its token. A user displaced from its key when keys changed (rekey.ts) keeps its exact
+ * name, token and messages.
  */
 export interface Claim {
   user: UserRecord;
@@ -48,26 +53,41 @@ export async function claimName(name: string, token: string | undefined, form: C
   const key = nameKey(name);
   const provisional = form === 'legacy' && deps.legacyLogin && token === undefined;
   const existing = await deps.store.findUser(key);
+  const own = token === undefined ? undefined : await openedBy(deps.store, token, name, existing);
+  if (own && token !== undefined) {
+    // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
+    if (!(await deps.store.touchUser(own.id, deps.now, true))) throw taken(name, own.name);
+    return { user: { ...own, provisional: false }, token, created: false };
+  }
+  const seenBefore = (user: UserRecord) => deps.now - (user.provisional ? deps.legacyGraceMs : deps.reservationMs);
+  const held = async (user: UserRecord) => user.lastSeenAt >= seenBefore(user) || (await deps.presence.isOnline(user.id));
   let replacing: { id: number; seenBefore: number } | undefined;
-  if (existing) {
-    if (token !== undefined && tokenMatches(token, existing.tokenHash)) {
-      // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
-      if (!(await deps.store.touchUser(existing.id, deps.now, true))) throw taken(existing.name);
-      return { user: { ...existing, provisional: false }, token, created: false };
+  // The key's holder, then a user displaced from this key bearing exactly this name (rekey.ts): while held,
+  // a provisional one is joined by a tutorial login, anyone else is refused; once lapsed, it is replaced.
+  for (const holder of [existing, await deps.store.findUser(displacedKey(name))]) {
+    if (!holder) continue;
+    if (await held(holder)) {
+      if (!(provisional && holder.provisional)) throw taken(name, holder.name);
+      if (!(await deps.store.touchUser(holder.id, deps.now, false))) throw taken(name, holder.name);
+      return { user: holder, created: false };
     }
-    const seenBefore = deps.now - (existing.provisional ? deps.legacyGraceMs : deps.reservationMs);
-    const held = existing.lastSeenAt >= seenBefore || (await deps.presence.isOnline(existing.id));
-    if (held && provisional && existing.provisional) {
-      if (!(await deps.store.touchUser(existing.id, deps.now, false))) throw taken(existing.name);
-      return { user: existing, created: false };
-    }
-    if (held) throw taken(existing.name);
     // Retired only if still unseen when the store runs it: an owner's login racing this claim wins or loses
     // as a whole, never both (issue 8).
-    replacing = { id: existing.id, seenBefore };
+    replacing = { id: holder.id, seenBefore: seenBefore(holder) };
   }
+  const check = checkName(name);
+  if ('problem' in check) throw new ChatError('invalid_username', check.problem);
   const fresh = newToken();
-  const user = await deps.store.createUser({ name, key, tokenHash: hashToken(fresh), now: deps.now, provisional, replacing });
+  const twin = replacing !== undefined && replacing.id !== existing?.id;
+  const user = await deps.store.createUser({
+    name,
+    // One active user at most bears each exact name: the newcomer takes a displaced user's place and key.
+    key: twin ? displacedKey(name) : key,
+    tokenHash: hashToken(fresh),
+    now: deps.now,
+    provisional,
+    replacing,
+  });
   if (!user) throw taken(name); // lost a race with a concurrent claim or with the owner's return
   return { user, token: fresh, created: true, replaced: replacing?.id };
 }
@@ -100,11 +120,23 @@ export async function claimVouched(name: string, expiresAt: number, deps: Pick<C
   throw new ChatError('internal_error', 'Could not open this name; try again.');
 }
 
-/** The active user called `name` (any case or width), or `unknown_user`. */
+/**
+ * The active user `name` designates: the holder of its key (so any look-alike of a name finds that user), or a
+ * user displaced from that key when keys changed (rekey.ts) if it bears exactly this name, up to case and
+ * width. Otherwise `unknown_user`.
+ */
 export async function requireUser(store: ChatStore, name: string): Promise<UserRecord> {
-  const user = await store.findUser(nameKey(name));
+  const holder = await store.findUser(nameKey(name));
+  const user = holder && legacyKey(holder.name) === legacyKey(name) ? holder : ((await store.findUser(displacedKey(name))) ?? holder);
   if (!user) throw new ChatError('unknown_user', `There is no user called "${name}".`);
   return user;
+}
+
+/** The user whose name `name` is and whose token `token` is: the key's holder, or a user displaced from it. */
+async function openedBy(store: ChatStore, token: string, name: string, holder: UserRecord | undefined): Promise<UserRecord | undefined> {
+  if (holder && tokenMatches(token, holder.tokenHash)) return holder;
+  const displaced = await store.findUser(displacedKey(name));
+  return displaced && tokenMatches(token, displaced.tokenHash) ? displaced : undefined;
 }
 
 export function hashToken(token: string): string {
@@ -121,6 +153,8 @@ function tokenMatches(token: string, storedHash: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function taken(name: string): ChatError {
-  return new ChatError('username_taken', `The name "${name}" is taken. Log in with its token or pick another name.`);
+/** `name` is taken by the user called `holder`: the same name, or one that looks like it. */
+function taken(name: string, holder = name): ChatError {
+  const which = legacyKey(holder) === legacyKey(name) ? `The name "${holder}" is taken` : `The name "${name}" looks like "${holder}", which is taken`;
+  return new ChatError('username_taken', `${which}. Log in with its token or pick another name.`);
 }

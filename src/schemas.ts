@@ -4,10 +4,15 @@
  */
 import { z } from 'zod';
 import { ChatError, type ErrorCode } from './errors';
-import { normalizeName } from './names';
+import { NAME_RULES, normalizeName } from './names';
 import { MAX_TOKEN_LENGTH as MAX_JWT_LENGTH } from './auth/jwt';
 import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_RECEIPTS, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
 
+/**
+ * A name to log in to or to look up. The stricter rules for a new name (names.ts, `checkName`: no mixed
+ * scripts, nothing invisible) apply when a login creates a user (identity.ts), after the look-alike check: a
+ * look-alike of a taken name is `username_taken`, and a name older than those rules still opens with its token.
+ */
 const name = z.string().transform((raw, ctx) => {
   const normalized = normalizeName(raw);
   if (normalized === undefined) {
@@ -131,7 +136,7 @@ export function parsePayload<T>(schema: z.ZodType<T>, input: unknown): T {
 
 function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey | undefined): string {
   if (code === 'invalid_username') {
-    return `Names are 1-32 letters, digits, "_", "-" or "." (field "${String(field)}").`;
+    return `${NAME_RULES} (field "${String(field)}").`;
   }
   if (code === 'unauthorized') return 'This chat signs you in with a token from its host application, not with a name.';
   if (code === 'invalid_message') {

@@ -118,7 +118,11 @@ function runPython(args: string[]): Promise<Array<[string, any]>> {
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`python client exited ${code}: ${stderr}${stdout}`));
-      resolve(stdout.trim().split('\n').map((line) => JSON.parse(line)));
+      try {
+        resolve(stdout.trim().split('\n').map((line) => JSON.parse(line)));
+      } catch (err) {
+        reject(new Error(`python client printed something else than JSON lines (${String(err)}): ${stdout}`));
+      }
     });
   });
 }

@@ -1,4 +1,6 @@
-import { ack, disconnectSettled, flush, next, record, startServer, type TestServer } from './helpers';
+import { hashToken } from '../src/identity';
+import { displacedKey } from '../src/names';
+import { FAST_HEARTBEAT, ack, disconnectSettled, flush, next, onceApp, record, startServer, type TestServer } from './helpers';
 
 let server: TestServer;
 let clock = Date.UTC(2026, 0, 1);
@@ -158,4 +160,121 @@ test('a burst of logins is announced together: one presence event and one join n
   } finally {
     await slow.close();
   }
+});
+
+describe('look-alike names (issue 11)', () => {
+  // Written as escapes so that the reader sees what each one is.
+  const LOOK_ALIKES_OF_ALICE = {
+    'Cyrillic а': '\u0430lice',
+    'Cyrillic е': 'alic\u0435',
+    'Greek α': '\u03b1lice',
+    'dotless ı': 'al\u0131ce',
+    'small capitals': '\u1d00\u029f\u026a\u1d04\u1d07',
+    'Greek capital Α': '\u0391LICE',
+  };
+
+  test.each(Object.entries(LOOK_ALIKES_OF_ALICE))('a look-alike of a taken name is taken: %s', async (_, lookAlike) => {
+    await server.login('alice');
+    expect(await ack(await server.connect(), 'login', { username: lookAlike })).toEqual({
+      ok: false,
+      error: { code: 'username_taken', message: `The name "${lookAlike}" looks like "alice", which is taken. Log in with its token or pick another name.` },
+    });
+  });
+
+  test('a new name that mixes scripts is invalid_username, and the message says why', async () => {
+    const res = await ack(await server.connect(), 'login', { username: 'Dima_\u0414\u0438\u043c\u0430' });
+    expect(res).toEqual({ ok: false, error: { code: 'invalid_username', message: expect.stringContaining('mixes the Latin and Cyrillic scripts') } });
+    const tutorial = await ack(await server.connect(), 'login', { id: '\u0430lice' });
+    expect(tutorial).toMatchObject({ ok: false, error: { code: 'invalid_username' } });
+  });
+
+  test('new names in one script log in, whatever the script', async () => {
+    const names = [
+      '\u5f20\u4f1f', // 张伟
+      '\u5c71\u7530\u305f\u308d\u3046', // 山田たろう
+      '\uae40\ubbfc\uc218', // 김민수
+      '\u0410\u043b\u0438\u0441\u0430', // Алиса
+      '\u0391\u03bb\u03af\u03ba\u03b7', // Αλίκη
+      '\u0645\u062d\u0645\u062f', // محمد
+      '\u05d3\u05d5\u05d3', // דוד
+      '\u0930\u093e\u091c', // राज
+      'Tokyo\u6771\u4eac', // Latin with Han
+      'bob_1.x-y',
+    ];
+    for (const name of names) {
+      expect(await ack(await server.connect(), 'login', { username: name })).toMatchObject({ ok: true, user: { name } });
+    }
+  });
+
+  test('a look-alike in "to" or "with" finds the user it imitates', async () => {
+    const { client: alice } = await server.login('alice');
+    const { client: bob } = await server.login('bob');
+    const arrived = next(alice, 'privateMsg');
+    const res = await ack(bob, 'privateMsg', { to: '\u0391LICE', text: 'hi' }); // Greek capital Α
+    expect(res).toMatchObject({ ok: true, message: { to: 'alice' } });
+    expect(await arrived).toMatchObject({ from: 'bob', to: 'alice', text: 'hi' });
+    expect(await ack(bob, 'history', { with: '\u0430lice' })).toMatchObject({ ok: true, messages: [{ text: 'hi' }] });
+    expect(await ack(bob, 'privateMsg', { to: 'a\u0142ice', text: 'nobody' })).toMatchObject({ ok: false, error: { code: 'unknown_user' } });
+  });
+
+  test('users displaced by rekeying keep their name, token and messages; lookups by exact name find them', async () => {
+    // What rekeyUsers leaves when an existing "alice" lost the key to an existing Cyrillic "аlice".
+    const quick = await startServer({}, { heartbeat: FAST_HEARTBEAT });
+    try {
+      const { store } = quick.app.services;
+      const now = Date.now();
+      const holder = await store.createUser({ name: '\u0430lice', key: 'alice', tokenHash: hashToken('holder-token'), now, provisional: false });
+      const displaced = await store.createUser({ name: 'alice', key: displacedKey('alice'), tokenHash: hashToken('alice-token'), now, provisional: false });
+      expect(displaced?.key).toBe('alice#alice');
+
+      const alice = await quick.connect();
+      expect(await ack(alice, 'login', { username: 'Alice', token: 'alice-token' })).toMatchObject({ ok: true, user: { name: 'alice' } });
+      expect(await ack(alice, 'login', { username: 'alice', token: 'alice-token' })).toMatchObject({ ok: true }); // same user again
+      const cyrillic = await quick.connect();
+      expect(await ack(cyrillic, 'login', { username: '\u0430lice', token: 'holder-token' })).toMatchObject({ ok: true, user: { name: '\u0430lice' } });
+      expect(await ack(await quick.connect(), 'login', { username: '\u03b1lice' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+      expect(await ack(await quick.connect(), 'login', { username: 'alice', token: 'holder-token' })).toMatchObject({ ok: true, user: { name: '\u0430lice' } });
+
+      const { client: bob } = await quick.login('bob');
+      const toAlice = next(alice, 'privateMsg');
+      const confirmed = onceApp(quick, 'delivered', (userId) => userId === displaced?.id);
+      expect(await ack(bob, 'privateMsg', { to: 'ALICE', text: 'to the latin one' })).toMatchObject({ ok: true, message: { to: 'alice' } });
+      expect(await toAlice).toMatchObject({ text: 'to the latin one' });
+      // The displaced user's socket confirms it by its heartbeat like any other (realtime/delivery-tracker.ts).
+      expect((await confirmed)[0]).toBe(displaced?.id);
+      const toHolder = next(cyrillic, 'privateMsg');
+      expect(await ack(bob, 'privateMsg', { to: '\u03b1lice', text: 'to the cyrillic one' })).toMatchObject({ ok: true, message: { to: '\u0430lice' } });
+      expect(await toHolder).toMatchObject({ text: 'to the cyrillic one' });
+      expect(holder?.id).not.toBe(displaced?.id);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  test("a displaced user's name stays held while the user is, even when the key's holder has lapsed", async () => {
+    const { store } = server.app.services;
+    const day = 24 * 3600 * 1000;
+    await store.createUser({ name: '\u0430lice', key: 'alice', tokenHash: hashToken('holder-token'), now: clock - 31 * day, provisional: false });
+    await store.createUser({ name: 'alice', key: displacedKey('alice'), tokenHash: hashToken('alice-token'), now: clock - day, provisional: false });
+    expect(await ack(await server.connect(), 'login', { username: 'ALICE' })).toEqual({
+      ok: false,
+      error: { code: 'username_taken', message: 'The name "alice" is taken. Log in with its token or pick another name.' },
+    });
+    clock += 30 * day; // now both have lapsed: the name is free again, and the newcomer takes the displaced user's place
+    const { client: newcomer } = await server.login('alice');
+    expect(await ack(await server.connect(), 'login', { username: 'alice', token: 'alice-token' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+    const { client: bob } = await server.login('bob');
+    const arrived = next(newcomer, 'privateMsg');
+    expect(await ack(bob, 'privateMsg', { to: 'alice', text: 'hello newcomer' })).toMatchObject({ ok: true });
+    expect(await arrived).toMatchObject({ to: 'alice', text: 'hello newcomer' });
+    expect(await ack(await server.connect(), 'login', { username: '\u0430lice', token: 'holder-token' })).toMatchObject({ ok: true });
+  });
+
+  test('lists are sorted by name, not by key', async () => {
+    for (const name of ['rita', 'mary', 'Bob']) await server.login(name);
+    const { res } = await server.login('alice');
+    expect(res.online).toEqual(['alice', 'Bob', 'mary', 'rita']);
+    const { client } = await server.login('zed');
+    expect(await ack(client, 'users', {})).toMatchObject({ users: ['alice', 'Bob', 'mary', 'rita', 'zed'].map((name) => ({ name })) });
+  });
 });

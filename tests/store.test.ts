@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite';
 import { MIGRATIONS } from '../src/store/sqlite-schema';
+import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
 import { tempDir } from './tmpdir';
 
@@ -235,7 +236,7 @@ test('a file store keeps everything across close and reopen', async () => {
 test('a database from an older release is migrated in place, keeping its users and messages', async () => {
   const file = path.join(tmp.dir, 'v1.db');
   const old = new Database(file);
-  old.exec(MIGRATIONS[0]);
+  old.exec(MIGRATIONS[0] as string);
   old.pragma('user_version = 1');
   old.prepare("INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at) VALUES ('Old', 'old', 'h', 1, 2)").run();
   old.prepare("INSERT INTO messages (sender_id, sender_name, body, created_at) VALUES (1, 'Old', 'kept', 3)").run();
@@ -244,6 +245,31 @@ test('a database from an older release is migrated in place, keeping its users a
   try {
     expect(await store.findUser('old')).toEqual({ id: 1, name: 'Old', key: 'old', tokenHash: 'h', createdAt: 1, lastSeenAt: 2, provisional: false });
     expect((await store.publicHistory({ limit: 5 })).messages.map((m) => m.text)).toEqual(['kept']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('keys stored before look-alike names became one identity are rekeyed; nobody loses a name or a message', async () => {
+  const file = path.join(tmp.dir, 'v2.db');
+  const old = new Database(file);
+  for (const migration of MIGRATIONS.slice(0, 2)) old.exec(migration as string);
+  old.pragma('user_version = 2');
+  const insert = old.prepare('INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)');
+  // Keys as they were (NFKC + lower case): two people whose names only look alike, and an ordinary name.
+  insert.run('alice', 'alice', 'h1', 1, 100); // seen longer ago
+  insert.run('\u0430lice', '\u0430lice', 'h2', 2, 200); // Cyrillic а, seen last: keeps the shared key
+  insert.run('mary', 'mary', 'h3', 3, 300);
+  old.prepare("INSERT INTO messages (sender_id, sender_name, recipient_id, recipient_name, body, created_at) VALUES (1, 'alice', 3, 'mary', 'kept', 4)").run();
+  old.close();
+  const store = SqliteStore.open(file);
+  try {
+    const keyOf = async (name: string) => (await store.findUser(nameKey(name)))?.id;
+    expect(await keyOf('\u0430lice')).toBe(2); // the shared key went to the one seen last
+    expect(await keyOf('alice')).toBe(2); // any look-alike spelling finds that user
+    expect((await store.findUser(displacedKey('alice')))?.id).toBe(1); // the other keeps its exact name
+    expect((await store.findUser(nameKey('mary')))?.id).toBe(3);
+    expect((await store.conversation(1, 3, { limit: 5 })).messages.map((m) => m.text)).toEqual(['kept']);
   } finally {
     await store.close();
   }

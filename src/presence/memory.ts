@@ -1,3 +1,4 @@
+import { sortByName } from '../names';
 import type { Presence, PresenceTransition, PresenceUser } from './presence';
 
 /** Presence for a single node: a map from user id to that user's socket ids. */
@@ -35,7 +36,7 @@ export class MemoryPresence implements Presence {
   }
 
   async online(limit?: number): Promise<string[]> {
-    this.sorted ??= [...this.users.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((u) => u.name);
+    this.sorted ??= sortByName(this.users.values(), (u) => u.name).map((u) => u.name);
     return limit === undefined ? this.sorted : this.sorted.slice(0, limit);
   }
 

@@ -23,7 +23,7 @@ export interface Presence {
   isOnline(userId: number): Promise<boolean>;
   /** How many live sockets the user has (on every node); for MAX_SOCKETS_PER_USER. */
   socketCount(userId: number): Promise<number>;
-  /** Names of online users, sorted by key; the first `limit` of them when given. */
+  /** Names of online users, sorted by name (names.ts, `sortByName`); the first `limit` of them when given. */
   online(limit?: number): Promise<string[]>;
   onlineCount(): Promise<number>;
   /**

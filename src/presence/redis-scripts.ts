@@ -7,13 +7,14 @@
  *   2 epoch     hash  id: random id of this Redis's data set; until: end of a recovery window (ms)
  *   3 counts    hash  userId → number of sockets, for users online
  *   4 users     hash  userId → member (see below), for users online
- *   5 online    zset  members, score 0: sorted by key
+ *   5 online    zset  members, score 0: sorted as lists show names (redis.ts, encode)
  *   6 pending   hash  userId → claim, for users whose announcement waits for a recovery window to end
  *   7 expected  set   node ids the recovery window still waits for
  *   8 node      hash  this node's sockets: socketId → userId
  *   9 tx        zset  transitions reported by this node's recent calls, kept until it has read the reply
  *  10, 11      (reap only) the dead node's `node` and `tx`
- * A member is `key \0 id \0 name`: sorting members sorts by key, and names are read without another lookup.
+ * A member is `order \0 name \0 key \0 id` (redis.ts, encode): sorting members sorts names for display, and
+ * names are read without another lookup.
  *
  * ARGV starts with: nodeId, the epoch the node last synced with, the call's sequence number, and `floor`
  * (every call up to it has been answered, so its tx entries can go).

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
+import { legacyKey } from '../names';
 import type { Presence, PresenceTransition, PresenceUser } from './presence';
 import { RedisLink, type Log, type Reply } from './redis-link';
 
@@ -393,13 +394,18 @@ export class RedisPresence implements Presence {
   }
 }
 
+/**
+ * A user as a member of the `online` sorted set: members with equal scores sort by their bytes, so the member
+ * starts with what lists sort by (names.ts, `sortByName`: the case- and width-insensitive name, then the name).
+ * No part can hold a NUL: names cannot, so neither can their keys.
+ */
 function encode(user: PresenceUser): string {
-  return `${user.key}\0${user.id}\0${user.name}`;
+  return `${legacyKey(user.name)}\0${user.name}\0${user.key}\0${user.id}`;
 }
 
 function decode(member: string): PresenceUser {
-  const [key, id, ...name] = member.split('\0');
-  return { id: Number(id), key, name: name.join('\0') };
+  const [, name, key, id] = member.split('\0');
+  return { id: Number(id), key, name };
 }
 
 function decodeChanges(flat: Array<string | number>): PresenceTransition[] {

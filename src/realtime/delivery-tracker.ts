@@ -1,5 +1,5 @@
 import type { ChatSocket } from './context';
-import { nameKey } from '../names';
+import { isKeyOf } from '../names';
 import type { ChatMessage } from '../protocol';
 
 /**
@@ -22,7 +22,7 @@ export function trackDeliveries(socket: ChatSocket, userKey: string, confirm: (i
     if (packet.type === 'ping') beforePing = unconfirmed.length;
   };
   const onOutgoing = (event: string, message: ChatMessage) => {
-    if (event !== 'privateMsg' || !('to' in message) || nameKey(message.to) !== userKey) return;
+    if (event !== 'privateMsg' || !('to' in message) || !isKeyOf(userKey, message.to)) return;
     // Watch for pings only while something waits for confirmation: every packet passes through this listener.
     if (unconfirmed.length === 0) engine.on('packetCreate', onPacket);
     unconfirmed.push(message.id);

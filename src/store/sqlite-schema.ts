@@ -1,8 +1,15 @@
+import type Database from 'better-sqlite3';
+import { rekeyUsers, type StoredUser } from '../rekey';
+
+/** A migration: SQL, or a function for what SQL alone cannot compute. Each runs in its own transaction. */
+export type Migration = string | ((db: Database.Database) => void);
+
 /**
  * The SQLite schema as an append-only list of migrations; the file's `PRAGMA user_version` says how many
- * have been applied. Never edit a released migration: add a new one.
+ * have been applied. Never edit a released migration: add a new one. Whenever `nameKey` (names.ts) changes,
+ * add a migration that rekeys the users (as the third does), or stored keys stop matching their names.
  */
-export const MIGRATIONS: string[] = [
+export const MIGRATIONS: Migration[] = [
   `CREATE TABLE users (
      id           INTEGER PRIMARY KEY AUTOINCREMENT,
      name         TEXT    NOT NULL,
@@ -38,4 +45,19 @@ export const MIGRATIONS: string[] = [
   // Tutorial-style names held only briefly (issue 9); login by token alone.
   `ALTER TABLE users ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX users_token ON users(token_hash) WHERE retired_at IS NULL;`,
+  // Issue 11: keys became confusable skeletons (names.ts); stored users get theirs (rekey.ts).
+  rekeyAll,
 ];
+
+function rekeyAll(db: Database.Database): void {
+  const users = db
+    .prepare(
+      `SELECT id, name, name_key AS key, created_at AS createdAt, last_seen_at AS lastSeenAt,
+              retired_at IS NOT NULL AS retired
+       FROM users`,
+    )
+    .all() as Array<Omit<StoredUser, 'retired'> & { retired: number }>;
+  const update = db.prepare('UPDATE users SET name_key = ? WHERE id = ?');
+  const stored = users.map((u) => ({ ...u, retired: u.retired === 1 }));
+  for (const next of rekeyUsers(stored)) if (next.changed) update.run(next.key, next.id);
+}

@@ -254,8 +254,10 @@ function newestPage<T>(rows: T[], limit: number): Page<T> {
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < MIGRATIONS.length; v++) {
+    const migration = MIGRATIONS[v];
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]);
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }

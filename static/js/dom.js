@@ -28,7 +28,12 @@ export function byId(id) {
   return el;
 }
 
-/** The identity of a name, as the server computes it (src/names.ts): case- and width-insensitive. */
+/**
+ * A name compared for display (is a message mine, one conversation per peer): case- and width-insensitive.
+ * Not the server's identity key (src/names.ts, which also merges look-alikes) and need not be: the page only
+ * compares names the server sent, always a user's stored name, and no two active users share this finer key
+ * either, since they never share the coarser one.
+ */
 export function nameKey(name) {
   return name.normalize('NFKC').toLowerCase();
 }

@@ -12,10 +12,12 @@ TEXT = f"hello from python ({mode})"
 echoed = threading.Event()
 session = {}
 sio = socketio.Client(reconnection=False)
+printing = threading.Lock()  # events arrive on the client's own thread: one whole line at a time
 
 
 def out(*items):
-    print(json.dumps(items), flush=True)
+    with printing:
+        print(json.dumps(items), flush=True)
 
 
 @sio.on("allmessage")

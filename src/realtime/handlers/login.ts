@@ -1,6 +1,6 @@
 import { ChatError } from '../../errors';
 import type { ClaimForm } from '../../identity';
-import { nameKey } from '../../names';
+import { isKeyOf } from '../../names';
 import type { EventContext } from '../context';
 import { claim, claimJwt, signIn, welcome } from '../sign-in';
 import type { Claim } from '../../identity';
@@ -12,7 +12,7 @@ import type { Claim } from '../../identity';
 export async function login(ctx: EventContext<{ name: string; token?: string; form: ClaimForm }>): Promise<void> {
   const { socket, session } = ctx;
   const current = session.user;
-  if (current && current.key !== nameKey(ctx.payload.name)) {
+  if (current && !isKeyOf(current.key, ctx.payload.name)) {
     throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}".`);
   }
   const address = ctx.services.addressOf(socket);
