@@ -14,7 +14,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * loop is not stalled by the fsync (measured here: 305 µs per commit with full, 33 µs with normal).
  */
 export type SqliteSync = 'full' | 'normal';
-export type StorageConfig = { kind: 'sqlite'; path: string; synchronous: SqliteSync };
+/**
+ * SQLite: one process owns one file (the default). PostgreSQL: several nodes share one database (cluster mode);
+ * `poolSize` is the connections each node opens for queries, plus one it keeps for LISTEN.
+ */
+export type StorageConfig =
+  | { kind: 'sqlite'; path: string; synchronous: SqliteSync }
+  | { kind: 'postgres'; url: string; poolSize: number };
 
 export interface Config {
   port: number;
@@ -44,6 +50,7 @@ export const DEFAULTS = {
   NAME_RESERVATION_DAYS: '30',
   RETENTION_DAYS: '0',
   SQLITE_SYNCHRONOUS: 'full',
+  DATABASE_POOL_SIZE: '10',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -73,18 +80,36 @@ const ENV = z.object({
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
   RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default(DEFAULTS.SQLITE_SYNCHRONOUS),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(Number(DEFAULTS.DATABASE_POOL_SIZE)),
 });
 
-function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): { kind: 'sqlite'; path: string } {
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/** Settings that only mean something for one storage engine; setting one for the other is a mistake worth reporting. */
+const ENGINE_ONLY: Record<string, 'sqlite' | 'postgres'> = { SQLITE_SYNCHRONOUS: 'sqlite', DATABASE_POOL_SIZE: 'postgres' };
+
+function misplacedSettings(present: Record<string, string | undefined>): string[] {
+  const engine = POSTGRES_URL.test(present.DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
+  return Object.entries(ENGINE_ONLY)
+    .filter(([key, only]) => present[key] !== undefined && only !== engine)
+    .map(([key, only]) => `${key}: applies only to ${only === 'sqlite' ? 'SQLite' : 'PostgreSQL'} storage (see DATABASE_URL)`);
+}
+
+type Database = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): Database {
   if (url === ':memory:' || url === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    ctx.addIssue({ code: 'custom', message: 'PostgreSQL storage is not available yet; use a SQLite path' });
-    return z.NEVER;
+  if (POSTGRES_URL.test(url)) {
+    if (!URL.canParse(url)) {
+      ctx.addIssue({ code: 'custom', message: 'not a valid postgres:// URL' });
+      return z.NEVER;
+    }
+    return { kind: 'postgres', url };
   }
   if (url.startsWith('sqlite://')) return { kind: 'sqlite', path: url.slice('sqlite://'.length) };
   if (url.startsWith('sqlite:')) return { kind: 'sqlite', path: url.slice('sqlite:'.length) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    ctx.addIssue({ code: 'custom', message: 'expected a SQLite file path, sqlite:PATH or :memory:' });
+    ctx.addIssue({ code: 'custom', message: 'expected postgres://…, a SQLite file path, sqlite:PATH or :memory:' });
     return z.NEVER;
   }
   return { kind: 'sqlite', path: url };
@@ -107,14 +132,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .filter(([, value]) => value !== undefined && value !== ''),
   );
   const result = ENV.safeParse(present);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+    ...misplacedSettings(present),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
+  const db = e.DATABASE_URL;
   return {
     port: e.PORT,
     host: e.HOST,
-    storage: { ...e.DATABASE_URL, synchronous: e.SQLITE_SYNCHRONOUS },
+    storage:
+      db.kind === 'sqlite'
+        ? { ...db, synchronous: e.SQLITE_SYNCHRONOUS }
+        : { ...db, poolSize: e.DATABASE_POOL_SIZE },
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
     allowedOrigins: e.ALLOWED_ORIGINS,

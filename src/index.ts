@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { openStore } from './store';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const app = createApp(config);
+  const app = createApp(config, { store: await openStore(config.storage) });
   await app.listen();
 
   const shutdown = (signal: NodeJS.Signals) => {
