@@ -305,6 +305,8 @@ describePostgres('PostgresStore, several nodes on one database', () => {
   });
 
   test('close commits and tells what is queued, then refuses appends; closing twice is fine', async () => {
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
     const a = await node('node-a');
     const alice = await user(a, 'alice');
     const feed = recordFeed(a, 'node-a');
@@ -312,6 +314,8 @@ describePostgres('PostgresStore, several nodes on one database', () => {
     await Promise.all([a.close(), a.close()]);
     expect((await pending).message.id).toBe(1);
     expect(feed.ids()).toEqual([1]);
+    // Closed means closed: no connection of node-a is left (pg-pool's own end() resolves earlier).
+    expect(sockets()).toBe(before);
     await expect(a.appendPublic({ sender: alice, text: 'late', ts: 2 })).rejects.toThrow('store is closed');
     const b = await node('node-b');
     expect((await b.since(undefined, 0, 10)).messages.map((m) => m.text)).toEqual(['queued']);

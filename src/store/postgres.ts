@@ -55,6 +55,7 @@ export class PostgresStore implements ChatStore {
     private readonly feed: CommitFeed,
     private readonly writer: GroupCommit,
     private readonly checkTimer: NodeJS.Timeout,
+    private readonly connectionsClosed: () => Promise<void>,
   ) {}
 
   /** Connects, applies pending migrations (safe when several nodes start at once) and starts listening. */
@@ -64,6 +65,7 @@ export class PostgresStore implements ChatStore {
     const connection: pg.ClientConfig = { connectionString: url, types: { getTypeParser } };
     const pool = new pg.Pool({ ...connection, application_name: name, max: options.poolSize ?? 10 });
     pool.on('error', report); // an idle connection that broke; the pool replaces it
+    const connectionsClosed = trackConnections(pool);
     const storeId = randomUUID();
     let feed: CommitFeed | undefined;
     try {
@@ -83,7 +85,7 @@ export class PostgresStore implements ChatStore {
         pool.query<{ last_id: number }>('SELECT last_id FROM log_head').then((r) => feed!.seen(r.rows[0].last_id), report);
       }, options.checkIntervalMs ?? 5000);
       check.unref();
-      return new PostgresStore(pool, listener, feed, writer, check);
+      return new PostgresStore(pool, listener, feed, writer, check, connectionsClosed);
     } catch (err) {
       await pool.end();
       throw err;
@@ -234,6 +236,7 @@ export class PostgresStore implements ChatStore {
       this.feed.close();
       await this.listener.stop();
       await this.pool.end();
+      await this.connectionsClosed();
     })());
   }
 
@@ -253,6 +256,21 @@ export class PostgresStore implements ChatStore {
       tx.release(broken);
     }
   }
+}
+
+/**
+ * pg-pool's `end()` resolves once it has asked its connections to end, before they have: the returned
+ * function resolves when every one has (pg-pool emits 'remove' after a connection's `end` completed).
+ */
+function trackConnections(pool: pg.Pool): () => Promise<void> {
+  const open = new Set<pg.PoolClient>();
+  let settle: (() => void) | undefined;
+  pool.on('connect', (client) => open.add(client));
+  pool.on('remove', (client) => {
+    open.delete(client);
+    if (open.size === 0) settle?.();
+  });
+  return () => (open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (settle = resolve)));
 }
 
 /** bigint columns (ids, epoch ms) as numbers: both stay far below 2^53. */
