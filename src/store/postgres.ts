@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ChatMessage, PrivateMessage, PublicMessage } from '../protocol';
+import { connections, inTransaction } from './postgres-connection';
 import { CommitFeed } from './postgres-feed';
 import { CommitListener } from './postgres-listen';
 import { migrate } from './postgres-migrate';
@@ -51,43 +52,37 @@ export class PostgresStore implements ChatStore {
 
   private constructor(
     private readonly pool: pg.Pool,
+    private readonly endConnections: () => Promise<void>,
     private readonly listener: CommitListener,
     private readonly feed: CommitFeed,
     private readonly writer: GroupCommit,
     private readonly checkTimer: NodeJS.Timeout,
-    private readonly connectionsClosed: () => Promise<void>,
   ) {}
 
   /** Connects, applies pending migrations (safe when several nodes start at once) and starts listening. */
   static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
     const name = options.applicationName ?? 'chat';
     const report = options.onError ?? ((err: Error) => console.error('PostgresStore:', err));
-    const connection: pg.ClientConfig = { connectionString: url, types: { getTypeParser } };
-    const pool = new pg.Pool({ ...connection, application_name: name, max: options.poolSize ?? 10 });
-    pool.on('error', report); // an idle connection that broke; the pool replaces it
-    const connectionsClosed = trackConnections(pool);
+    const { pool, listen, end } = connections(url, options.poolSize ?? 10, name, report);
     const storeId = randomUUID();
     let feed: CommitFeed | undefined;
     try {
       await migrate(pool);
-      const { listener, head } = await CommitListener.start(
-        { ...connection, application_name: `${name}:listen` },
-        {
-          // Until the feed exists, notifications are of commits up to the head it starts from.
-          notice: (payload) => feed?.notified(payload),
-          reconnected: (head) => feed?.seen(head),
-          report,
-        },
-      );
+      const { listener, head } = await CommitListener.start(listen, {
+        // Until the feed exists, notifications are of commits up to the head it starts from.
+        notice: (payload) => feed?.notified(payload),
+        reconnected: (head) => feed?.seen(head),
+        report,
+      });
       feed = new CommitFeed(head, storeId, () => writer.kick(), report);
       const writer = new GroupCommit(pool, feed, storeId);
       const check = setInterval(() => {
         pool.query<{ last_id: number }>('SELECT last_id FROM log_head').then((r) => feed!.seen(r.rows[0].last_id), report);
       }, options.checkIntervalMs ?? 5000);
       check.unref();
-      return new PostgresStore(pool, listener, feed, writer, check, connectionsClosed);
+      return new PostgresStore(pool, end, listener, feed, writer, check);
     } catch (err) {
-      await pool.end();
+      await end();
       throw err;
     }
   }
@@ -102,7 +97,7 @@ export class PostgresStore implements ChatStore {
   }
 
   createUser(user: NewUser): Promise<UserRecord | undefined> {
-    const created = this.transaction(async (tx) => {
+    const created = inTransaction(this.pool, async (tx) => {
       const { replacing } = user;
       if (replacing !== undefined) {
         // If the owner logged in meanwhile (on any node), this waits for that commit and then matches nothing.
@@ -235,48 +230,9 @@ export class PostgresStore implements ChatStore {
       await this.writer.close();
       this.feed.close();
       await this.listener.stop();
-      await this.pool.end();
-      await this.connectionsClosed();
+      await this.endConnections();
     })());
   }
-
-  /** Runs `work` in a transaction; commits if it returns a value, rolls back if undefined or on error. */
-  private async transaction<T>(work: (tx: pg.PoolClient) => Promise<T | undefined>): Promise<T | undefined> {
-    const tx = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await tx.query('BEGIN');
-      const result = await work(tx);
-      await tx.query(result === undefined ? 'ROLLBACK' : 'COMMIT');
-      return result;
-    } catch (err) {
-      broken = err as Error; // released as broken: the pool closes it, which rolls back what is open
-      throw err;
-    } finally {
-      tx.release(broken);
-    }
-  }
-}
-
-/**
- * pg-pool's `end()` resolves once it has asked its connections to end, before they have: the returned
- * function resolves when every one has (pg-pool emits 'remove' after a connection's `end` completed).
- */
-function trackConnections(pool: pg.Pool): () => Promise<void> {
-  const open = new Set<pg.PoolClient>();
-  let settle: (() => void) | undefined;
-  pool.on('connect', (client) => open.add(client));
-  pool.on('remove', (client) => {
-    open.delete(client);
-    if (open.size === 0) settle?.();
-  });
-  return () => (open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (settle = resolve)));
-}
-
-/** bigint columns (ids, epoch ms) as numbers: both stay far below 2^53. */
-function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-  if (oid === pg.types.builtins.INT8 && format !== 'binary') return Number;
-  return pg.types.getTypeParser(oid, format as 'text');
 }
 
 const UNIQUE_VIOLATION = '23505';
