@@ -1,11 +1,12 @@
 /** The guarantees stated on ChatStore (src/store/store.ts), checked against every implementation. */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { openSqliteStore, openStore } from '../src/store';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import { MIGRATIONS } from '../src/store/sqlite-schema';
 import type { ChatStore } from '../src/store/store';
-import { createDatabase, postgresReason } from './postgres';
+import { createDatabase, describePostgres, postgresReason } from './postgres';
 import { tempDir } from './tmpdir';
 
 const tmp = tempDir('chat-store-');
@@ -270,4 +271,23 @@ test('a database from an older release is migrated in place, keeping its users a
   } finally {
     await store.close();
   }
+});
+
+test('openSqliteStore refuses a PostgreSQL configuration, pointing to openStore', () => {
+  expect(() => openSqliteStore({ kind: 'postgres', url: 'postgres://localhost/chat', poolSize: 1 })).toThrow(/await openStore/);
+});
+
+describePostgres('openStore', () => {
+  test('opens PostgreSQL when the configuration names it (connecting and migrating first)', async () => {
+    const db = await createDatabase();
+    try {
+      const store = await openStore({ kind: 'postgres', url: db.url, poolSize: 2 });
+      expect(store).toBeInstanceOf(PostgresStore);
+      await store.ping();
+      expect(await store.listUsers()).toEqual([]);
+      await store.close();
+    } finally {
+      await db.drop();
+    }
+  });
 });
