@@ -29,7 +29,7 @@ import { RateLimits } from './limits/rate-limits';
 import { clientAddress } from './client-address';
 import { createJwtVerifier } from './auth/jwt';
 import { routesFor } from './realtime/routes';
-import { openStore } from './store';
+import { openSqliteStore } from './store';
 import type { ChatStore } from './store/store';
 import { originAllowed } from './origins';
 
@@ -71,7 +71,7 @@ export interface ChatApp {
 /** Builds the Koa app, the HTTP server and the Socket.IO server on it. Nothing is global. */
 export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const log = deps.log ?? createLogger(config.logLevel);
-  const rawStore = deps.store ?? openStore(config.storage);
+  const rawStore = deps.store ?? openSqliteStore(config.storage);
   const presence = deps.presence ?? new MemoryPresence();
 
   const koa = new Koa({ proxy: config.trustProxy });

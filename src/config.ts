@@ -16,7 +16,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * loop is not stalled by the fsync (measured here: 305 µs per commit with full, 33 µs with normal).
  */
 export type SqliteSync = 'full' | 'normal';
-export type StorageConfig = { kind: 'sqlite'; path: string; synchronous: SqliteSync };
+/**
+ * SQLite: one process owns one file (the default). PostgreSQL: several nodes share one database (cluster mode);
+ * `poolSize` is the connections each node opens for queries, plus one it keeps for LISTEN.
+ */
+export type StorageConfig =
+  | { kind: 'sqlite'; path: string; synchronous: SqliteSync }
+  | { kind: 'postgres'; url: string; poolSize: number };
 
 export interface Config {
   port: number;
@@ -55,6 +61,10 @@ export interface Config {
    * root. Starts with `/` and has no trailing slash (http/base-path.ts).
    */
   basePath: string;
+  /** Set: cluster mode (cluster.ts), with the Socket.IO adapter, presence and rate limits in this Redis. */
+  redisUrl: string | undefined;
+  /** This node's identity in the cluster; unset: host:port, or host:pid:random when the port is picked. */
+  nodeId: string | undefined;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -79,6 +89,7 @@ export const DEFAULTS = {
   RATE_LIMIT_BAD_TOKENS_PER_NAME: '50/600',
   RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '200/60',
   MAX_SOCKETS_PER_USER: '20',
+  DATABASE_POOL_SIZE: '10',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -131,6 +142,9 @@ const ENV = z.object({
   RATE_LIMIT_CONNECTIONS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_CONNECTIONS_PER_ADDRESS),
   MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(Number(DEFAULTS.MAX_SOCKETS_PER_USER)),
   BASE_PATH: basePath.optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(Number(DEFAULTS.DATABASE_POOL_SIZE)),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port (or rediss://)').optional(),
+  NODE_ID: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and _ . : - only').optional(),
 });
 
 /** A comma-separated list of origins, each checked. */
@@ -143,19 +157,43 @@ function originList(value: string, ctx: z.RefinementCtx): string[] {
   return list.map((item) => item.toLowerCase());
 }
 
-function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): { kind: 'sqlite'; path: string } {
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/** Settings that only mean something for one storage engine; setting one for the other is a mistake worth reporting. */
+const ENGINE_ONLY: Record<string, 'sqlite' | 'postgres'> = { SQLITE_SYNCHRONOUS: 'sqlite', DATABASE_POOL_SIZE: 'postgres' };
+
+function misplacedSettings(present: Record<string, string | undefined>): string[] {
+  const engine = POSTGRES_URL.test(present.DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
+  return Object.entries(ENGINE_ONLY)
+    .filter(([key, only]) => present[key] !== undefined && only !== engine)
+    .map(([key, only]) => `${key}: applies only to ${only === 'sqlite' ? 'SQLite' : 'PostgreSQL'} storage (see DATABASE_URL)`);
+}
+
+type Database = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+function parseDatabaseUrl(url: string, ctx: z.RefinementCtx): Database {
   if (url === ':memory:' || url === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    ctx.addIssue({ code: 'custom', message: 'PostgreSQL storage is not available yet; use a SQLite path' });
-    return z.NEVER;
+  if (POSTGRES_URL.test(url)) {
+    if (!URL.canParse(url)) {
+      ctx.addIssue({ code: 'custom', message: 'not a valid postgres:// URL' });
+      return z.NEVER;
+    }
+    return { kind: 'postgres', url };
   }
   if (url.startsWith('sqlite://')) return { kind: 'sqlite', path: url.slice('sqlite://'.length) };
   if (url.startsWith('sqlite:')) return { kind: 'sqlite', path: url.slice('sqlite:'.length) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    ctx.addIssue({ code: 'custom', message: 'expected a SQLite file path, sqlite:PATH or :memory:' });
+    ctx.addIssue({ code: 'custom', message: 'expected postgres://…, a SQLite file path, sqlite:PATH or :memory:' });
     return z.NEVER;
   }
   return { kind: 'sqlite', path: url };
+}
+
+/** Cluster mode needs a database every node can reach: a SQLite file belongs to one process. */
+function clusterProblems(present: Record<string, string | undefined>): string[] {
+  if (present.REDIS_URL === undefined || POSTGRES_URL.test(present.DATABASE_URL ?? '')) return [];
+  return ['REDIS_URL: cluster mode needs DATABASE_URL=postgres://… (a SQLite file cannot be shared by several nodes)'];
 }
 
 export class ConfigError extends Error {
@@ -176,17 +214,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   );
   const result = ENV.safeParse(present);
   const auth = loadAuthConfig(present);
-  if (!result.success || !auth.ok) {
-    throw new ConfigError([
-      ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
-      ...(auth.ok ? [] : auth.problems),
-    ]);
-  }
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+    ...misplacedSettings(present),
+    ...(auth.ok ? [] : auth.problems),
+    ...clusterProblems(present),
+  ];
+  if (!result.success || !auth.ok || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
+  const db = e.DATABASE_URL;
   return {
     port: e.PORT,
     host: e.HOST,
-    storage: { ...e.DATABASE_URL, synchronous: e.SQLITE_SYNCHRONOUS },
+    storage:
+      db.kind === 'sqlite'
+        ? { ...db, synchronous: e.SQLITE_SYNCHRONOUS }
+        : { ...db, poolSize: e.DATABASE_POOL_SIZE },
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
     publicOrigins: e.PUBLIC_ORIGINS,
@@ -210,6 +253,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     auth: auth.auth,
     basePath: e.BASE_PATH ?? '',
+    redisUrl: e.REDIS_URL,
+    nodeId: e.NODE_ID,
   };
 }
 

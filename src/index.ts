@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
+import { openStore } from './store';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const app = createApp(config);
+  const log = createLogger(config.logLevel);
+  const store = await openStore(config.storage, { onError: (err) => log.warn({ err }, 'storage trouble (recovering)') });
+  const app = createApp(config, { log, store });
   // Node prints its warnings (deprecations, listener leaks) to stderr; everything the server says goes to the log.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => app.services.log.warn({ err: warning }, 'process warning'));

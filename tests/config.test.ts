@@ -93,7 +93,40 @@ test('every variable is read', () => {
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
+  expect(loadConfig({ DATABASE_URL: 'postgres://chat@db.internal:5432/chat', DATABASE_POOL_SIZE: '25' }).storage).toEqual({
+    kind: 'postgres',
+    url: 'postgres://chat@db.internal:5432/chat',
+    poolSize: 25,
+  });
   expect(loadConfig({ PORT: '' }).port).toBe(3000); // empty counts as unset
+});
+
+test('DATABASE_URL=postgres://… or postgresql://… selects PostgreSQL, with a pool of 10 by default', () => {
+  expect(loadConfig({ DATABASE_URL: 'postgresql://localhost/chat' }).storage).toEqual({
+    kind: 'postgres',
+    url: 'postgresql://localhost/chat',
+    poolSize: 10,
+  });
+  expect(() => loadConfig({ DATABASE_URL: 'postgres://[broken' })).toThrow(/DATABASE_URL: not a valid postgres:\/\/ URL/);
+});
+
+test('a setting of the other storage engine is refused, alongside every other problem', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+  expect(problems({ DATABASE_URL: 'postgres://localhost/chat', SQLITE_SYNCHRONOUS: 'normal' })).toEqual([
+    'SQLITE_SYNCHRONOUS: applies only to SQLite storage (see DATABASE_URL)',
+  ]);
+  expect(problems({ DATABASE_POOL_SIZE: '5' })).toEqual(['DATABASE_POOL_SIZE: applies only to PostgreSQL storage (see DATABASE_URL)']);
+  expect(problems({ DATABASE_URL: 'postgres://localhost/chat', DATABASE_POOL_SIZE: '0', PORT: 'x' }).map((p) => p.split(':')[0]).sort()).toEqual([
+    'DATABASE_POOL_SIZE',
+    'PORT',
+  ]);
 });
 
 test('every problem is reported at once', () => {

@@ -1,29 +1,49 @@
 /** The guarantees stated on ChatStore (src/store/store.ts), checked against every implementation. */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { openSqliteStore, openStore } from '../src/store';
+import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import { MIGRATIONS } from '../src/store/sqlite-schema';
 import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
+import { createDatabase, describePostgres, postgresReason } from './postgres';
 import { tempDir } from './tmpdir';
 
 const tmp = tempDir('chat-store-');
 afterAll(() => tmp.cleanup());
 let fileCount = 0;
 
-const factories: Array<[string, () => ChatStore]> = [
-  ['sqlite (file)', () => SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`))],
-  ['sqlite (file, synchronous=normal)', () => SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`), 'normal')],
-  ['sqlite (:memory:)', () => SqliteStore.open(':memory:')],
+/** A store to test, and what disposes of it once it is closed (a PostgreSQL test drops its database). */
+type Factory = () => Promise<{ store: ChatStore; dispose?: () => Promise<void> }>;
+
+const factories: Array<[string, Factory]> = [
+  ['sqlite (file)', async () => ({ store: SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`)) })],
+  ['sqlite (file, synchronous=normal)', async () => ({ store: SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`), 'normal') })],
+  ['sqlite (:memory:)', async () => ({ store: SqliteStore.open(':memory:') })],
 ];
+if (postgresReason === undefined) {
+  factories.push([
+    'postgres',
+    async () => {
+      const db = await createDatabase();
+      const store = await PostgresStore.open(db.url, { poolSize: 4 }).catch(async (err) => {
+        await db.drop();
+        throw err;
+      });
+      return { store, dispose: db.drop };
+    },
+  ]);
+}
 
 describe.each(factories)('%s', (_name, open) => {
   let store: ChatStore;
+  let dispose: (() => Promise<void>) | undefined;
   let a: { id: number; name: string };
   let b: { id: number; name: string };
   let c: { id: number; name: string };
   beforeEach(async () => {
-    store = open();
+    ({ store, dispose } = await open());
     const mk = async (name: string) => {
       const u = await store.createUser({ name, key: name, tokenHash: 'h', now: 1, provisional: false });
       if (!u) throw new Error('createUser failed');
@@ -33,7 +53,10 @@ describe.each(factories)('%s', (_name, open) => {
     b = await mk('b');
     c = await mk('c');
   });
-  afterEach(() => store.close());
+  afterEach(async () => {
+    await store.close();
+    await dispose?.();
+  });
 
   test('ids strictly increase across public and private messages, and concurrent appends resolve in id order', async () => {
     const order: number[] = [];
@@ -178,21 +201,22 @@ describe.each(factories)('%s', (_name, open) => {
 
   test('a retirement and a login of the retired user never both succeed, whichever commits first', async () => {
     // The owner's login commits first: the replacement, decided on a stale read, must not happen.
-    const [touched, replaced] = await Promise.all([
-      store.touchUser(a.id, 100, false),
-      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 100, provisional: false, replacing: { id: a.id, seenBefore: 50 } }),
-    ]);
-    expect(touched).toBe(true);
-    expect(replaced).toBeUndefined();
+    expect(await store.touchUser(a.id, 100, false)).toBe(true);
+    const stale = { name: 'a', key: 'a', tokenHash: 'new', now: 100, provisional: false, replacing: { id: a.id, seenBefore: 50 } };
+    expect(await store.createUser(stale)).toBeUndefined();
     expect((await store.findUser('a'))!.id).toBe(a.id);
     // The replacement commits first: the owner's login then opens nothing.
-    const [successor, late] = await Promise.all([
-      store.createUser({ name: 'a', key: 'a', tokenHash: 'new', now: 500, provisional: false, replacing: { id: a.id, seenBefore: 200 } }),
-      store.touchUser(a.id, 500, false),
-    ]);
+    const successor = await store.createUser({ ...stale, now: 500, replacing: { id: a.id, seenBefore: 200 } });
     expect(successor).toBeDefined();
-    expect(late).toBe(false);
+    expect(await store.touchUser(a.id, 500, false)).toBe(false);
     expect((await store.findUser('a'))!.id).toBe(successor!.id);
+    // Both at once (the order they commit in is the engine's business): exactly one succeeds.
+    const [touched, replaced] = await Promise.all([
+      store.touchUser(b.id, 900, false),
+      store.createUser({ name: 'b', key: 'b', tokenHash: 'new', now: 900, provisional: false, replacing: { id: b.id, seenBefore: 800 } }),
+    ]);
+    expect(touched).toBe(replaced === undefined);
+    expect((await store.findUser('b'))!.id).toBe(replaced?.id ?? b.id);
   });
 
   test('findUserByToken finds the active user holding a token hash; a proven login ends provisional', async () => {
@@ -273,4 +297,23 @@ test('keys stored before look-alike names became one identity are rekeyed; nobod
   } finally {
     await store.close();
   }
+});
+
+test('openSqliteStore refuses a PostgreSQL configuration, pointing to openStore', () => {
+  expect(() => openSqliteStore({ kind: 'postgres', url: 'postgres://localhost/chat', poolSize: 1 })).toThrow(/await openStore/);
+});
+
+describePostgres('openStore', () => {
+  test('opens PostgreSQL when the configuration names it (connecting and migrating first)', async () => {
+    const db = await createDatabase();
+    try {
+      const store = await openStore({ kind: 'postgres', url: db.url, poolSize: 2 });
+      expect(store).toBeInstanceOf(PostgresStore);
+      await store.ping();
+      expect(await store.listUsers()).toEqual([]);
+      await store.close();
+    } finally {
+      await db.drop();
+    }
+  });
 });

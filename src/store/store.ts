@@ -60,7 +60,11 @@ export interface Committed {
   senderId: number;
   /** Null for a public message. */
   recipientId: number | null;
-  /** The sending socket, when the listener runs in the process that appended it. */
+  /**
+   * The sending socket: always in the process that appended it. In other processes sharing the storage
+   * (PostgreSQL) when it came with the commit notification; absent when the message had to be read back from
+   * the table (a notification too big, lost, or missed while reconnecting).
+   */
   origin?: string;
 }
 
@@ -78,17 +82,23 @@ export interface PageQuery {
 /**
  * Durable storage of users and messages.
  *
- * Guarantees every implementation gives (tests/store.test.ts checks them against each one):
+ * Guarantees every implementation gives (tests/store.test.ts checks them against each one). Where several
+ * processes share one storage (PostgreSQL, one store per node), they hold across all of them: how each
+ * implementation keeps them is written at the implementation (sqlite.ts, postgres.ts), and
+ * tests/store-postgres.test.ts checks them across nodes.
  * - Ordering: message ids are assigned in commit order and strictly increase across public and private
  *   messages; an id is never reused, even after deletions or restarts. Every reader sees a prefix of the id
  *   sequence: once a message is visible, so is every message with a lower id (that retention kept).
+ *   (A sequence cannot give this with several writers; PostgreSQL takes ids under a lock held until commit.)
  * - Feed: `onCommitted` listeners hear of every new message exactly once, in id order, after its commit and
- *   before the append's promise resolves (in the appending process).
+ *   before the append's promise resolves (in the appending process). With shared storage, every store tells
+ *   its listeners about every store's messages.
  * - Idempotency: an append with a clientId the sender has used before writes nothing and resolves with the
  *   original message (`duplicate: true`), also when both appends race.
  * - Durability: a promise that resolved has committed. What it wrote survives a crash of the process;
  *   whether it also survives power loss depends on the implementation's sync setting (documented there).
- * - Atomicity: each call is one transaction; a failed call leaves nothing behind.
+ * - Atomicity: each call is one transaction; a failed call leaves nothing behind. (Over a network, a call
+ *   that failed because its connection broke may have committed all the same: retry it with its clientId.)
  * - Privacy: a private message is only ever returned by `conversation` for its two parties and by
  *   `undelivered` for its recipient.
  * - Identity: at most one active user per key. A user, once retired, never becomes active again, and a new
