@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import serve from 'koa-static';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { logAppErrors } from './http/client-errors';
@@ -17,7 +18,7 @@ import { createLogger } from './log';
 import { instrumentStore, Metrics } from './metrics';
 import { PresenceFeed } from './presence/feed';
 import { MemoryPresence } from './presence/memory';
-import type { Presence } from './presence/presence';
+import type { Presence, PresenceTransition } from './presence/presence';
 import type { AppEvents, ChatServer, Services } from './realtime/context';
 import { onConnection } from './realtime/connection';
 import { startDelivery } from './realtime/delivery';
@@ -51,6 +52,10 @@ export interface Deps {
    * is also what confirms that a socket received its private messages (realtime/delivery-tracker.ts).
    */
   heartbeat?: { intervalMs: number; timeoutMs: number };
+  /** Cluster mode: the Socket.IO adapter that carries events between nodes (cluster.ts). */
+  adapter?: ServerOptions['adapter'];
+  /** Cluster mode: the Redis connection the rate limits count in. */
+  redis?: Redis;
   /** How long events may wait for a connection's first login (default PRE_LOGIN_WAIT_MS); tests shorten it. */
   preLoginWaitMs?: number;
 }
@@ -80,6 +85,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const server = http.createServer((req, res) => handleRequest(req, res));
   const io: ChatServer = new Server(server, {
     serveClient: true,
+    ...(deps.adapter && { adapter: deps.adapter }),
     allowEIO3: config.allowEio3,
     maxHttpBufferSize: MAX_PACKET_BYTES,
     path: `${config.basePath}/socket.io`,
@@ -104,7 +110,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     now,
     events,
     preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
-    limits: new RateLimits(config.rateLimits),
+    limits: new RateLimits(config.rateLimits, deps.redis),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
   };
@@ -128,6 +134,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   });
 
   const stopDelivery = startDelivery(services);
+  const stopExternal = presence.onExternalChange((changes) => announceExternal(services, changes));
   const dispatcher = new Dispatcher(services, routesFor(config.auth.mode));
   const handshake = handshakeLogin(services);
   io.use(handshake.middleware);
@@ -168,7 +175,14 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
       (closing ??= (async () => {
         clearInterval(pruneTimer);
         clearInterval(seenTimer);
-        presenceFeed.stop();
+        if (deps.adapter) {
+          // In a cluster the other nodes' clients must learn that this node's users left: disconnect the
+          // sockets here first, let their bookkeeping run, and announce before the adapter closes.
+          io.local.disconnectSockets(true);
+          await Promise.all(pending);
+          presenceFeed.flush();
+        }
+        presenceFeed.stop(); // on one node, everyone is leaving anyway: announcing it is noise
         await new Promise<void>((resolve) => {
           io.close(() => resolve()); // disconnects every socket and closes the HTTP server
           server.closeIdleConnections();
@@ -176,9 +190,21 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
         await Promise.all(pending);
         await store.close(); // commits what is pending; its deliveries go nowhere now
         stopDelivery();
+        stopExternal();
         await presence.close();
       })()),
   };
+}
+
+/**
+ * Presence changes the registry found by itself (the users of a node that died, a resync after Redis lost
+ * its data): announced like any other, and the users who went offline are recorded as seen now, since their
+ * node could not do it.
+ */
+function announceExternal({ presenceFeed, store, now, log }: Services, changes: PresenceTransition[]): void {
+  for (const { user, online } of changes) presenceFeed.changed(user.name, online);
+  const gone = changes.filter((c) => !c.online).map((c) => c.user.id);
+  store.seenUsers(gone, now()).catch((err) => log.warn({ err }, 'recording departed users as seen failed'));
 }
 
 /** How often the users of this process's sockets are recorded as seen: a third of the legacy grace, 5-60 s. */

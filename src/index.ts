@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
+import { joinCluster } from './cluster';
 import { openStore } from './store';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -27,7 +28,9 @@ async function main(): Promise<void> {
 
   const log = createLogger(config.logLevel);
   const store = await openStore(config.storage, { onError: (err) => log.warn({ err }, 'storage trouble (recovering)') });
-  const app = createApp(config, { log, store });
+  // Cluster mode (REDIS_URL): the adapter, presence and rate limits go through Redis (cluster.ts).
+  const cluster = config.redisUrl === undefined ? undefined : await joinCluster({ ...config, redisUrl: config.redisUrl }, log);
+  const app = createApp(config, { log, store, presence: cluster?.presence, adapter: cluster?.adapter, redis: cluster?.redis });
   // Node prints its warnings (deprecations, listener leaks) to stderr; everything the server says goes to the log.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => app.services.log.warn({ err: warning }, 'process warning'));
@@ -41,7 +44,10 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     app.close().then(
-      () => process.exit(0),
+      async () => {
+        await cluster?.close();
+        process.exit(0);
+      },
       (err) => {
         app.services.log.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -188,8 +188,12 @@ function withUpstreams(site: string, upstreams: Record<string, string[]>): strin
     if (servers.length === 0) throw new Error(`upstream ${name}: no servers given`);
     const block = new RegExp(`(upstream\\s+${name}\\s*\\{)([^}]*)\\}`);
     if (!block.test(result)) throw new Error(`the site has no upstream ${name}`);
-    const lines = servers.map((s) => `    server ${s.includes('://') ? new URL(s).host : s};`).join('\n');
-    result = result.replace(block, (_all, open: string, body: string) => `${open}\n${lines}${body.replace(/^\s*server\s[^;]*;.*$/gm, '')}}`);
+    result = result.replace(block, (_all, open: string, body: string) => {
+      // The documented parameters of the first server line (max_fails=… fail_timeout=…) apply to every one.
+      const params = /^\s*server\s+[^\s;]+([^;]*);/m.exec(body)?.[1] ?? '';
+      const lines = servers.map((s) => `    server ${s.includes('://') ? new URL(s).host : s}${params};`).join('\n');
+      return `${open}\n${lines}${body.replace(/^\s*server\s[^;]*;.*$/gm, '')}}`;
+    });
   }
   return result;
 }

@@ -5,7 +5,7 @@
  * cursor. It retries every send with the same clientId until it is acked.
  */
 import { EventEmitter } from 'node:events';
-import { io } from 'socket.io-client';
+import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import type { ChatMessage } from '../src/protocol';
 import { within, type Client } from './helpers';
 
@@ -24,7 +24,8 @@ export class ResumingClient {
   private ready: Promise<void>;
   private markReady!: () => void;
 
-  constructor(url: string, readonly name: string) {
+  /** `options` go to socket.io-client (e.g. `localAddress`, so that a proxy hashing addresses spreads clients). */
+  constructor(url: string, readonly name: string, options: Partial<ManagerOptions & SocketOptions> = {}) {
     this.ready = new Promise((r) => (this.markReady = r));
     this.socket = io(url, {
       transports: ['websocket'],
@@ -32,6 +33,7 @@ export class ResumingClient {
       reconnectionDelay: 50,
       reconnectionDelayMax: 250,
       randomizationFactor: 0,
+      ...options,
     });
     this.socket.on('connect', () => void this.resume());
     this.socket.on('disconnect', () => {

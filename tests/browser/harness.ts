@@ -26,7 +26,7 @@ export function describeInBrowser(name: string, body: () => void): void {
 }
 
 /** Bounds every wait on the page; nothing waits on a fixed sleep. */
-export const PAGE_WAIT_MS = 8000;
+export const PAGE_WAIT_MS = 15_000;
 
 /** Browser tests start a browser and several pages: give them more time than the unit tests. */
 export const BROWSER_TEST_MS = 45_000;

@@ -1,0 +1,332 @@
+/**
+ * Cluster mode (issue 10), with real processes: two nodes (dist/index.js) sharing a redis-server and a
+ * PostgreSQL database of the test's own, nginx in front with docs/nginx/chat-cluster.conf. For every client the
+ * cluster must behave like one node: same events, same ordering, same delivery guarantee.
+ */
+import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import pg from 'pg';
+import { loggedInOn, startCluster, type TestCluster } from './cluster-harness';
+import { ack, closeClient, next, within, type Client } from './helpers';
+import { describeBehindNginx } from './nginx';
+import { describePostgres } from './postgres';
+import { describeWithRedis } from './redis-server';
+import { ResumingClient } from './resuming-client';
+import type { ChatMessage, SessionInfo } from '../src/protocol';
+
+jest.setTimeout(120_000);
+
+const ADMIN_TOKEN = 'cluster-admin-token-0123456789';
+
+/** All three engines are needed; each of these skips (with the reason) or fails under CI when one is missing. */
+const describeCluster = (name: string, body: () => void) =>
+  describePostgres(name, () => describeWithRedis()('with Redis', () => describeBehindNginx('behind nginx', body)));
+
+describeCluster('two nodes', () => {
+  let cluster: TestCluster;
+  const opened: Client[] = [];
+  beforeAll(async () => {
+    cluster = await startCluster(2, { ADMIN_TOKEN });
+  });
+  afterAll(async () => {
+    await Promise.all(opened.splice(0).map(closeClient));
+    await cluster?.close();
+  });
+
+  /** A client logged in with the handshake, directly on node `i`. */
+  async function on(i: number, auth: Record<string, unknown>, options: Partial<ManagerOptions & SocketOptions> = {}) {
+    const client: Client = io(cluster.nodes[i].url, { transports: ['websocket'], forceNew: true, reconnection: false, auth, ...options });
+    opened.push(client);
+    const session = await within(
+      new Promise<SessionInfo>((resolve, reject) => {
+        client.once('session', resolve);
+        client.once('connect_error', reject);
+      }),
+      `a login on node ${i}`,
+    );
+    return { client, session };
+  }
+
+  test('a public message from node A reaches node B once; a private one reaches every tab on both nodes and the sender\'s others', async () => {
+    const { client: a } = await on(0, { username: 'ann' });
+    const { client: bob1, session: bob } = await on(1, { username: 'bob' });
+    const { client: bob2 } = await on(0, { token: bob.token });
+    const { session: annSession } = await on(0, { username: 'ann2' });
+    const { client: annOther } = await on(1, { token: annSession.token });
+    const { client: ann2 } = await on(0, { token: annSession.token });
+
+    const atB = next(bob1, 'allmessage');
+    const sent = await ack(a, 'sendMsg', { text: 'from node A' });
+    expect(await atB).toEqual(sent.ok && sent.message);
+
+    // Bob's tabs on both nodes, and ann2's other tab on the other node, get it; the sending tab has its ack.
+    const arrivals = [next(bob1, 'privateMsg'), next(bob2, 'privateMsg'), next(annOther, 'privateMsg')];
+    const secret = await ack(ann2, 'privateMsg', { to: 'BOB', text: 'across nodes' });
+    expect(secret).toMatchObject({ ok: true, delivered: true });
+    for (const got of await Promise.all(arrivals)) expect(got).toEqual(secret.ok && secret.message);
+    // Exactly once each: a round trip to the same connection after it shows nothing more came.
+    const extra: ChatMessage[] = [];
+    bob1.on('privateMsg', (m) => extra.push(m));
+    await ack(bob1, 'users', {});
+    expect(extra).toEqual([]);
+  });
+
+  test('typing, presence, msg1 notices and POST /api/push cross nodes', async () => {
+    const { client: watcher } = await on(1, { username: 'watcher' });
+    const joined = next(watcher, 'presence', (p) => p.users.some((u) => u.name === 'cara' && u.online));
+    const { client: cara } = await on(0, { username: 'cara' });
+    await joined;
+    const typing = next(watcher, 'typing', (t) => t.from === 'cara');
+    await ack(cara, 'typing', { to: 'watcher' });
+    expect(await typing).toEqual({ from: 'cara', to: 'watcher' });
+
+    const pushed = next(cara, 'msg1', (n) => n.type === 'push');
+    const res = await fetch(`${cluster.nodes[1].url}/api/push`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: 'cara', text: 'from the other node' }),
+    });
+    expect(await res.json()).toEqual({ ok: true, to: 'cara', online: true });
+    expect(await pushed).toMatchObject({ type: 'push', text: 'from the other node' });
+
+    const left = next(watcher, 'presence', (p) => p.users.some((u) => u.name === 'cara' && !u.online));
+    await closeClient(cara);
+    await left;
+    expect(await ack(watcher, 'users', {})).toMatchObject({ ok: true, users: expect.arrayContaining([{ name: 'cara', online: false }]) });
+  });
+
+  test('a node that shuts down gracefully announces its users offline to the other nodes at once', async () => {
+    const extra = await cluster.addNode();
+    const { client: watcher } = await on(0, { username: 'stayer' });
+    const visitor: Client = io(extra.url, { transports: ['websocket'], forceNew: true, auth: { username: 'visitor' } });
+    opened.push(visitor);
+    const arrived = next(watcher, 'presence', (p) => p.users.some((u) => u.name === 'visitor' && u.online));
+    await within(new Promise<void>((resolve) => visitor.once('session', () => resolve())), 'the visitor logging in');
+    await arrived;
+    const left = next(watcher, 'presence', (p) => p.users.some((u) => u.name === 'visitor' && !u.online));
+    extra.child.kill('SIGTERM');
+    expect(await extra.exited).toBe(0);
+    // Announced by the leaving node itself (within the usual wait), not found later by the reaper (15 s+).
+    await left;
+    visitor.close();
+  });
+
+  test('two nodes racing to claim one name: exactly one wins', async () => {
+    const tries = await Promise.allSettled([on(0, { username: 'contested' }), on(1, { username: 'contested' })]);
+    expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+    expect(tries.filter((t) => t.status === 'rejected').map((t) => (t as PromiseRejectedResult).reason.data)).toEqual([
+      expect.objectContaining({ code: 'username_taken' }),
+    ]);
+  });
+
+  test('a long-polling client through nginx stays connected past the ping interval and chats', async () => {
+    const client: Client = io(cluster.nginx.url, { transports: ['polling'], forceNew: true, reconnection: false, auth: { username: 'poller' } });
+    opened.push(client);
+    await within(new Promise((resolve) => client.once('session', resolve)), 'the polling login');
+    const disconnects: string[] = [];
+    client.on('disconnect', (reason) => disconnects.push(reason));
+    // Socket.IO pings every 25 s; a long-poll is held open until then, through nginx.
+    await within(new Promise<void>((resolve) => client.io.engine.once('ping', () => resolve())), 'the first ping', 40_000);
+    const { client: other } = await on(0, { username: 'pollwatch' });
+    const seen = next(other, 'allmessage', (m) => m.from === 'poller');
+    expect(await ack(client, 'sendMsg', { text: 'still here after a ping' })).toMatchObject({ ok: true });
+    expect(await seen).toMatchObject({ text: 'still here after a ping' });
+    expect(disconnects).toEqual([]);
+    expect(client.io.engine.transport.name).toBe('polling');
+  });
+});
+
+describeCluster('a node killed with SIGKILL', () => {
+  let cluster: TestCluster;
+  afterAll(() => cluster?.close());
+
+  test('its clients move to the other node through nginx and lose nothing; its users who left go offline within 30 s', async () => {
+    cluster = await startCluster(2);
+    const names = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8'];
+    // Distinct loopback addresses, so that nginx's hash spreads the clients over the nodes.
+    // (`localAddress` reaches the WebSocket transport, ws, though socket.io-client's types do not list it.)
+    const clients = names.map(
+      (name, i) => new ResumingClient(cluster.nginx.url, name, { localAddress: `127.0.0.${10 + i}` } as Partial<ManagerOptions & SocketOptions>),
+    );
+    try {
+      await Promise.all(clients.map((c) => c.whenReady()));
+      const where = cluster.nodes.map(loggedInOn);
+      const victim = where[0].size > 0 && where[1].size > 0 ? (where[0].size >= where[1].size ? 0 : 1) : undefined;
+      expect(victim).toBeDefined(); // the hash spread the clients over both nodes
+      const survivor = 1 - victim!;
+      // A user whose only connection is on the victim, and who will not come back.
+      const ghost: Client = io(cluster.nodes[victim!].url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { username: 'ghost' } });
+      await within(new Promise<void>((resolve) => ghost.once('session', () => resolve())), 'the ghost logging in');
+      const observer: Client = io(cluster.nodes[survivor].url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { username: 'observer' } });
+      await within(new Promise<void>((resolve) => observer.once('session', () => resolve())), 'the observer logging in');
+
+      const deadline = Date.now() + 90_000;
+      const acked = new Map<string, ChatMessage>();
+      let killedAt = 0;
+      const ghostGone = new Promise<number>((resolve) =>
+        observer.on('presence', (p) => p.users.some((u) => u.name === 'ghost' && !u.online) && resolve(Date.now())),
+      );
+      await Promise.all(
+        clients.map(async (client, u) => {
+          for (let i = 0; i < 20; i++) {
+            const clientId = `${client.name}-${i}`;
+            const to = i % 3 === 2 ? names[(u + 1 + (i % (names.length - 1))) % names.length] : undefined;
+            const message = await client.send({ to, text: `${clientId} ${to ? `to ${to}` : 'public'}`, clientId }, deadline);
+            acked.set(clientId, message);
+            if (!killedAt && acked.size >= 60) {
+              killedAt = Date.now();
+              cluster.nodes[victim!].child.kill('SIGKILL');
+            }
+          }
+        }),
+      );
+      expect(killedAt).toBeGreaterThan(0);
+      expect(await cluster.nodes[victim!].exited).toBe('SIGKILL');
+
+      // The database: every acked clientId exactly once, with the id its ack carried.
+      const rows = await queryRows(cluster.db.url);
+      expect(rows).toHaveLength(acked.size);
+      for (const row of rows) expect(acked.get(row.clientId)?.id).toBe(row.id);
+      // Every client: exactly what it is entitled to (all public, its own private), none twice, none foreign.
+      for (const client of clients) {
+        const entitled = rows.filter((r) => r.to === null || r.to === client.name || r.from === client.name).map((r) => r.id);
+        await client.whenHolding(entitled.length, 20_000).catch(() => undefined);
+        expect([...client.held.keys()].sort((a, b) => a - b)).toEqual(entitled);
+        expect(client.resets).toBe(0);
+      }
+      // Everyone who was on the victim is now on the survivor.
+      expect(clients.filter((c) => c.connects >= 2).length).toBe(where[victim!].size);
+      // The ghost's node died with it: the survivor announces it offline within 30 s of the kill.
+      const goneAt = await within(ghostGone, 'the ghost going offline', 35_000);
+      expect(goneAt - killedAt).toBeLessThan(30_000);
+      ghost.close();
+      observer.close();
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+});
+
+describeCluster('Redis lost and restarted empty while messages flow', () => {
+  let cluster: TestCluster;
+  afterAll(() => cluster?.close());
+
+  test('messages keep flowing, no client misses one, presence comes back without ghosts', async () => {
+    cluster = await startCluster(2);
+    const names = ['r1', 'r2', 'r3', 'r4'];
+    const clients = names.map((name, i) => new ResumingClient(cluster.nodes[i % 2].url, name));
+    const leaver: Client = io(cluster.nodes[1].url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { username: 'leaver' } });
+    const leaverIn = new Promise<void>((resolve) => leaver.once('session', () => resolve()));
+    try {
+      await Promise.all(clients.map((c) => c.whenReady()));
+      await within(leaverIn, 'the leaver logging in');
+      const deadline = Date.now() + 60_000;
+      const acked = new Map<string, ChatMessage>();
+      let outage: Promise<void> | undefined;
+      await Promise.all(
+        clients.map(async (client, u) => {
+          for (let i = 0; i < 30; i++) {
+            const clientId = `${client.name}-${i}`;
+            const to = i % 4 === 3 ? names[(u + 1) % names.length] : undefined;
+            acked.set(clientId, await client.send({ to, text: `${clientId}`, clientId }, deadline));
+            if (!outage && acked.size >= 30) {
+              outage = (async () => {
+                await cluster.redis.kill();
+                leaver.close(); // leaves while Redis is away: must not stay online afterwards
+                await cluster.redis.restart();
+              })();
+            }
+          }
+        }),
+      );
+      await outage;
+      const rows = await queryRows(cluster.db.url);
+      expect(rows).toHaveLength(acked.size);
+      for (const client of clients) {
+        const entitled = rows.filter((r) => r.to === null || r.to === client.name || r.from === client.name).map((r) => r.id);
+        await client.whenHolding(entitled.length, 20_000).catch(() => undefined);
+        expect([...client.held.keys()].sort((a, b) => a - b)).toEqual(entitled);
+      }
+      // Presence settles to exactly who is connected, on both nodes (no ghost of the leaver).
+      for (const node of cluster.nodes) {
+        const probe: Client = io(node.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+        await within(new Promise<void>((resolve) => probe.once('connect', () => resolve())), 'a probe connecting');
+        await settles(probe, async () => {
+          const res = await ack(probe, 'users', {});
+          return res.ok ? res.users.filter((u) => u.online).map((u) => u.name).sort() : [];
+        }, names);
+        probe.close();
+      }
+    } finally {
+      for (const c of clients) c.close();
+      leaver.close();
+    }
+  });
+});
+
+describeCluster('rate limits', () => {
+  let cluster: TestCluster;
+  afterAll(() => cluster?.close());
+
+  test('hold across nodes: a user flooding from tabs on both nodes is limited in total', async () => {
+    cluster = await startCluster(2, { RATE_LIMITS: 'on', RATE_LIMIT_MESSAGES_BURST: '10/60' });
+    const first: Client = io(cluster.nodes[0].url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { username: 'flood' } });
+    const session = await within(new Promise<SessionInfo>((resolve) => first.once('session', resolve)), 'a login');
+    const second: Client = io(cluster.nodes[1].url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: session.token } });
+    await within(new Promise((resolve) => second.once('session', resolve)), 'the second tab');
+    try {
+      const results = [];
+      for (let i = 0; i < 8; i++) {
+        results.push(await ack(first, 'sendMsg', { text: `a${i}` }));
+        results.push(await ack(second, 'sendMsg', { text: `b${i}` }));
+      }
+      expect(results.filter((r) => r.ok)).toHaveLength(10);
+      expect(results.slice(10).every((r) => !r.ok && r.error.code === 'rate_limited' && (r.error.retryAfterMs ?? 0) > 0)).toBe(true);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+});
+
+/** The stored messages, as the fault test reads them. */
+async function queryRows(url: string): Promise<Array<{ id: number; clientId: string; from: string; to: string | null }>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'SELECT id::int AS id, client_id AS "clientId", sender_name AS "from", recipient_name AS "to" FROM messages ORDER BY id',
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Presence after an outage converges through the registry's own resync, announced with `presence` events:
+ * reads the list again after each one the probe sees, until it is what is expected (bounded).
+ */
+async function settles(probe: Client, read: () => Promise<string[]>, expected: string[]): Promise<void> {
+  const want = JSON.stringify([...expected].sort());
+  let changes = 0;
+  let wake: () => void = () => undefined;
+  const onPresence = () => {
+    changes++;
+    wake();
+  };
+  probe.on('presence', onPresence); // listening before each read: no change slips by unseen
+  try {
+    const until = Date.now() + 25_000;
+    for (;;) {
+      const seen = changes;
+      const now = await read();
+      if (JSON.stringify(now) === want) return;
+      if (Date.now() > until) return void expect(now).toEqual([...expected].sort());
+      if (changes === seen) {
+        await within(new Promise<void>((resolve) => (wake = resolve)), 'a presence change', until - Date.now()).catch(() => undefined);
+      }
+    }
+  } finally {
+    probe.off('presence', onPresence);
+  }
+}
