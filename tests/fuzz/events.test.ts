@@ -35,84 +35,85 @@ const FILE = 'tests/fuzz/events.test.ts';
 const CHECK_NAME = 'round-trip';
 
 const guard = new ProcessGuard();
-let server: TestServer;
-/** What the store committed and which users it created since the current run began. */
-const commits: Committed[] = [];
-const createdUsers: UserRecord[] = [];
-
-let fuzzer: Client;
-let token: string | undefined;
-/** Acks the fuzzing client asked for in the current run, and the ids of the ack packets that came. */
-let asked = 0;
-const ackIds: number[] = [];
-const errorNotices: Notice[] = [];
-
-let witness: Client;
-let seen: { allmessage: PublicMessage[]; privateMsg: PrivateMessage[]; typing: TypingNotice[] };
-
-beforeAll(async () => {
-  const store = recordingUsers(openStore(testConfig().storage), createdUsers);
-  store.onCommitted((committed) => commits.push(committed));
-  server = await startServer({}, { store, log: guard.log });
-  witness = (await server.login('witness')).client;
-  seen = { allmessage: record(witness, 'allmessage'), privateMsg: record(witness, 'privateMsg'), typing: record(witness, 'typing') };
-  await connectFuzzer();
-  guard.start();
-});
-
-afterAll(async () => {
-  guard.stop();
-  await server.close();
-});
+beforeAll(() => guard.start());
+afterAll(() => guard.stop());
 
 test(
   'any event, payload and argument shape: one answer, nothing stored or broadcast when refused, the client still chats',
   async () => {
-    let round = 0;
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.array(command, { minLength: 1, maxLength: 6 }), (loggedIn, commands) => fuzzRun(loggedIn, commands, ++round)),
+      fc.asyncProperty(fc.boolean(), fc.array(command, { minLength: 1, maxLength: 6 }), async (loggedIn, commands) => {
+        // A server per run: a run (and its shrinking, and its replay) does not depend on what earlier runs stored.
+        await guard.check(async () => {
+          const stage = await Stage.open();
+          try {
+            await fuzzRun(stage, loggedIn, commands);
+          } finally {
+            await stage.server.close();
+          }
+        });
+      }),
       fuzzParameters(RUNS, FILE),
     );
   },
   fuzzTimeout(RUNS, 40),
 );
 
-/** Connects the fuzzing client and logs it in as CHECK_NAME (again after a failed run lost it). */
-async function connectFuzzer(): Promise<void> {
-  fuzzer = await server.connect();
-  fuzzer.io.on('packet', (packet) => {
-    if (packet.type === PacketType.ACK || packet.type === PacketType.BINARY_ACK) ackIds.push(packet.id!);
-  });
-  fuzzer.on('msg1', (notice) => {
-    if (notice.type === 'error') errorNotices.push(notice);
-  });
-  const res = await ack(fuzzer, 'login', { username: CHECK_NAME, token });
-  if (!res.ok) throw new Error(`the fuzzing client cannot log in: ${res.error.code}`);
-  token = res.token ?? token;
-}
-
-interface Outcome {
-  command: Command;
-  /** Not refused: answered `ok: true`, or (without an ack) no error notice. Unknown events count as accepted. */
-  accepted: boolean;
-  problem?: string;
-}
-
-async function fuzzRun(loggedIn: boolean, commands: Command[], round: number): Promise<void> {
-  if (!fuzzer.connected) await connectFuzzer();
-  if (!loggedIn) await ack(fuzzer, 'logout', {});
-  const socketId = fuzzer.id;
-  for (const list of [commits, createdUsers, ackIds, errorNotices, seen.allmessage, seen.privateMsg, seen.typing]) list.length = 0;
+/** One run's server, its fuzzing client (logged in as CHECK_NAME), a witness client, and what each saw. */
+class Stage {
+  /** Acks the fuzzing client asked for, and the ids of the ack packets that came. */
   asked = 0;
+  readonly ackIds: number[] = [];
+  readonly errorNotices: Notice[] = [];
+  readonly seen: { allmessage: PublicMessage[]; privateMsg: PrivateMessage[]; typing: TypingNotice[] };
+
+  private constructor(
+    readonly server: TestServer,
+    readonly fuzzer: Client,
+    readonly token: string,
+    readonly witness: Client,
+    /** What the store committed during the run, and which users it created. */
+    readonly commits: Committed[],
+    readonly createdUsers: UserRecord[],
+  ) {
+    this.seen = { allmessage: record(witness, 'allmessage'), privateMsg: record(witness, 'privateMsg'), typing: record(witness, 'typing') };
+    fuzzer.io.on('packet', (packet) => {
+      if (packet.type === PacketType.ACK || packet.type === PacketType.BINARY_ACK) this.ackIds.push(packet.id!);
+    });
+    fuzzer.on('msg1', (notice) => {
+      if (notice.type === 'error') this.errorNotices.push(notice);
+    });
+  }
+
+  static async open(): Promise<Stage> {
+    const commits: Committed[] = [];
+    const createdUsers: UserRecord[] = [];
+    const store = recordingUsers(openStore(testConfig().storage), createdUsers);
+    store.onCommitted((committed) => commits.push(committed));
+    const server = await startServer({}, { store, log: guard.log });
+    const witness = (await server.login('witness')).client;
+    const { client: fuzzer, res } = await server.login(CHECK_NAME);
+    createdUsers.length = 0; // these two are not the run's doing
+    return new Stage(server, fuzzer, res.token!, witness, commits, createdUsers);
+  }
+}
+
+async function fuzzRun(stage: Stage, loggedIn: boolean, commands: Command[]): Promise<void> {
+  const { fuzzer, witness, commits, createdUsers, seen } = stage;
+  if (!loggedIn) await ack(fuzzer, 'logout', {});
+  stage.ackIds.length = 0; // counted from the run's first event on
+  const socketId = fuzzer.id;
 
   const outcomes: Outcome[] = [];
-  for (const c of commands) outcomes.push(await send(c));
-  await sentinel(); // a second answer to any ack above would have arrived by now
+  for (const c of commands) outcomes.push(await send(stage, c));
+  await sentinel(stage); // a second answer to any ack above would have arrived by now
   await flush(witness);
 
   const problems = outcomes.filter((o) => o.problem).map((o) => `${o.command.event}: ${o.problem}`);
-  if (ackIds.length !== asked) problems.push(`${asked} events asked for an ack, ${ackIds.length} acks came`);
-  if (new Set(ackIds).size !== ackIds.length) problems.push(`an ack id was answered twice: ${ackIds.join(', ')}`);
+  if (stage.ackIds.length !== stage.asked) problems.push(`${stage.asked} events asked for an ack, ${stage.ackIds.length} acks came`);
+  if (new Set(stage.ackIds).size !== stage.ackIds.length) problems.push(`an ack id was answered twice: ${stage.ackIds.join(', ')}`);
+  const noticed = outcomes.filter((o) => !o.command.ack && !o.accepted).length;
+  if (stage.errorNotices.length !== noticed) problems.push(`${stage.errorNotices.length} error notices came, for ${noticed} events refused without an ack`);
 
   const accepted = outcomes.filter((o) => o.accepted);
   for (const stray of unexplained(commits, accepted.map((o) => ({ event: o.command.event, payload: o.command.args[0] })))) {
@@ -126,25 +127,31 @@ async function fuzzRun(loggedIn: boolean, commands: Command[], round: number): P
   if (seen.typing.length > accepted.filter((o) => o.command.event === 'typing').length) problems.push('witness got typing that no accepted event sent');
   if (createdUsers.length > accepted.filter((o) => o.command.event === 'login').length) problems.push('a refused login created a user');
   if (!fuzzer.connected || fuzzer.id !== socketId) problems.push('the fuzzing client was disconnected');
-  problems.push(...guard.take());
-  if (problems.length === 0) await roundTrip(round).catch((err: Error) => problems.push(err.message));
+  if (problems.length === 0) await roundTrip(stage).catch((err: Error) => problems.push(err.message));
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
+interface Outcome {
+  command: Command;
+  /** Not refused: answered `ok: true`, or (without an ack) no error notice. Unknown events count as accepted. */
+  accepted: boolean;
+  problem?: string;
+}
+
 /** Emits one command and reads what came back: its ack, or the msg1 error notices it caused. */
-async function send(c: Command): Promise<Outcome> {
-  const emit = fuzzer.emit.bind(fuzzer) as (event: string, ...args: unknown[]) => void;
+async function send(stage: Stage, c: Command): Promise<Outcome> {
+  const emit = stage.fuzzer.emit.bind(stage.fuzzer) as (event: string, ...args: unknown[]) => void;
   if (c.ack) {
-    asked++;
+    stage.asked++;
     const args = await within(new Promise<unknown[]>((resolve) => emit(c.event, ...c.args, (...a: unknown[]) => resolve(a))), `the ack of "${c.event}"`);
     const answer = args[0] as { ok?: boolean; error?: { code?: string } } | undefined;
     const code = answer?.ok === true ? undefined : answer?.error?.code;
     return { command: c, accepted: answer?.ok === true, problem: ackProblem(args) ?? codeProblem(c, code) };
   }
-  const from = errorNotices.length;
+  const from = stage.errorNotices.length;
   emit(c.event, ...c.args);
-  await sentinel();
-  const notices = errorNotices.slice(from);
+  await sentinel(stage);
+  const notices = stage.errorNotices.slice(from);
   if (notices.length > 1) return { command: c, accepted: false, problem: `${notices.length} error notices for one event` };
   const [notice] = notices;
   const problem =
@@ -187,18 +194,18 @@ function containsBinary(value: unknown): boolean {
 }
 
 /** A cheap round trip: once its ack is back, everything the server sent the fuzzing client before has arrived. */
-async function sentinel(): Promise<void> {
-  asked++;
-  const res = await ack(fuzzer, 'users', {});
+async function sentinel(stage: Stage): Promise<void> {
+  stage.asked++;
+  const res = await ack(stage.fuzzer, 'users', {});
   if (!res.ok) throw new Error(`users failed: ${res.error.code}`);
 }
 
 /** A normal login and message on the same client; the witness must receive the message. */
-async function roundTrip(round: number): Promise<void> {
+async function roundTrip({ fuzzer, witness, token }: Stage): Promise<void> {
   await ack(fuzzer, 'logout', {}); // ok, or not_logged_in if the run ended logged out
   const login = await ack(fuzzer, 'login', { username: CHECK_NAME, token });
   if (!login.ok) throw new Error(`the fuzzing client cannot log in again: ${login.error.code}`);
-  const text = `round trip ${round}`;
+  const text = 'round trip';
   const arrives = next(witness, 'allmessage', (m) => m.text === text);
   const sent = await ack(fuzzer, 'sendMsg', { text });
   if (!sent.ok) throw new Error(`the fuzzing client cannot chat any more: ${sent.error.code}`);

@@ -119,9 +119,17 @@ const frameGroup: fc.Arbitrary<WireFrame[]> = fc.oneof(
   { weight: 1, arbitrary: nearLimit.map((f) => [f]) },
 );
 
+/** Socket.IO's parser takes a number for an event name, which no client library sends. */
+const numberNamedJson = fc
+  .tuple(fc.constantFrom('0', '1', '-1', '-0', '1.5', '1e308', '1e400', '9007199254740993'), fc.jsonValue())
+  .map(([name, payload]) => `[${name},${JSON.stringify(payload)}]`);
+
 /** An event with its framing right (the default namespace, perhaps an ack id), whatever its JSON says. */
 const wellFramed = fc
-  .tuple(fc.option(fc.nat().map(String), { nil: '' }), fc.oneof({ weight: 8, arbitrary: eventJson }, { weight: 1, arbitrary: templated }, { weight: 1, arbitrary: deepJson }))
+  .tuple(
+    fc.option(fc.nat().map(String), { nil: '' }),
+    fc.oneof({ weight: 8, arbitrary: eventJson }, { weight: 2, arbitrary: templated }, { weight: 1, arbitrary: numberNamedJson }, { weight: 1, arbitrary: deepJson }),
+  )
   .map(([ackId, json]) => [text(`42${ackId}${json}`)]);
 
 /**

@@ -8,6 +8,8 @@
  * stdout and stderr themselves are not watched: jest's reporter writes there from the same process when it
  * runs a single file in band. tests/logs.test.ts checks the real process's output.
  */
+import type { EventEmitter } from 'node:events';
+import vm from 'node:vm';
 import pino, { type Logger } from 'pino';
 
 const PROTOTYPES: Array<[string, object]> = [
@@ -23,7 +25,7 @@ export class ProcessGuard {
   /** The server's logger: every line it writes comes here as JSON (level debug, so every log call runs). */
   readonly log: Logger;
   private problems: string[] = [];
-  private readonly snapshot = PROTOTYPES.map(([name, proto]) => [name, describe(proto)] as const);
+  private readonly snapshot = new Map(PROTOTYPES.map(([name, proto]) => [name, describe(proto)]));
   private readonly undo: Array<() => void> = [];
 
   constructor() {
@@ -31,14 +33,24 @@ export class ProcessGuard {
   }
 
   start(): void {
-    const listen = (event: 'uncaughtException' | 'unhandledRejection' | 'warning', label: string) => {
-      const listener = (err: unknown) => this.problems.push(`${label}: ${errorText(err)}`);
-      process.on(event, listener);
-      this.undo.push(() => process.off(event, listener));
-    };
-    listen('uncaughtException', 'uncaught exception');
-    listen('unhandledRejection', 'unhandled rejection');
-    listen('warning', 'process warning');
+    // Jest gives a test file a copy of `process` whose listeners the real process never calls, and fails the
+    // whole file on an uncaught exception: fast-check would not see which run caused it. So, as jest-circus
+    // itself does during a test, take the real process's handlers over while the fuzz suite runs.
+    const real = vm.runInThisContext('process') as NodeJS.Process;
+    const events = real as unknown as EventEmitter;
+    for (const event of ['uncaughtException', 'unhandledRejection']) {
+      const saved = events.listeners(event) as Array<(...args: unknown[]) => void>;
+      const listener = (err: unknown) => this.problems.push(`${event}: ${errorText(err)}`);
+      events.removeAllListeners(event);
+      events.on(event, listener);
+      this.undo.push(() => {
+        events.off(event, listener);
+        for (const l of saved) events.on(event, l);
+      });
+    }
+    const warning = (err: Error) => this.problems.push(`process warning: ${errorText(err)}`);
+    real.on('warning', warning);
+    this.undo.push(() => real.off('warning', warning));
     for (const method of CONSOLE_METHODS) {
       const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
         this.problems.push(`console.${method}: ${args.map(errorText).join(' ').slice(0, 500)}`);
@@ -51,14 +63,37 @@ export class ProcessGuard {
     for (const undo of this.undo.splice(0).reverse()) undo();
   }
 
-  /** Everything wrong since the previous call (and forgets it, so a shrinking run is judged on its own). */
-  take(): string[] {
+  /**
+   * Runs `run` (one fuzz run) and throws with its error and everything else wrong meanwhile. A changed
+   * prototype is put back, so that the next run (and fast-check's shrinking) starts from a clean process.
+   */
+  async check(run: () => Promise<void>): Promise<void> {
+    this.take(); // what an earlier, failed run left behind was reported with it
+    let failure: unknown;
+    try {
+      await run();
+    } catch (err) {
+      failure = err;
+    }
+    const problems = this.take();
+    if (failure === undefined && problems.length === 0) return;
+    const message = failure instanceof Error ? failure.message : errorText(failure);
+    throw new Error([...(failure === undefined ? [] : [message]), ...problems].join('\n'));
+  }
+
+  private take(): string[] {
     if (({} as Record<string, unknown>).polluted !== undefined) this.problems.push('({}).polluted is set');
-    for (const [name, before] of this.snapshot) {
-      const proto = PROTOTYPES.find(([n]) => n === name)![1];
+    for (const [name, proto] of PROTOTYPES) {
+      const before = this.snapshot.get(name)!;
       const after = describe(proto);
       const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => !same(before.get(key), after.get(key)));
-      if (changed.length > 0) this.problems.push(`${name} changed: ${changed.map(String).join(', ')}`);
+      if (changed.length === 0) continue;
+      this.problems.push(`${name} changed: ${changed.map(String).join(', ')}`);
+      for (const key of changed) {
+        const original = before.get(key);
+        if (original) Object.defineProperty(proto, key, original);
+        else delete (proto as Record<PropertyKey, unknown>)[key];
+      }
     }
     return this.problems.splice(0);
   }
@@ -75,18 +110,14 @@ export class ProcessGuard {
   }
 }
 
-/** Every own key of `proto` with its descriptor's parts (values compared by identity). */
-function describe(proto: object): Map<PropertyKey, unknown[]> {
-  const entries = new Map<PropertyKey, unknown[]>();
-  for (const key of Reflect.ownKeys(proto)) {
-    const d = Object.getOwnPropertyDescriptor(proto, key)!;
-    entries.set(key, [d.value, d.get, d.set, d.enumerable, d.writable, d.configurable]);
-  }
-  return entries;
+/** Every own property of `proto`, with its descriptor. */
+function describe(proto: object): Map<PropertyKey, PropertyDescriptor> {
+  return new Map(Reflect.ownKeys(proto).map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)!]));
 }
 
-function same(a: unknown[] | undefined, b: unknown[] | undefined): boolean {
-  return a !== undefined && b !== undefined && a.every((part, i) => Object.is(part, b[i]));
+function same(a: PropertyDescriptor | undefined, b: PropertyDescriptor | undefined): boolean {
+  const parts = ['value', 'get', 'set', 'enumerable', 'writable', 'configurable'] as const;
+  return a !== undefined && b !== undefined && parts.every((part) => Object.is(a[part], b[part]));
 }
 
 function errorText(err: unknown): string {

@@ -182,10 +182,19 @@ function nearValid(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<
     .map(([fieldEntries, extraEntries]) => ownObject([...fieldEntries.filter((entry) => entry !== undefined), ...extraEntries]));
 }
 
+/** A valid payload with one key the event does not have (`__proto__`, `constructor`, another event's field…). */
+function withForeignKey(event: ClientEvent): fc.Arbitrary<Record<string, unknown>> {
+  const foreign = oddKey.filter((key) => !Object.hasOwn(FIELDS[event], key));
+  return fc
+    .tuple(VALID[event], foreign, hostileValue)
+    .map(([valid, key, value]) => ownObject([...Object.entries(valid as Record<string, unknown>), [key, value]]));
+}
+
 export function payloadFor(event: ClientEvent): fc.Arbitrary<unknown> {
   return fc.oneof(
     { weight: 3, arbitrary: VALID[event] },
-    { weight: 6, arbitrary: nearValid(FIELDS[event]) },
+    { weight: 2, arbitrary: withForeignKey(event) },
+    { weight: 5, arbitrary: nearValid(FIELDS[event]) },
     { weight: 1, arbitrary: fc.jsonValue() },
     { weight: 1, arbitrary: fc.jsonValue({ stringUnit: 'binary' }) },
     { weight: 1, arbitrary: hostileValue },
