@@ -49,7 +49,7 @@ export function createRouter(services: Services): Router {
 
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.body = await metrics.exposition();
   });
 
   router.get('/api/messages', async (ctx) => {
