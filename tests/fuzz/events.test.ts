@@ -29,7 +29,7 @@ import { refusals, VALIDATION_CODES, type ValidationCode } from './model';
 import { CLIENT_EVENTS, command, type Command } from './payloads';
 import { fuzzParameters, fuzzTimeout } from './settings';
 
-const RUNS = 100;
+const RUNS = 150;
 const FILE = 'tests/fuzz/events.test.ts';
 /** The fuzzing client's own name; the payload arbitraries never produce it. */
 const CHECK_NAME = 'round-trip';

@@ -28,7 +28,7 @@ import { ProcessGuard } from './guard';
 import { frameBytes, RawSocket, type WireFrame } from './raw-socket';
 import { fuzzParameters, fuzzTimeout } from './settings';
 
-const RUNS = 100;
+const RUNS = 200;
 const FILE = 'tests/fuzz/frames.test.ts';
 /** The ack id of the last event of a batch, whose answer shows that the server read everything before it. */
 const SENTINEL_ID = 7_777_777;

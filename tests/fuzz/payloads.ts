@@ -26,7 +26,7 @@ export const STORING_EVENTS: readonly string[] = ['sendMsg', 'privateMsg'] satis
 export const RESERVED_EVENTS = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
 
 /** Event names without a handler, among them properties every object has. */
-export const UNKNOWN_EVENTS = [
+const UNKNOWN_EVENTS = [
   '__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'then', '',
   'LOGIN', 'sendmsg', 'send Msg', 'allmessage', 'msg1', 'session', 'presence', 'dropTables',
 ];
@@ -44,7 +44,7 @@ const ODD_STRINGS = [
 const FIELD_NAMES = ['id', 'username', 'token', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release'];
 
 /** What a string or value costs on the wire, as JSON (UTF-8). */
-export const wireBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
+const wireBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
 
 /** Room left for one payload in a packet (MAX_PACKET_BYTES), whatever else the packet carries. */
 const PAYLOAD_BUDGET = MAX_PACKET_BYTES - 8_000;
@@ -66,20 +66,20 @@ export const oddString: fc.Arbitrary<string> = fc.oneof(
   hugeString,
 );
 
-export const oddNumber: fc.Arbitrary<number> = fc.oneof(
+const oddNumber: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(0, -0, 1, -1, 0.5, -1.5, 1e308, -1e308, 5e-324, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e21),
   fc.integer(),
   fc.double(), // NaN and ±Infinity travel as null in JSON
 );
 
-export const oddKey: fc.Arbitrary<string> = fc.oneof(
+const oddKey: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'then', 'length', '0', '', 'Text', ' text', 'text\u0000', 'polluted') },
   { weight: 2, arbitrary: fc.constantFrom(...FIELD_NAMES) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
 );
 
 /** An object with exactly these own keys, `__proto__` included (an object literal would set the prototype). */
-export function ownObject(entries: Array<readonly [string, unknown]>): Record<string, unknown> {
+function ownObject(entries: Array<readonly [string, unknown]>): Record<string, unknown> {
   const object: Record<string, unknown> = {};
   for (const [key, value] of entries) Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
   return object;
@@ -111,7 +111,7 @@ const binary = fc.uint8Array({ maxLength: 32 });
 const scalar = fc.oneof(oddString, oddNumber, fc.boolean(), fc.constant(null));
 
 /** Any hostile value: odd scalars, pollution attempts, deep nesting, huge arrays, binary, and mixes of them. */
-export const { value: hostileValue } = fc.letrec<{ value: unknown }>((tie) => ({
+const { value: hostileValue } = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     scalar,
@@ -190,7 +190,7 @@ function withForeignKey(event: ClientEvent): fc.Arbitrary<Record<string, unknown
     .map(([valid, key, value]) => ownObject([...Object.entries(valid as Record<string, unknown>), [key, value]]));
 }
 
-export function payloadFor(event: ClientEvent): fc.Arbitrary<unknown> {
+function payloadFor(event: ClientEvent): fc.Arbitrary<unknown> {
   return fc.oneof(
     { weight: 3, arbitrary: VALID[event] },
     { weight: 2, arbitrary: withForeignKey(event) },
@@ -225,7 +225,7 @@ function commandFor(event: fc.Arbitrary<string>, payload: fc.Arbitrary<unknown>)
   );
 }
 
-export const unknownEvent: fc.Arbitrary<string> = fc.oneof(
+const unknownEvent: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...UNKNOWN_EVENTS),
   fc.string({ unit: 'binary', maxLength: 16 }).filter((e) => !RESERVED_EVENTS.includes(e) && !(CLIENT_EVENTS as string[]).includes(e)),
 );

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 
-export const runs = (bounded: number): number => positiveInt('FUZZ_RUNS') ?? bounded;
+const runs = (bounded: number): number => positiveInt('FUZZ_RUNS') ?? bounded;
 
 /** Parameters for fc.assert: the run count, the seed (fresh unless FUZZ_SEED), and a report with a replay line. */
 export function fuzzParameters<T>(bounded: number, file: string): fc.Parameters<T> {
