@@ -92,6 +92,18 @@ const pollution = fc.constantFrom(
   ownObject([['prototype', { polluted: true }], ['constructor', ownObject([['__proto__', { polluted: true }]])]]),
 );
 
+/** Objects that throw when code converts them to a primitive, or that look like strings or arrays. */
+const coercionTrap = fc.constantFrom(
+  { length: { toString: '' } },
+  { toString: '', valueOf: '' },
+  { length: { valueOf: {} } },
+  { length: 1e21 },
+  { length: -1 },
+  { length: '9' },
+  { length: null },
+  { 0: 'a', length: 1 },
+);
+
 /** `[[[…]]]` or `{"a":{"a":…}}`, up to 2000 levels (the client's own encoder recurses, so not deeper). */
 const deep = fc
   .tuple(fc.integer({ min: 2, max: 2000 }), fc.constantFrom('array', 'a', '__proto__', 'text'), fc.oneof(oddNumber, fc.constant('x')))
@@ -110,12 +122,13 @@ const binary = fc.uint8Array({ maxLength: 32 });
 
 const scalar = fc.oneof(oddString, oddNumber, fc.boolean(), fc.constant(null));
 
-/** Any hostile value: odd scalars, pollution attempts, deep nesting, huge arrays, binary, and mixes of them. */
+/** Any hostile value: odd scalars, pollution attempts, coercion traps, deep nesting, huge arrays, binary, and mixes of them. */
 const { value: hostileValue } = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     scalar,
     pollution,
+    coercionTrap,
     deep,
     hugeArray,
     binary,
