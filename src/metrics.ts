@@ -3,8 +3,23 @@ import type { ErrorCode } from './errors';
 import type { ChatStore } from './store/store';
 
 /**
+ * The process's own metrics (CPU, memory, event loop lag, GC: prom-client's default collectors), in one
+ * registry per process. They measure the process whatever the number of apps in it, and prom-client cannot
+ * stop its collectors: collected per app, they kept every app ever created alive (issue 11).
+ */
+let processRegistry: Registry | undefined;
+
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'chat_' });
+  }
+  return processRegistry;
+}
+
+/**
  * Prometheus metrics of one app, in a registry of its own (several apps in one process stay separate).
- * Exposed at GET /metrics.
+ * Exposed at GET /metrics with the process's metrics.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -56,7 +71,12 @@ export class Metrics {
         this.set(connections());
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'chat_' });
+    processMetrics();
+  }
+
+  /** What GET /metrics shows: this app's metrics and the process's, in the Prometheus text format. */
+  exposition(): Promise<string> {
+    return Registry.merge([this.registry, processMetrics()]).metrics();
   }
 
   error(code: ErrorCode): void {

@@ -32,7 +32,24 @@ const text = z.string().transform((raw, ctx) => {
   return trimmed;
 });
 
-const token = z.string().min(1).max(256);
+/**
+ * `min ≤ length ≤ max` (characters, or items), checked only once the value passed its type check. zod's own
+ * `.min()`/`.max()` also run on a value of the wrong type that has a `length`, and throw (TypeError, so
+ * `internal_error`) when that `length` is an object with no primitive value, as in
+ * `{"ids": {"length": {"toString": ""}}}`. Found by tests/fuzz (issue 11).
+ */
+export function lengthWithin(min: number, max: number) {
+  return {
+    check: (value: string | unknown[]) => {
+      const length = typeof value === 'string' ? [...value].length : value.length;
+      return length >= min && length <= max;
+    },
+    message: `between ${min} and ${max} long`,
+  };
+}
+
+const tokenLength = lengthWithin(1, 256);
+const token = z.string().refine(tokenLength.check, tokenLength.message);
 
 const clientId = z
   .string()
@@ -104,7 +121,8 @@ export const logoutSchema = z
   .strictObject({ release: z.boolean().optional() })
   .transform((p) => ({ release: p.release ?? false }));
 
-export const receivedSchema = z.strictObject({ ids: z.array(messageId).min(1).max(MAX_RECEIPTS) });
+const receiptCount = lengthWithin(1, MAX_RECEIPTS);
+export const receivedSchema = z.strictObject({ ids: z.array(messageId).refine(receiptCount.check, receiptCount.message) });
 
 export const syncSchema = z
   .strictObject({ after: messageId, limit: z.number().int().positive().optional() })

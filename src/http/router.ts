@@ -9,7 +9,7 @@ import { normalizeName } from '../names';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from '../protocol';
 import { userRoom, type Services } from '../realtime/context';
 import { listUsers } from '../realtime/handlers/queries';
-import { parsePayload } from '../schemas';
+import { lengthWithin, parsePayload } from '../schemas';
 
 /** Query values arrive as strings; an empty one (`?before=`) counts as absent, as an absent field does in `history`. */
 const queryNumber = (schema: z.ZodNumber) =>
@@ -20,9 +20,10 @@ const messagesQuery = z.object({
   limit: queryNumber(z.number().int().positive()),
 });
 
+const pushTextLength = lengthWithin(1, MAX_TEXT_LENGTH);
 const pushBody = z.strictObject({
   to: z.string().optional(),
-  text: z.string().trim().min(1).max(MAX_TEXT_LENGTH),
+  text: z.string().trim().refine(pushTextLength.check, pushTextLength.message),
 });
 
 /** How long /readyz waits for the store before calling it unreachable. */
@@ -49,7 +50,7 @@ export function createRouter(services: Services): Router {
 
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.body = await metrics.exposition();
   });
 
   router.get('/api/messages', async (ctx) => {
