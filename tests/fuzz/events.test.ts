@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { PacketType } from 'socket.io-parser';
 import { testConfig } from '../../src/config';
 import type { ClientEvent, Notice, PrivateMessage, PublicMessage, TypingNotice } from '../../src/protocol';
-import { openStore } from '../../src/store';
+import { openSqliteStore } from '../../src/store';
 import type { ChatStore, Committed, NewUser, UserRecord } from '../../src/store/store';
 import { ack, flush, next, record, startServer, within, type Client, type TestServer } from '../helpers';
 import { ackProblem, errorProblem, unexplained } from './checks';
@@ -88,7 +88,7 @@ class Stage {
   static async open(): Promise<Stage> {
     const commits: Committed[] = [];
     const createdUsers: UserRecord[] = [];
-    const store = recordingUsers(openStore(testConfig().storage), createdUsers);
+    const store = recordingUsers(openSqliteStore(testConfig().storage), createdUsers);
     store.onCommitted((committed) => commits.push(committed));
     const server = await startServer({}, { store, log: guard.log });
     const witness = (await server.login('witness')).client;

@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { PacketType, type Packet } from 'socket.io-parser';
 import { testConfig } from '../../src/config';
 import { MAX_PACKET_BYTES } from '../../src/protocol';
-import { openStore } from '../../src/store';
+import { openSqliteStore } from '../../src/store';
 import type { Committed } from '../../src/store/store';
 import { ack, next, onceApp, startServer, within, type Client, type TestServer } from '../helpers';
 import { ackProblem, errorProblem, unexplained } from './checks';
@@ -77,7 +77,7 @@ class Stage {
   ) {}
 
   static async open(): Promise<Stage> {
-    const store = openStore(testConfig().storage);
+    const store = openSqliteStore(testConfig().storage);
     const commits: Committed[] = [];
     store.onCommitted((committed) => commits.push(committed));
     const server = await startServer({}, { store, log: guard.log });
