@@ -104,9 +104,12 @@ describe('messages written while the server was down', () => {
     const watcher = new ResumingClient(url, 'watcher');
     const client = writer(url);
     opened.push(client);
+    // Listening before anything can arrive: with handshake auth the welcome comes right after connecting,
+    // perhaps before the watcher is ready.
+    const welcomed = new Promise((resolve) => client.once('msg1', resolve));
     try {
       await watcher.whenReady();
-      await within(new Promise((resolve) => client.once('msg1', resolve)), `${name} welcomed`);
+      await within(welcomed, `${name} welcomed`);
       const down = new Promise<void>((resolve) => client.once('disconnect', () => resolve()));
       await app!.close();
       await within(down, `${name} noticing the server is down`);
