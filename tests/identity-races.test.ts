@@ -8,7 +8,7 @@ import { MemoryPresence } from '../src/presence/memory';
 import { SqliteStore } from '../src/store/sqlite';
 import type { PrivateMessage } from '../src/protocol';
 import { ack, disconnectSettled, flush, next, onceSocketClosed, record, startServer, within, type Client, type TestServer } from './helpers';
-import { gatedStore, type Gate } from './gated-store';
+import { gated, gatedStore, type Gate } from './gated-store';
 
 const DAY_MS = 24 * 3600 * 1000;
 let clock = Date.UTC(2026, 0, 1);
@@ -95,6 +95,46 @@ test('a first claim whose socket left before the token could be sent does not re
   await loginThenLeave({ username: 'ghost' }, gates.gate('createUser', (user: { key: string }) => user.key === 'ghost'));
 
   expect(await ack(await server.connect(), 'login', { username: 'ghost' })).toMatchObject({ ok: true, user: { name: 'ghost' } });
+});
+
+describe('a first claim whose socket leaves while it is being signed in (presence held at a gate)', () => {
+  let gatedServer: TestServer;
+  let presenceGate: ReturnType<typeof gated<MemoryPresence>>;
+  beforeEach(async () => {
+    presenceGate = gated(new MemoryPresence());
+    gatedServer = await startServer({}, { presence: presenceGate.target });
+  });
+  afterEach(() => gatedServer.close());
+
+  /** Holds the presence call that binds `name`'s socket until `client` is gone; resolves once all is done. */
+  async function leaveDuringSignIn(client: Client, held: Gate): Promise<void> {
+    await held.arrived();
+    const socket = gatedServer.app.io.of('/').sockets.get(client.id!)!;
+    const gone = within(new Promise((resolve) => socket.once('disconnect', resolve)), 'the server seeing the disconnect');
+    const closed = onceSocketClosed(gatedServer, client.id!);
+    client.disconnect();
+    await gone;
+    held.open();
+    await closed;
+  }
+
+  const freeAgain = async (name: string) =>
+    expect(await ack(await gatedServer.connect(), 'login', { username: name })).toMatchObject({ ok: true, token: expect.any(String) });
+
+  test('the login event: the name is given back', async () => {
+    const held = presenceGate.gate('add', (user: { name: string }) => user.name === 'leaver');
+    const client = await gatedServer.connect();
+    client.emit('login', { username: 'leaver' }, () => undefined);
+    await leaveDuringSignIn(client, held);
+    await freeAgain('leaver');
+  });
+
+  test('the handshake: the name is given back', async () => {
+    const held = presenceGate.gate('add', (user: { name: string }) => user.name === 'shaker');
+    const client = await gatedServer.connect({ auth: { username: 'shaker' } });
+    await leaveDuringSignIn(client, held);
+    await freeAgain('shaker');
+  });
 });
 
 test('logout {release} holds when another tab of the user closes afterwards', async () => {
