@@ -139,6 +139,7 @@ test('a live message on the new connection before its sync does not move the cur
 
     const held = [...resumer.held.values()].sort((a, b) => a.id - b.id).map((m) => m.text);
     expect(held).toEqual(['held before leaving', 'missed 1', 'missed 2', 'live before the sync']);
+    expect(resumer.duplicates).toBe(0);
   } finally {
     resumer.close();
     await gatedServer.close();

@@ -13,8 +13,16 @@ export class ResumingClient {
   readonly socket: Client;
   /** Every message held, by id. */
   readonly held = new Map<number, ChatMessage>();
-  /** Deliveries of an id already held (live and sync overlapping), ignored as the protocol says. */
+  /** Deliveries of an id already held (live, sync and ack overlapping), ignored as the protocol says. */
   ignored = 0;
+  /**
+   * Deliveries the protocol never makes: an id sent live twice on one connection, or twice within one resume's
+   * sync pages. Any of these is a server bug (the overlaps above are not).
+   */
+  duplicates = 0;
+  /** Ids received live on the current connection, and by the current resume's sync. */
+  private liveHere = new Set<number>();
+  private syncedHere = new Set<number>();
   resets = 0;
   connects = 0;
   private cursor = 0;
@@ -40,8 +48,8 @@ export class ResumingClient {
       this.caughtUp = false; // the cursor stays where this connection left it
       this.ready = new Promise((r) => (this.markReady = r));
     });
-    this.socket.on('allmessage', (m) => this.receive(m));
-    this.socket.on('privateMsg', (m) => this.receive(m));
+    this.socket.on('allmessage', (m) => this.receive(m, this.liveHere));
+    this.socket.on('privateMsg', (m) => this.receive(m, this.liveHere));
   }
 
   /** Resolves once the client is logged in and caught up (after the latest connect). */
@@ -63,7 +71,10 @@ export class ResumingClient {
     return within(reached, `${this.name} holding ${count} messages (holds ${this.held.size})`, ms);
   }
 
-  private receive(message: ChatMessage): void {
+  /** Takes `message` in; `route` is the set of ids that came the same way (absent for acks). */
+  private receive(message: ChatMessage, route?: Set<number>): void {
+    if (route?.has(message.id)) this.duplicates++;
+    route?.add(message.id);
     if (this.held.has(message.id)) {
       this.ignored++;
       return;
@@ -75,6 +86,8 @@ export class ResumingClient {
 
   private async resume(): Promise<void> {
     this.connects++;
+    this.liveHere = new Set();
+    this.syncedHere = new Set();
     try {
       const login = await this.socket.timeout(2000).emitWithAck('login', { username: this.name, token: this.token });
       if (!login.ok) throw new Error(`${this.name}: login failed: ${login.error.code}`);
@@ -84,7 +97,7 @@ export class ResumingClient {
         const res = await this.socket.timeout(2000).emitWithAck('sync', { after });
         if (!res.ok) throw new Error(`${this.name}: sync failed: ${res.error.code}`);
         if (res.reset) this.resets++;
-        for (const m of res.messages) this.receive(m);
+        for (const m of res.messages) this.receive(m, this.syncedHere);
         if (!res.hasMore || res.messages.length === 0) break;
         after = res.messages[res.messages.length - 1].id;
       }
