@@ -10,6 +10,8 @@ module.exports = {
     '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // Nothing for a worker to wait for once its tests are done (see the file).
+  setupFiles: ['<rootDir>/tests/worker-exit.ts'],
   testTimeout: 20000,
   // Each test file starts its own servers on ephemeral ports, so files may run in parallel.
   maxWorkers: 2,
