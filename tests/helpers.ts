@@ -87,11 +87,12 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Resolves with the next `event` on `client` that satisfies `match`. */
+/** Resolves with the next `event` on `client` that satisfies `match` (rejects after `ms`). */
 export function next<E extends keyof ServerToClientEvents>(
   client: Client,
   event: E,
   match: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+  ms = WAIT_MS,
 ): Promise<Parameters<ServerToClientEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
     const listener = (payload: any) => {
@@ -102,8 +103,8 @@ export function next<E extends keyof ServerToClientEvents>(
     };
     const timer = bound(() => {
       client.off(event, listener as any);
-      reject(new Error(`no ${String(event)} within ${WAIT_MS} ms`));
-    }, WAIT_MS);
+      reject(new Error(`no ${String(event)} within ${ms} ms`));
+    }, ms);
     client.on(event, listener as any);
   });
 }
