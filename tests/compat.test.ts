@@ -57,7 +57,14 @@ test('socket.io-client 3 logs in and chats, tutorial-style and with acks', async
 
 test('socket.io-client 2 (Engine.IO 3) is refused by default and chats with ALLOW_EIO3', async () => {
   server = await startServer();
-  await expect(connectOld(ioV2, server.url)).rejects.toBeDefined();
+  // Refused by the server for its protocol (not, say, a timeout): Engine.IO's own "unsupported protocol" error,
+  // and the client's connect_error for the refused transport.
+  const refused = within(
+    new Promise<{ code: number; message: string }>((resolve) => server.app.io.engine.once('connection_error', resolve)),
+    'the server refusing the v2 client',
+  );
+  await expect(connectOld(ioV2, server.url)).rejects.toMatchObject({ type: 'TransportError', message: 'websocket error' });
+  expect(await refused).toMatchObject({ code: 5, message: 'Unsupported protocol version' });
   await server.close();
 
   server = await startServer({ allowEio3: true });
