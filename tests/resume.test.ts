@@ -1,7 +1,9 @@
 /** Idempotent sends, sync after an absence, and reset beyond retention (issue: no message lost). */
 import type { ChatMessage } from '../src/protocol';
 import { prune } from '../src/app';
+import { loadConfig } from '../src/config';
 import { nameKey } from '../src/names';
+import { ABUSE_REFUSALS } from '../src/realtime/session';
 import { SqliteStore } from '../src/store/sqlite';
 import { gatedStore } from './gated-store';
 import { WAIT_MS, ack, closeClient, flush, next, onceSocketClosed, record, startServer, within, type Client, type TestServer } from './helpers';
@@ -143,6 +145,25 @@ test('a live message on the new connection before its sync does not move the cur
   } finally {
     resumer.close();
     await gatedServer.close();
+  }
+});
+
+test('a resuming sender refused for sending too fast waits as told and is never cut off for flooding', async () => {
+  const defaults = loadConfig({}).rateLimits;
+  const limited = await startServer({ rateLimits: { ...defaults, enabled: true, messagesBurst: { points: 4, seconds: 1 } } });
+  const sender = new ResumingClient(limited.url, 'hasty');
+  try {
+    await sender.whenReady();
+    const deadline = Date.now() + 15_000;
+    for (let i = 0; i < 12; i++) await sender.send({ text: `hasty ${i}`, clientId: `hasty-${i}` }, deadline);
+    expect(sender.refusals).toBeGreaterThan(0); // the limit was really met…
+    expect(sender.refusals).toBeLessThan(ABUSE_REFUSALS); // …and answered with waits, not a burst of retries
+    expect(sender.connects).toBe(1); // never disconnected for flooding
+    const stored = await ack(await limited.connect(), 'history', {});
+    expect(stored.ok && stored.messages.map((m) => m.text)).toEqual(Array.from({ length: 12 }, (_, i) => `hasty ${i}`));
+  } finally {
+    sender.close();
+    await limited.close();
   }
 });
 
