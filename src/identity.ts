@@ -50,6 +50,18 @@ export interface ClaimDeps {
 }
 
 export async function claimName(name: string, token: string | undefined, form: ClaimForm, deps: ClaimDeps): Promise<Claim> {
+  // A claim that would create the user can lose to a concurrent one (two tabs of a tutorial client logging in
+  // at the same moment). The loser reads again, once: it then meets the winner as the holder, joined by a
+  // provisional claim when the winner is provisional too, refused otherwise.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const claim = await tryClaim(name, token, form, deps);
+    if (claim) return claim;
+  }
+  throw taken(name); // lost twice: the name changed hands twice meanwhile
+}
+
+/** One attempt of `claimName`; undefined when creating the user lost a race (nothing was written). */
+async function tryClaim(name: string, token: string | undefined, form: ClaimForm, deps: ClaimDeps): Promise<Claim | undefined> {
   const key = nameKey(name);
   const provisional = form === 'legacy' && deps.legacyLogin && token === undefined;
   const existing = await deps.store.findUser(key);
@@ -88,7 +100,7 @@ export async function claimName(name: string, token: string | undefined, form: C
     provisional,
     replacing,
   });
-  if (!user) throw taken(name); // lost a race with a concurrent claim or with the owner's return
+  if (!user) return undefined; // lost a race with a concurrent claim or with the owner's return
   return { user, token: fresh, created: true, replaced: replacing?.id };
 }
 

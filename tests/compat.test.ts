@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ack, next, startServer, within, type TestServer } from './helpers';
+import { FAST_HEARTBEAT, ack, flush, next, onceApp, record, startServer, within, type TestServer } from './helpers';
 
 // Old clients ship without typings; only what these tests use is declared here.
 interface OldSocket {
@@ -57,7 +57,14 @@ test('socket.io-client 3 logs in and chats, tutorial-style and with acks', async
 
 test('socket.io-client 2 (Engine.IO 3) is refused by default and chats with ALLOW_EIO3', async () => {
   server = await startServer();
-  await expect(connectOld(ioV2, server.url)).rejects.toBeDefined();
+  // Refused by the server for its protocol (not, say, a timeout): Engine.IO's own "unsupported protocol" error,
+  // and the client's connect_error for the refused transport.
+  const refused = within(
+    new Promise<{ code: number; message: string }>((resolve) => server.app.io.engine.once('connection_error', resolve)),
+    'the server refusing the v2 client',
+  );
+  await expect(connectOld(ioV2, server.url)).rejects.toMatchObject({ type: 'TransportError', message: 'websocket error' });
+  expect(await refused).toMatchObject({ code: 5, message: 'Unsupported protocol version' });
   await server.close();
 
   server = await startServer({ allowEio3: true });
@@ -75,6 +82,31 @@ test('socket.io-client 2 (Engine.IO 3) is refused by default and chats with ALLO
     const { client: modern } = await server.login('modern');
     expect(await ack(modern, 'privateMsg', { to: 'v2user', text: 'hi old friend' })).toMatchObject({ ok: true });
     expect(await within(privately, 'the private message at the v2 client')).toMatchObject({ from: 'modern', text: 'hi old friend' });
+  } finally {
+    client.close();
+  }
+});
+
+test('socket.io-client 2: a private message it received is confirmed by its heartbeat and not pushed again at the next login', async () => {
+  // Engine.IO 3 turns the heartbeat around: the client pings and the server answers (delivery-tracker.ts).
+  server = await startServer({ allowEio3: true }, { heartbeat: FAST_HEARTBEAT });
+  const client = await connectOld(ioV2, server.url);
+  try {
+    const login = await oldAck<{ ok: boolean; token: string }>(client, 'login', { username: 'oldtimer' });
+    const privately = new Promise<{ id: number }>((resolve) => client.on('privateMsg', resolve));
+    const { client: modern } = await server.login('modern');
+    const sent = await ack(modern, 'privateMsg', { to: 'oldtimer', text: 'got it?' });
+    if (!sent.ok) throw new Error(sent.error.code);
+    const confirmed = onceApp(server, 'delivered', (_user, ids) => ids.includes(sent.message.id));
+    expect(await within(privately, 'the private message at the v2 client')).toMatchObject({ id: sent.message.id });
+    await confirmed;
+    client.close();
+
+    const again = await server.connect();
+    const pushed = record(again, 'privateMsg');
+    expect(await ack(again, 'login', { username: 'oldtimer', token: login.token })).toMatchObject({ ok: true });
+    await flush(again);
+    expect(pushed).toEqual([]);
   } finally {
     client.close();
   }

@@ -78,6 +78,7 @@ test('SIGKILL mid-stream: every acked message is stored once and every client en
       for (const m of client.held.values()) {
         if ('to' in m) expect([m.from, m.to]).toContain(client.name);
       }
+      expect(client.duplicates).toBe(0); // no id twice on one connection, nor within one resume
       expect(client.connects).toBeGreaterThanOrEqual(2); // it really went through the crash
       expect(client.resets).toBe(0);
     }

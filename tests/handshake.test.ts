@@ -9,7 +9,7 @@ import { testConfig } from '../src/config';
 import type { SessionInfo } from '../src/protocol';
 import { SqliteStore } from '../src/store/sqlite';
 import { gatedStore } from './gated-store';
-import { ack, closeClient, next, startServer, within, type Client, type TestServer } from './helpers';
+import { ack, closeClient, flush, next, record, startServer, within, type Client, type TestServer } from './helpers';
 import { ResumingClient } from './resuming-client';
 import { tempDir } from './tmpdir';
 
@@ -104,9 +104,13 @@ describe('messages written while the server was down', () => {
     const watcher = new ResumingClient(url, 'watcher');
     const client = writer(url);
     opened.push(client);
+    // Listening before anything can arrive: with handshake auth the welcome comes right after connecting,
+    // perhaps before the watcher is ready.
+    const welcomed = new Promise((resolve) => client.once('msg1', resolve));
+    const echoed = record(client, 'allmessage'); // every public message the writer gets, to count them
     try {
       await watcher.whenReady();
-      await within(new Promise((resolve) => client.once('msg1', resolve)), `${name} welcomed`);
+      await within(welcomed, `${name} welcomed`);
       const down = new Promise<void>((resolve) => client.once('disconnect', () => resolve()));
       await app!.close();
       await within(down, `${name} noticing the server is down`);
@@ -120,6 +124,11 @@ describe('messages written while the server was down', () => {
       await watcher.whenHolding(3, 5000);
       const held = [...watcher.held.values()].sort((a, b) => a.id - b.id);
       expect(held.map((m) => m.text)).toEqual(['offline 1', 'offline 2', 'offline 3']);
+      expect(watcher.duplicates).toBe(0);
+      // And the writer got each back exactly once: everything sent to it so far has arrived after this round trip.
+      await flush(client);
+      const times = (text: string) => echoed.filter((m) => m.text === text).length;
+      expect([1, 2, 3].map((i) => times(`offline ${i}`))).toEqual([1, 1, 1]);
     } finally {
       watcher.close();
     }

@@ -9,6 +9,15 @@ export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** Bounds every wait in the tests; nothing waits on a fixed sleep. */
 export const WAIT_MS = 5000;
 
+/**
+ * Arms the timer that bounds a wait. It does not keep the process alive (a running test is kept alive by Jest's
+ * own timeout): a wait a failed test abandoned must not hold its worker after the file is done, nor fire into a
+ * torn-down environment.
+ */
+function bound(onTimeout: () => void, ms: number): NodeJS.Timeout {
+  return setTimeout(onTimeout, ms).unref();
+}
+
 export interface TestServer {
   app: ChatApp;
   /** The origin, `http://127.0.0.1:<port>`, without BASE_PATH (a path in a Socket.IO URL names a namespace). */
@@ -73,16 +82,17 @@ export function ack<E extends keyof ClientToServerEvents>(
 export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+    timer = bound(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Resolves with the next `event` on `client` that satisfies `match`. */
+/** Resolves with the next `event` on `client` that satisfies `match` (rejects after `ms`). */
 export function next<E extends keyof ServerToClientEvents>(
   client: Client,
   event: E,
   match: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+  ms = WAIT_MS,
 ): Promise<Parameters<ServerToClientEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
     const listener = (payload: any) => {
@@ -91,10 +101,10 @@ export function next<E extends keyof ServerToClientEvents>(
       client.off(event, listener as any);
       resolve(payload);
     };
-    const timer = setTimeout(() => {
+    const timer = bound(() => {
       client.off(event, listener as any);
-      reject(new Error(`no ${String(event)} within ${WAIT_MS} ms`));
-    }, WAIT_MS);
+      reject(new Error(`no ${String(event)} within ${ms} ms`));
+    }, ms);
     client.on(event, listener as any);
   });
 }
@@ -140,7 +150,7 @@ export function onceApp<K extends keyof AppEvents>(
 ): Promise<AppEvents[K]> {
   const events = server.app.events as unknown as import('node:events').EventEmitter;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = bound(() => {
       events.off(name, listener);
       reject(new Error(`no ${name} event within ${WAIT_MS} ms`));
     }, WAIT_MS);

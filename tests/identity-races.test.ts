@@ -2,11 +2,13 @@
  * Logins racing each other and logins whose socket leaves mid-way (issue 8, points 1, 2 and 4). Each race is
  * forced with a gate in the store (tests/gated-store.ts), so the outcome never depends on timing.
  */
+import { SignJWT } from 'jose';
+import { loadConfig } from '../src/config';
 import { MemoryPresence } from '../src/presence/memory';
 import { SqliteStore } from '../src/store/sqlite';
 import type { PrivateMessage } from '../src/protocol';
 import { ack, disconnectSettled, flush, next, onceSocketClosed, record, startServer, within, type Client, type TestServer } from './helpers';
-import { gatedStore, type Gate } from './gated-store';
+import { gated, gatedStore, type Gate } from './gated-store';
 
 const DAY_MS = 24 * 3600 * 1000;
 let clock = Date.UTC(2026, 0, 1);
@@ -69,7 +71,8 @@ test('an expired name claimed by a newcomer while its owner logs in with the tok
   expect(await arrives).toEqual(sent.ok && sent.message);
   await flush(loser);
   expect(loserSaw).toEqual([]);
-  expect(await ack(loser, 'sendMsg', { text: 'as dave?' })).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
+  // Not logged in at all. (Asked of the server directly: an event needing a login would wait for one.)
+  expect(server.app.io.of('/').sockets.get(loser.id!)!.data.user).toBeUndefined();
 });
 
 test('a login whose socket left while it ran consumes nothing: the queued private message waits for the next login', async () => {
@@ -92,6 +95,46 @@ test('a first claim whose socket left before the token could be sent does not re
   await loginThenLeave({ username: 'ghost' }, gates.gate('createUser', (user: { key: string }) => user.key === 'ghost'));
 
   expect(await ack(await server.connect(), 'login', { username: 'ghost' })).toMatchObject({ ok: true, user: { name: 'ghost' } });
+});
+
+describe('a first claim whose socket leaves while it is being signed in (presence held at a gate)', () => {
+  let gatedServer: TestServer;
+  let presenceGate: ReturnType<typeof gated<MemoryPresence>>;
+  beforeEach(async () => {
+    presenceGate = gated(new MemoryPresence());
+    gatedServer = await startServer({}, { presence: presenceGate.target });
+  });
+  afterEach(() => gatedServer.close());
+
+  /** Holds the presence call that binds `name`'s socket until `client` is gone; resolves once all is done. */
+  async function leaveDuringSignIn(client: Client, held: Gate): Promise<void> {
+    await held.arrived();
+    const socket = gatedServer.app.io.of('/').sockets.get(client.id!)!;
+    const gone = within(new Promise((resolve) => socket.once('disconnect', resolve)), 'the server seeing the disconnect');
+    const closed = onceSocketClosed(gatedServer, client.id!);
+    client.disconnect();
+    await gone;
+    held.open();
+    await closed;
+  }
+
+  const freeAgain = async (name: string) =>
+    expect(await ack(await gatedServer.connect(), 'login', { username: name })).toMatchObject({ ok: true, token: expect.any(String) });
+
+  test('the login event: the name is given back', async () => {
+    const held = presenceGate.gate('add', (user: { name: string }) => user.name === 'leaver');
+    const client = await gatedServer.connect();
+    client.emit('login', { username: 'leaver' }, () => undefined);
+    await leaveDuringSignIn(client, held);
+    await freeAgain('leaver');
+  });
+
+  test('the handshake: the name is given back', async () => {
+    const held = presenceGate.gate('add', (user: { name: string }) => user.name === 'shaker');
+    const client = await gatedServer.connect({ auth: { username: 'shaker' } });
+    await leaveDuringSignIn(client, held);
+    await freeAgain('shaker');
+  });
 });
 
 test('logout {release} holds when another tab of the user closes afterwards', async () => {
@@ -149,4 +192,99 @@ test('offline messages belong to the user id: a new holder of an expired name do
   await flush(fresh);
   expect(pushed).toEqual([]);
   expect(await ack(fresh, 'history', { with: 'mo' })).toEqual({ ok: true, messages: [], hasMore: false });
+});
+
+describe('two tabs claiming one name at the same moment', () => {
+  /** Two tutorial-style `login {id}` whose claims both find the name free before either creates the user. */
+  async function bothClaim(id: string) {
+    const bothCreate = gates.gate('createUser', (user: { key: string }) => user.key === id);
+    const tabs = [await server.connect(), await server.connect()];
+    const logins = tabs.map((tab) => ack(tab, 'login', { id }));
+    await bothCreate.arrived(2);
+    bothCreate.open();
+    return { tabs, results: await Promise.all(logins) };
+  }
+
+  /** Both tabs act as one user: a private message to `id` reaches each of them. */
+  async function sameUser(id: string, tabs: Client[]) {
+    const { client: sender } = await server.login(`${id}-friend`);
+    const atTabs = tabs.map((tab) => next(tab, 'privateMsg'));
+    const sent = await ack(sender, 'privateMsg', { to: id, text: 'to both tabs' });
+    for (const got of await Promise.all(atTabs)) expect(got).toEqual(sent.ok && sent.message);
+  }
+
+  test('tutorial logins of a fresh name: the one that loses the race joins the winner', async () => {
+    const { tabs, results } = await bothClaim('twin');
+    expect(results).toEqual([
+      expect.objectContaining({ ok: true, user: { name: 'twin' } }),
+      expect.objectContaining({ ok: true, user: { name: 'twin' } }),
+    ]);
+    // One created the name and got its token; the other joined it, without one.
+    expect(results.filter((r) => r.ok && r.token !== undefined)).toHaveLength(1);
+    await sameUser('twin', tabs);
+  });
+
+  test('tutorial logins of a lapsed name: the same, and neither is the old holder', async () => {
+    const old = await server.connect();
+    await ack(old, 'login', { id: 'again' });
+    await disconnectSettled(server, old);
+    const oldId = (await server.app.services.store.findUser('again'))!.id;
+    clock += server.app.services.config.legacyGraceMs + 1; // the provisional name is free again
+    const { tabs, results } = await bothClaim('again');
+    expect(results.every((r) => r.ok)).toBe(true);
+    const holder = await server.app.services.store.findUser('again');
+    expect(holder!.id).not.toBe(oldId);
+    await sameUser('again', tabs);
+  });
+
+  test('a token-keeping claim ({username}) that loses the race is refused: the name is the winner\'s', async () => {
+    const bothCreate = gates.gate('createUser', (user: { key: string }) => user.key === 'kept');
+    const tabs = [await server.connect(), await server.connect()];
+    const logins = [ack(tabs[0], 'login', { id: 'kept' }), ack(tabs[1], 'login', { username: 'kept' })];
+    await bothCreate.arrived(2);
+    bothCreate.open();
+    const results = await Promise.all(logins);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, error: expect.objectContaining({ code: 'username_taken' }) }]);
+  });
+
+  test('handshake logins ({username}, a token-keeping claim): one session, the other a clean username_taken', async () => {
+    const bothCreate = gates.gate('createUser', (user: { key: string }) => user.key === 'shake');
+    const handshakes = [0, 1].map(() => server.connect({ auth: { username: 'shake' } }));
+    await bothCreate.arrived(2);
+    bothCreate.open();
+    const outcomes = await Promise.allSettled(handshakes);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([
+      { status: 'rejected', reason: expect.objectContaining({ data: expect.objectContaining({ code: 'username_taken' }) }) },
+    ]);
+  });
+
+  test('JWT handshakes of a name seen for the first time: both open the same user', async () => {
+    const secret = 'a-shared-secret-of-at-least-32-bytes!!';
+    const env = { AUTH_MODE: 'jwt', JWT_SECRET: secret, JWT_ISSUER: 'https://host.example', JWT_AUDIENCE: 'chat' };
+    const jwtFor = (name: string) =>
+      new SignJWT({ preferred_username: name })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('https://host.example')
+        .setAudience('chat')
+        .setExpirationTime('10 min')
+        .sign(new TextEncoder().encode(secret));
+    const jwtGates = gatedStore(SqliteStore.open(':memory:'));
+    const host = await startServer({ auth: loadConfig(env).auth }, { store: jwtGates.store });
+    try {
+      const bothCreate = jwtGates.gate('createUser', (user: { key: string }) => user.key === 'vouched');
+      const jwt = await jwtFor('vouched');
+      const handshakes = [0, 1].map(() => host.connect({ auth: { token: jwt } }));
+      await bothCreate.arrived(2);
+      bothCreate.open();
+      const tabs = await Promise.all(handshakes);
+      const sender = await host.connect({ auth: { token: await jwtFor('other') } });
+      const atTabs = tabs.map((tab) => next(tab, 'privateMsg'));
+      const sent = await ack(sender, 'privateMsg', { to: 'vouched', text: 'to both tabs' });
+      for (const got of await Promise.all(atTabs)) expect(got).toEqual(sent.ok && sent.message);
+    } finally {
+      await host.close();
+    }
+  });
 });

@@ -1,7 +1,13 @@
 /** Idempotent sends, sync after an absence, and reset beyond retention (issue: no message lost). */
 import type { ChatMessage } from '../src/protocol';
 import { prune } from '../src/app';
-import { ack, closeClient, flush, next, record, startServer, type Client, type TestServer } from './helpers';
+import { loadConfig } from '../src/config';
+import { nameKey } from '../src/names';
+import { ABUSE_REFUSALS } from '../src/realtime/session';
+import { SqliteStore } from '../src/store/sqlite';
+import { gatedStore } from './gated-store';
+import { WAIT_MS, ack, closeClient, flush, next, onceSocketClosed, record, startServer, within, type Client, type TestServer } from './helpers';
+import { ResumingClient } from './resuming-client';
 
 let server: TestServer;
 let clock = 1_000_000;
@@ -106,6 +112,59 @@ test('a client behind the retention window is told to reset', async () => {
   const keptId = kept.ok ? kept.message.id : 0;
   const upToDate = await ack(client, 'sync', { after: keptId - 1 });
   expect(upToDate).toMatchObject({ ok: true, reset: false, messages: [{ text: 'kept' }] });
+});
+
+test('a live message on the new connection before its sync does not move the cursor past what was missed', async () => {
+  const gates = gatedStore(SqliteStore.open(':memory:'));
+  const gatedServer = await startServer({}, { store: gates.store });
+  const resumer = new ResumingClient(gatedServer.url, 'resumer');
+  try {
+    await resumer.whenReady();
+    const { client: talker } = await gatedServer.login('talker');
+    await ack(talker, 'sendMsg', { text: 'held before leaving' });
+    await resumer.whenHolding(1, WAIT_MS);
+    const id = resumer.socket.id!;
+    resumer.socket.disconnect();
+    await onceSocketClosed(gatedServer, id);
+    for (const text of ['missed 1', 'missed 2']) await ack(talker, 'sendMsg', { text });
+
+    // Back, but its login (and so its sync) is held while a public message arrives live on the new connection.
+    const resumerId = (await gatedServer.app.services.store.findUser(nameKey('resumer')))!.id;
+    const login = gates.gate('touchUser', (userId: number) => userId === resumerId);
+    const ready = resumer.whenReady(); // the next connection's (the disconnect renewed it)
+    resumer.socket.connect();
+    await login.arrived();
+    await ack(talker, 'sendMsg', { text: 'live before the sync' });
+    await resumer.whenHolding(2, WAIT_MS);
+    login.open();
+    await within(ready, 'the resumer caught up');
+
+    const held = [...resumer.held.values()].sort((a, b) => a.id - b.id).map((m) => m.text);
+    expect(held).toEqual(['held before leaving', 'missed 1', 'missed 2', 'live before the sync']);
+    expect(resumer.duplicates).toBe(0);
+  } finally {
+    resumer.close();
+    await gatedServer.close();
+  }
+});
+
+test('a resuming sender refused for sending too fast waits as told and is never cut off for flooding', async () => {
+  const defaults = loadConfig({}).rateLimits;
+  const limited = await startServer({ rateLimits: { ...defaults, enabled: true, messagesBurst: { points: 4, seconds: 1 } } });
+  const sender = new ResumingClient(limited.url, 'hasty');
+  try {
+    await sender.whenReady();
+    const deadline = Date.now() + 15_000;
+    for (let i = 0; i < 12; i++) await sender.send({ text: `hasty ${i}`, clientId: `hasty-${i}` }, deadline);
+    expect(sender.refusals).toBeGreaterThan(0); // the limit was really met…
+    expect(sender.refusals).toBeLessThan(ABUSE_REFUSALS); // …and answered with waits, not a burst of retries
+    expect(sender.connects).toBe(1); // never disconnected for flooding
+    const stored = await ack(await limited.connect(), 'history', {});
+    expect(stored.ok && stored.messages.map((m) => m.text)).toEqual(Array.from({ length: 12 }, (_, i) => `hasty ${i}`));
+  } finally {
+    sender.close();
+    await limited.close();
+  }
 });
 
 /** Runs the documented resume loop: sync pages until hasMore is false. */

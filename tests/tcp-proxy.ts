@@ -10,6 +10,8 @@ export class TcpProxy {
   readonly events = new EventEmitter<{ dropped: [bytes: number] }>();
   private readonly sockets = new Set<net.Socket>();
   private dropping = false;
+  /** Client sides of the connections that carry nothing any more, either way (see `silence`). */
+  private readonly silenced = new Set<net.Socket>();
   private held: Array<() => void> | undefined;
   private blocked = false;
 
@@ -49,6 +51,15 @@ export class TcpProxy {
     for (const send of held) send();
   }
 
+  /**
+   * The connections open now stop carrying anything, either way, without being closed: the network under them
+   * vanished (a Wi-Fi switch, a NAT forgetting them), and neither end hears about it. Later connections are
+   * forwarded normally.
+   */
+  silence(): void {
+    for (const socket of this.sockets) this.silenced.add(socket);
+  }
+
   /** Refuses new connections (they are closed at once) until `heal`. */
   block(): void {
     this.blocked = true;
@@ -83,12 +94,16 @@ export class TcpProxy {
       socket.on('error', () => undefined); // a reset is one of the faults this proxy is for
       socket.on('close', () => {
         this.sockets.delete(socket);
+        this.silenced.delete(socket);
         client.destroy();
         upstream.destroy();
       });
     }
-    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('data', (chunk) => {
+      if (!this.silenced.has(client)) upstream.write(chunk);
+    });
     upstream.on('data', (chunk) => {
+      if (this.silenced.has(client)) return;
       if (this.dropping) this.events.emit('dropped', chunk.length);
       else if (this.held) this.held.push(() => client.write(chunk));
       else client.write(chunk);

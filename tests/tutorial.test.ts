@@ -8,6 +8,7 @@ import { createApp, type ChatApp } from '../src/app';
 import { testConfig, type Config } from '../src/config';
 import type { PublicMessage } from '../src/protocol';
 import { ack, closeClient, disconnectSettled, next, startServer, within, type Client, type TestServer } from './helpers';
+import { TcpProxy } from './tcp-proxy';
 import { tempDir } from './tmpdir';
 
 let server: TestServer;
@@ -93,21 +94,38 @@ describe('across a network cut and a server restart', () => {
     app = createApp(testConfig(config));
     const port = await app.listen();
     const url = `http://127.0.0.1:${port}`;
+    // Tom reaches the server through a proxy, so that his network can vanish under him.
+    const proxy = await TcpProxy.start(port);
     const watcher: Client = io(url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
     await within(new Promise((resolve) => watcher.once('connect', () => resolve(undefined))), 'the watcher connecting');
-    const tom = tutorialClient(url, 'tom');
+    const tom = tutorialClient(`http://127.0.0.1:${proxy.port}`, 'tom');
     try {
       const hello = arrives(watcher, 'tom', 'hello');
       tom.emit('sendMsg', { newAccount: 'hello' });
       await hello;
 
-      // A network cut: tom's connection drops under it, the client reconnects and logs in again by itself.
+      // A silent network cut: tom's connection stops carrying anything and the server hears nothing, so it
+      // still has tom online on the old socket. Tom's client gives up on it (as its heartbeat would) and
+      // reconnects, and logs in again by itself, while the old socket still holds the name.
+      const oldSocket = app.io.of('/').sockets.get(tom.id!)!;
+      proxy.silence();
       const back = new Promise<void>((resolve) => tom.io.once('reconnect', () => resolve()));
       tom.io.engine.close();
       await within(back, 'tom reconnecting');
       const afterCut = arrives(watcher, 'tom', 'after the cut');
       tom.emit('sendMsg', { newAccount: 'after the cut' });
       expect(await afterCut).toMatchObject({ from: 'tom' });
+      expect(oldSocket.connected && oldSocket.data.user?.name).toBe('tom'); // the cut really went unnoticed
+      // Tom's new socket is tom: a private message reaches it.
+      const privately = next(tom, 'privateMsg');
+      await ack(watcher, 'login', { username: 'ann' });
+      expect(await ack(watcher, 'privateMsg', { to: 'tom', text: 'still you?' })).toMatchObject({ ok: true });
+      expect(await privately).toMatchObject({ from: 'ann', text: 'still you?' });
+      // The dead connection ends at last (as a TCP timeout would end it), taking tom's new one with it: tom
+      // reconnects once more. (Until then the server's close would wait for it, up to the WebSocket close timeout.)
+      const again = new Promise<void>((resolve) => tom.io.once('reconnect', () => resolve()));
+      await proxy.cut();
+      await within(again, 'tom reconnecting after the dead connection ended');
 
       // A server restart on the same port and file. What tom writes meanwhile is buffered by its client and
       // sent once it is back, just before its login: it must be stored as tom's, once.
@@ -127,6 +145,7 @@ describe('across a network cut and a server restart', () => {
       ]);
     } finally {
       await Promise.all([closeClient(tom), closeClient(watcher)]);
+      await proxy.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import type { ChatSocket, Services } from './context';
 import type { Dispatcher } from './dispatch';
 import { SerialQueue } from './serial-queue';
 import { Session } from './session';
-import { signIn, welcome } from './sign-in';
+import { signInConnected, welcome } from './sign-in';
 
 /**
  * Events a socket may have waiting before new ones are refused with `rate_limited`; bounds what a flooding
@@ -23,7 +23,8 @@ export function onConnection(socket: ChatSocket, services: Services, dispatcher:
   if (claim) {
     // First in the queue: the client's first packets (perhaps buffered while it was away) run as this user.
     queue.pushAlways(async () => {
-      const signedIn = await signIn(session, claim, services);
+      const signedIn = await signInConnected(session, claim, services);
+      if (!signedIn) return; // gone since the handshake: nobody to answer, and a name it created is given back
       socket.emit('session', signedIn.result);
       log.info({ socket: socket.id, user: signedIn.user.name, cameOnline: signedIn.cameOnline }, 'logged in (handshake)');
       await welcome(session, signedIn, services);

@@ -109,6 +109,19 @@ export async function signIn(session: Session, claim: Claim, services: Services)
   return { user, result, fresh, cameOnline };
 }
 
+/**
+ * `signIn`, for a socket that is still connected once it is done. A socket can leave before or while the
+ * sign-in awaits presence: nobody receives the answer then, so a name this claim created is given back (its
+ * token would be held by nobody; issue 8) and the result is undefined. The socket's disconnect bookkeeping,
+ * queued behind, ends whatever the sign-in bound.
+ */
+export async function signInConnected(session: Session, claim: Claim, services: Services): Promise<SignedIn | undefined> {
+  const signedIn = session.socket.connected ? await signIn(session, claim, services) : undefined;
+  if (signedIn && session.socket.connected) return signedIn;
+  if (claim.created) await services.store.releaseUser(claim.user.id);
+  return undefined;
+}
+
 /** The token behind a session expired: say so, and disconnect (the client reconnects with a fresh token). */
 function expire(session: Session, { now, log }: Services): void {
   const { socket } = session;

@@ -2,7 +2,7 @@ import { ChatError } from '../../errors';
 import type { ClaimForm } from '../../identity';
 import { isKeyOf } from '../../names';
 import type { EventContext } from '../context';
-import { claim, claimJwt, signIn, welcome } from '../sign-in';
+import { claim, claimJwt, signInConnected, welcome } from '../sign-in';
 import type { Claim } from '../../identity';
 
 /**
@@ -16,13 +16,7 @@ export async function login(ctx: EventContext<{ name: string; token?: string; fo
     throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}".`);
   }
   const address = ctx.services.addressOf(socket);
-  const claimed = await claim(ctx.services, address, ctx.payload.name, ctx.payload.token, ctx.payload.form);
-  if (!socket.connected) {
-    // Gone while the claim ran: nobody will ever get this token, so do not keep the name for it.
-    if (claimed.created) await ctx.services.store.releaseUser(claimed.user.id);
-    return;
-  }
-  await finish(ctx, claimed);
+  await finish(ctx, await claim(ctx.services, address, ctx.payload.name, ctx.payload.token, ctx.payload.form));
 }
 
 /**
@@ -36,12 +30,13 @@ export async function loginWithJwt(ctx: EventContext<{ token: string }>): Promis
   if (current && current.id !== claimed.user.id) {
     throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}".`);
   }
-  if (!socket.connected) return;
   await finish(ctx, claimed);
 }
 
+/** Signs the socket in, unless it left while the claim or the sign-in ran (sign-in.ts, signInConnected). */
 async function finish(ctx: EventContext, claimed: Claim): Promise<void> {
-  const signedIn = await signIn(ctx.session, claimed, ctx.services);
+  const signedIn = await signInConnected(ctx.session, claimed, ctx.services);
+  if (!signedIn) return;
   ctx.body = signedIn.result;
   ctx.log.info({ socket: ctx.socket.id, user: signedIn.user.name, cameOnline: signedIn.cameOnline }, 'logged in');
   ctx.after.push(() => welcome(ctx.session, signedIn, ctx.services));
