@@ -133,3 +133,37 @@ export async function settles(probe: Client, expected: string[], ms = 25_000): P
     probe.off('presence', onPresence);
   }
 }
+
+/** POST /api/push on the node at `url`; resolves with the JSON answer. */
+export async function push(url: string, adminToken: string, to: string, text: string): Promise<unknown> {
+  const res = await fetch(`${url}/api/push`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ to, text }),
+  });
+  return res.json();
+}
+
+export type Named = [client: Client, name: string];
+
+/**
+ * Typing, a push notice and a presence announcement cross from node 0 to node 1 and back. `a` and `b` are
+ * clients logged in on node 0 and node 1 (with their names); `tag` keeps the joiners' names apart.
+ */
+export async function crossNode(urls: string[], clients: Clients, adminToken: string, a: Named, b: Named, tag: string): Promise<void> {
+  for (const [[from, fromName], [to, toName], fromNode] of [
+    [a, b, 0],
+    [b, a, 1],
+  ] as const) {
+    const typing = arrives(to, 'typing', (t) => t.from === fromName, `typing ${fromName} → ${toName}`);
+    expect(await ack(from, 'typing', { to: toName })).toEqual({ ok: true });
+    await typing;
+    const pushed = arrives(to, 'msg1', (n) => n.type === 'push' && n.text === `to ${toName}`, `a push to ${toName}`);
+    expect(await push(urls[fromNode], adminToken, toName, `to ${toName}`)).toMatchObject({ ok: true, online: true });
+    await pushed;
+    const joiner = `${tag}join${fromNode}`;
+    const joined = arrives(to, 'presence', (p) => p.users.some((u) => u.name === joiner && u.online), `${joiner} announced`);
+    await clients.login(urls[fromNode], { username: joiner });
+    await joined;
+  }
+}
