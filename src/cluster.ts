@@ -45,7 +45,7 @@ const PREFIX = 'chat';
 const LIMITS_COMMAND_TIMEOUT_MS = 500;
 
 export async function joinCluster(config: Config & { redisUrl: string }, log: Logger): Promise<Cluster> {
-  const nodeId = config.nodeId ?? defaultNodeId(config.port === 0 ? undefined : config.port);
+  const nodeId = config.nodeId ?? defaultNodeId({ host: config.host, port: config.port });
   // ioredis reconnects by itself; the adapter's stream writes wait in its offline queue meanwhile, which is
   // what carries them over a short outage.
   const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });

@@ -4,13 +4,18 @@
  * Each node reaches Redis through a TCP proxy of its own (`links[i]`), so that a test can cut one node off
  * Redis while the others keep it.
  */
-import { startNginx, type Nginx } from './nginx';
-import { createDatabase, type TestDatabase } from './postgres';
+import { describeBehindNginx, startNginx, type Nginx } from './nginx';
+import { createDatabase, describePostgres, type TestDatabase } from './postgres';
 import { startProcess, type ServerProcess } from './process';
-import { RedisServer } from './redis-server';
+import { describeWithRedis, freePort, RedisServer } from './redis-server';
 import { TcpProxy } from './tcp-proxy';
 import { tempDir } from './tmpdir';
 import { within, WAIT_MS } from './helpers';
+
+/** A suite needing Redis, PostgreSQL and nginx: skipped with the reason when one is missing (a failure under CI). */
+export function describeCluster(name: string, body: () => void): void {
+  describePostgres(name, () => describeWithRedis()('with Redis', () => describeBehindNginx('behind nginx', body)));
+}
 
 export interface TestCluster {
   redis: RedisServer;
@@ -21,11 +26,13 @@ export interface TestCluster {
   nginx: Nginx;
   /**
    * Starts node `i` again (after a kill) with the settings and the port it had. Its default identity
-   * (node-id.ts) is its predecessor's only if that one was started with a fixed PORT (addNode({ PORT })).
+   * (node-id.ts) is its predecessor's only if that one was started with a fixed PORT (addNodeOnFreePort).
    */
   restartNode(i: number): Promise<ServerProcess>;
   /** Starts one more node (not behind nginx) with `env` on top of the cluster's settings, stopped with it. */
   addNode(env?: Record<string, string>): Promise<ServerProcess>;
+  /** addNode on a fixed port (a free one), so that restartNode keeps its default identity. */
+  addNodeOnFreePort(env?: Record<string, string>): Promise<ServerProcess>;
   close(): Promise<void>;
 }
 
@@ -54,7 +61,6 @@ export async function startCluster(count: number, env: Record<string, string> = 
   };
   const launch = async (extra: Record<string, string>): Promise<ServerProcess> => {
     const link = await TcpProxy.start(redis.port);
-    links.push(link);
     const settings = {
       PORT: '0',
       HOST: '127.0.0.1',
@@ -65,9 +71,16 @@ export async function startCluster(count: number, env: Record<string, string> = 
       ...env,
       ...extra,
     };
-    nodeEnv.push(settings);
-    const node = await startProcess(settings, tmp.dir);
+    let node: ServerProcess;
+    try {
+      node = await startProcess(settings, tmp.dir);
+    } catch (err) {
+      await link.close();
+      throw err;
+    }
     nodes.push(node);
+    links.push(link);
+    nodeEnv.push(settings);
     return node;
   };
   try {
@@ -85,6 +98,17 @@ export async function startCluster(count: number, env: Record<string, string> = 
     links,
     nginx,
     addNode: (extra = {}) => launch(extra),
+    async addNodeOnFreePort(extra = {}) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await launch({ ...extra, PORT: String(await freePort()) });
+        } catch (err) {
+          // Someone may have taken the port between the probe and the node's bind (the node logs that on
+          // stdout, which the rejection does not carry): another port, and a real failure fails every time.
+          if (attempt >= 3) throw err;
+        }
+      }
+    },
     async restartNode(i) {
       nodes[i] = await startProcess({ ...nodeEnv[i], PORT: String(nodes[i].port) }, tmp.dir);
       return nodes[i];

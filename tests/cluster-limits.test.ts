@@ -7,12 +7,9 @@
  * Recovering means waiting as long as the refusal said (`retryAfterMs`): that is the server's promise under
  * test, so these waits are the one place a test here waits on time.
  */
-import { logged, startCluster, whenLogged, type TestCluster } from './cluster-harness';
+import { describeCluster, logged, startCluster, whenLogged, type TestCluster } from './cluster-harness';
 import { Clients, from } from './cluster-clients';
 import { ack, type Client } from './helpers';
-import { describeBehindNginx } from './nginx';
-import { describePostgres } from './postgres';
-import { describeWithRedis } from './redis-server';
 import type { ErrorBody } from '../src/errors';
 
 jest.setTimeout(60_000);
@@ -27,9 +24,6 @@ const LIMITS = {
   MAX_SOCKETS_PER_USER: '3',
   LOG_LEVEL: 'debug', // the node's "disconnected" line says when a closed tab no longer counts
 };
-
-const describeCluster = (name: string, body: () => void) =>
-  describePostgres(name, () => describeWithRedis()('with Redis', () => describeBehindNginx('behind nginx', body)));
 
 type Outcome = { ok: true } | { ok: false; error: ErrorBody };
 

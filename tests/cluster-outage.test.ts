@@ -4,22 +4,16 @@
  * while the other keeps it), a PostgreSQL database of the test's own, rate limits on.
  */
 import Redis from 'ioredis';
-import { logged, startCluster, whenLogged, type TestCluster } from './cluster-harness';
+import { describeCluster, logged, startCluster, whenLogged, type TestCluster } from './cluster-harness';
 import { arrives, Clients, crossNode, entitled, push, queryRows, settles } from './cluster-clients';
 import { Traffic, type Member } from './cluster-traffic';
 import { ack, WAIT_MS } from './helpers';
-import { describeBehindNginx } from './nginx';
-import { describePostgres } from './postgres';
-import { describeWithRedis } from './redis-server';
 
 jest.setTimeout(120_000);
 
 const ADMIN_TOKEN = 'cluster-admin-token-0123456789';
 /** How long a node may take to notice Redis is back: ioredis retries at most every 2 s, then presence resyncs. */
 const BACK_MS = 20_000;
-
-const describeCluster = (name: string, body: () => void) =>
-  describePostgres(name, () => describeWithRedis()('with Redis', () => describeBehindNginx('behind nginx', body)));
 
 describeCluster('Redis outages', () => {
   let cluster: TestCluster;

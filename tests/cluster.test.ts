@@ -4,12 +4,9 @@
  * cluster must behave like one node: same events, same ordering, same delivery guarantee.
  */
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
-import { loggedInOn, startCluster, type TestCluster } from './cluster-harness';
+import { describeCluster, loggedInOn, startCluster, type TestCluster } from './cluster-harness';
 import { entitled, queryRows } from './cluster-clients';
 import { ack, closeClient, next, within, type Client } from './helpers';
-import { describeBehindNginx } from './nginx';
-import { describePostgres } from './postgres';
-import { describeWithRedis } from './redis-server';
 import { ResumingClient } from './resuming-client';
 import type { ChatMessage, SessionInfo } from '../src/protocol';
 
@@ -21,10 +18,6 @@ const ADMIN_TOKEN = 'cluster-admin-token-0123456789';
  * same clientId), faster than the default limits, which are meant for people.
  */
 const CHATTY = { RATE_LIMIT_MESSAGES_BURST: '1000/10', RATE_LIMIT_MESSAGES: '5000/60' };
-
-/** All three engines are needed; each of these skips (with the reason) or fails under CI when one is missing. */
-const describeCluster = (name: string, body: () => void) =>
-  describePostgres(name, () => describeWithRedis()('with Redis', () => describeBehindNginx('behind nginx', body)));
 
 describeCluster('two nodes', () => {
   let cluster: TestCluster;
