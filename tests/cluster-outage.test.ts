@@ -114,6 +114,21 @@ describeCluster('Redis outages', () => {
     }
   });
 
+  test('a node whose Redis stops answering (connection up, replies lost) still takes messages', async () => {
+    const { client: watcher } = await clients.login(url(1), { username: 'hush-watch' });
+    const { client: talker } = await clients.login(url(0), { username: 'hush' });
+    cluster.links[0].dropReplies(); // what a network dropping packets looks like: nothing closes
+    // Each count waits for its command timeout, then the node's stand-in decides; nothing waits for Redis.
+    for (let i = 0; i < 3; i++) {
+      const seen = arrives(watcher, 'allmessage', (m) => m.text === `unanswered ${i}`, 'the message on the other node');
+      expect(await ack(talker, 'sendMsg', { text: `unanswered ${i}` })).toMatchObject({ ok: true });
+      await seen;
+    }
+    const mark = cluster.nodes[0].logs.length;
+    await cluster.links[0].cut(); // the connections drop; the node reconnects through the proxy
+    await whenLogged(cluster.nodes[0], logged('presence: synced with Redis'), 'node 0 resyncing', { from: mark, ms: BACK_MS });
+  });
+
   test('one node without Redis for seconds: traffic flows on both, nothing lost or doubled, events catch up, no ghost', async () => {
     const { watcher0, watcher1, leaver, traffic } = await scene('o', [0, 0, 1, 1], 0);
     const [o0, , k0] = traffic.members.map((m) => m.client);
