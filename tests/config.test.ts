@@ -423,6 +423,8 @@ describe('AUTH_MODE=jwt', () => {
 describe('cluster mode (REDIS_URL)', () => {
   // Port 1: nothing listens there, so a server that wrongly accepted this would reach no one's Redis.
   const REDIS_URL = 'redis://127.0.0.1:1';
+  /** What tests/process.ts allows a server process to start. */
+  const PROCESS_START_MS = 15_000;
   const REFUSED = 'REDIS_URL: cluster mode needs DATABASE_URL=postgres://… (a SQLite file cannot be shared by several nodes)';
 
   test('with a SQLite DATABASE_URL (or none: the default file) it is refused, saying why', () => {
@@ -451,12 +453,15 @@ describe('cluster mode (REDIS_URL)', () => {
       env: { PATH: process.env.PATH ?? '', PORT: '0', REDIS_URL, DATABASE_URL: './chat.db' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const closed = new Promise((resolve) => child.once('close', (c, signal) => resolve(signal ?? c)));
     try {
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (chunk) => (stdout += chunk));
       child.stderr!.on('data', (chunk) => (stderr += chunk));
-      const code = await within(new Promise((resolve) => child.once('close', (c, signal) => resolve(signal ?? c))), 'the server exiting');
+      // The exit is awaited; the bound is the one process.ts gives a server to start, which (loading its
+      // modules) takes seconds on a loaded machine.
+      const code = await within(closed, 'the server exiting', PROCESS_START_MS);
       expect(code).toBe(2);
       const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
       expect(lines).toEqual([expect.objectContaining({ level: 60, problems: [REFUSED] })]);
@@ -464,6 +469,7 @@ describe('cluster mode (REDIS_URL)', () => {
       expect(fs.readdirSync(tmp.dir)).toEqual([]); // it refused before creating the SQLite file
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // it did not refuse
+      await closed;
       tmp.cleanup();
     }
   });
