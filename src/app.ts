@@ -54,7 +54,7 @@ export interface Deps {
   heartbeat?: { intervalMs: number; timeoutMs: number };
   /** Cluster mode: the Socket.IO adapter that carries events between nodes (cluster.ts). */
   adapter?: ServerOptions['adapter'];
-  /** Cluster mode: the Redis connection the rate limits count in. */
+  /** Cluster mode: the Redis connection the rate limits count in (one that fails fast: cluster.ts, limitsRedis). */
   redis?: Redis;
   /** How long events may wait for a connection's first login (default PRE_LOGIN_WAIT_MS); tests shorten it. */
   preLoginWaitMs?: number;

@@ -9,7 +9,8 @@
  *   events, msg1 notices, POST /api/push, and room operations (disconnecting a retired user's sockets). It reads
  *   one Redis stream from the last offset it saw, so a short Redis outage delays these events instead of
  *   dropping them (the Pub/Sub adapter would drop them).
- * - Presence is RedisPresence (presence/redis.ts); rate limits count in Redis (limits/rate-limits.ts).
+ * - Presence is RedisPresence (presence/redis.ts); rate limits count in Redis (limits/rate-limits.ts), on a
+ *   connection of their own that fails fast, so that a node without Redis still takes messages at once.
  */
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
@@ -20,8 +21,13 @@ import { RedisPresence } from './presence/redis';
 
 export interface Cluster {
   nodeId: string;
-  /** The connection rate limits and the adapter use (the adapter and presence open their own copies). */
+  /** The connection the adapter publishes on (it and presence open their own copies for reading). */
   redis: Redis;
+  /**
+   * The rate limits' connection: never queues nor retries a command, so with Redis unreachable a count fails at
+   * once and the limiter's in-memory insurance answers instead (limits/rate-limits.ts).
+   */
+  limitsRedis: Redis;
   adapter: ReturnType<typeof createAdapter>;
   presence: RedisPresence;
   /** Closes the connections; call after the app has closed (the adapter closes with Socket.IO). */
@@ -31,23 +37,43 @@ export interface Cluster {
 /** Stream and key prefixes: one Redis may serve other applications too. */
 const PREFIX = 'chat';
 
+/**
+ * How long a rate-limit count may wait for a Redis that is connected but not answering (a network that drops
+ * packets without closing the connection) before the node's stand-in decides. Healthy Redis answers in well
+ * under a millisecond; this only bounds the stall.
+ */
+const LIMITS_COMMAND_TIMEOUT_MS = 500;
+
 export async function joinCluster(config: Config & { redisUrl: string }, log: Logger): Promise<Cluster> {
-  const nodeId = config.nodeId ?? defaultNodeId(config.port === 0 ? undefined : config.port);
-  // ioredis reconnects by itself; commands wait in its offline queue meanwhile (the adapter's stream writes
-  // and the rate limiter's counters), which is what carries them over a short outage.
+  const nodeId = config.nodeId ?? defaultNodeId({ host: config.host, port: config.port });
+  // ioredis reconnects by itself; the adapter's stream writes wait in its offline queue meanwhile, which is
+  // what carries them over a short outage.
   const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection trouble'));
   redis.on('ready', () => log.info({ nodeId }, 'redis ready'));
+  // A queued count would hold up the send, login or connection waiting for it (every one of them is counted)
+  // until Redis is back. So no offline queue, no retry (maxRetriesPerRequest 0 also fails the commands in
+  // flight when the connection drops, instead of resending them later) and a timeout.
+  const limitsRedis = redis.duplicate({
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: LIMITS_COMMAND_TIMEOUT_MS,
+  });
+  limitsRedis.on('error', (err) => log.debug({ err: err.message }, 'rate limits: redis connection trouble'));
+  limitsRedis.on('ready', () => log.info({ nodeId }, 'redis ready (rate limits)'));
   const presence = await RedisPresence.start({ redis, nodeId, prefix: `${PREFIX}:presence:`, log });
   const adapter = createAdapter(redis, { streamName: `${PREFIX}:socket.io`, channelPrefix: `${PREFIX}:socket.io`, blockTimeInMs: 1000 });
   log.info({ nodeId }, 'joined the cluster');
   return {
     nodeId,
     redis,
+    limitsRedis,
     adapter,
     presence,
     async close() {
       await presence.close();
+      limitsRedis.disconnect();
       redis.disconnect();
     },
   };

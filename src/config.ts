@@ -63,7 +63,7 @@ export interface Config {
   basePath: string;
   /** Set: cluster mode (cluster.ts), with the Socket.IO adapter, presence and rate limits in this Redis. */
   redisUrl: string | undefined;
-  /** This node's identity in the cluster; unset: host:port, or host:pid:random when the port is picked. */
+  /** This node's identity in the cluster; unset: machine/HOST:PORT, or machine:pid:random when the port is picked (presence/node-id.ts). */
   nodeId: string | undefined;
 }
 

@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
 import { ConfigError, loadConfig } from '../src/config';
+import { within } from './helpers';
+import { ENTRY } from './process';
 import { tempDir } from './tmpdir';
 
 test('defaults need no environment at all', () => {
@@ -414,5 +417,60 @@ describe('AUTH_MODE=jwt', () => {
     );
     expect(problemsOf({ AUTH_MODE: 'oauth', JWT_CLOCK_TOLERANCE_SECONDS: '1.5' })).toEqual(['AUTH_MODE']);
     expect(problemsOf({ ...BASE, JWT_SECRET: SECRET, JWT_CLOCK_TOLERANCE_SECONDS: '301' })).toEqual(['JWT_CLOCK_TOLERANCE_SECONDS']);
+  });
+});
+
+describe('cluster mode (REDIS_URL)', () => {
+  // Port 1: nothing listens there, so a server that wrongly accepted this would reach no one's Redis.
+  const REDIS_URL = 'redis://127.0.0.1:1';
+  /** What tests/process.ts allows a server process to start. */
+  const PROCESS_START_MS = 15_000;
+  const REFUSED = 'REDIS_URL: cluster mode needs DATABASE_URL=postgres://… (a SQLite file cannot be shared by several nodes)';
+
+  test('with a SQLite DATABASE_URL (or none: the default file) it is refused, saying why', () => {
+    for (const db of [undefined, './data/chat.db', 'sqlite:chat.db', 'sqlite:///var/chat.db', ':memory:']) {
+      let error: unknown;
+      try {
+        loadConfig({ REDIS_URL, ...(db !== undefined && { DATABASE_URL: db }) });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([REFUSED]);
+    }
+  });
+
+  test('with PostgreSQL it starts, with or without NODE_ID', () => {
+    const config = loadConfig({ REDIS_URL, DATABASE_URL: 'postgres://localhost/chat' });
+    expect(config).toMatchObject({ redisUrl: REDIS_URL, nodeId: undefined, storage: { kind: 'postgres' } });
+    expect(loadConfig({ REDIS_URL, DATABASE_URL: 'postgres://localhost/chat', NODE_ID: 'node-a' }).nodeId).toBe('node-a');
+  });
+
+  test('the server (dist/index.js) refuses it at start-up: exit status 2, the reason in its JSON log, nothing opened', async () => {
+    const tmp = tempDir('chat-config-'); // its own directory: no .env, and a SQLite file would show up here
+    const child = spawn(process.execPath, [ENTRY], {
+      cwd: tmp.dir,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', REDIS_URL, DATABASE_URL: './chat.db' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const closed = new Promise((resolve) => child.once('close', (c, signal) => resolve(signal ?? c)));
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (chunk) => (stdout += chunk));
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      // The exit is awaited; the bound is the one process.ts gives a server to start, which (loading its
+      // modules) takes seconds on a loaded machine.
+      const code = await within(closed, 'the server exiting', PROCESS_START_MS);
+      expect(code).toBe(2);
+      const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+      expect(lines).toEqual([expect.objectContaining({ level: 60, problems: [REFUSED] })]);
+      expect(stderr).toBe('');
+      expect(fs.readdirSync(tmp.dir)).toEqual([]); // it refused before creating the SQLite file
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // it did not refuse
+      await closed;
+      tmp.cleanup();
+    }
   });
 });

@@ -31,7 +31,9 @@ export type LimitKind = 'messages' | 'typing' | 'loginsPerAddress' | 'connection
 /**
  * The rate limits of one app (issue 11), on rate-limiter-flexible. In one process the counters live in memory;
  * given Redis (cluster mode), in Redis, so a limit holds per user and per address across all nodes, with a
- * per-node memory limiter standing in while Redis is unreachable (the library's insurance limiter).
+ * per-node memory limiter standing in while Redis is unreachable (the library's insurance limiter). The Redis
+ * connection must fail fast (no offline queue, a command timeout): a count that waits for Redis would hold up
+ * the action it counts.
  *
  * Guarantee: a refusal never half-happens. `check` either lets the action through (and counts it) or throws
  * ChatError('rate_limited') carrying `retryAfterMs`, the time after which the same action would be allowed.
@@ -49,7 +51,9 @@ export class RateLimits {
     const make = (name: string, rule: LimitRule): RateLimiterAbstract => {
       const options = { keyPrefix: `${prefix}:${name}`, points: rule.points, duration: rule.seconds };
       if (!redis) return new RateLimiterMemory(options);
-      return new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) });
+      // rejectIfRedisNotReady: while the connection is not ready, go to the insurance at once rather than
+      // hand ioredis a command (the connection must not queue one either: cluster.ts, limitsRedis).
+      return new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) });
     };
     this.limiters = {
       messages: [make('msg-burst', config.messagesBurst), make('msg', config.messages)],

@@ -9,8 +9,10 @@
  * Implementations: memory.ts for one process; redis.ts for a cluster of nodes sharing Redis, which keeps the
  * guarantees cluster-wide (each transition is decided by one Lua script and reported to one node) with
  * these differences, each detailed in redis.ts:
- * - A node that dies without closing is noticed when its heartbeat expires (≤ 20 s by default); the node
- *   that reaps it reports its users' going offline through `onExternalChange`.
+ * - A node that dies without closing is noticed when its heartbeat expires: by default at most 20 s after
+ *   it died (the TTL, 15 s after its last heartbeat, then up to 5 s until the next reaper pass); the node
+ *   that reaps it reports its users' going offline through `onExternalChange`, and the app announces them
+ *   after its presence window (feed.ts, up to 2 s more): about 22 s at most.
  * - While Redis is unreachable, add/remove resolve false at once (the cluster-wide answer is unknown) and
  *   the reads answer from the node's own sockets; once Redis is back, the transitions that happened
  *   meanwhile are reported through `onExternalChange`, also after Redis lost its data.
