@@ -5,7 +5,7 @@
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { loadConfig, type Config } from '../src/config';
 import type { RateLimitConfig } from '../src/limits/rate-limits';
-import { ack, closeClient, startServer, within, type Client, type TestServer } from './helpers';
+import { ack, closeClient, next, startServer, within, type Client, type TestServer } from './helpers';
 
 const DEFAULTS = loadConfig({}).rateLimits;
 let server: TestServer;
@@ -167,4 +167,19 @@ test('typing is limited per user too', async () => {
   const answers = [];
   for (let i = 0; i < 4; i++) answers.push(await ack(client, 'typing', {}));
   expect(answers.map((a) => a.ok)).toEqual([true, true, true, false]);
+});
+
+test('a refusal of an event sent without an ack comes as a msg1 error notice carrying retryAfterMs', async () => {
+  await startWith({ messagesBurst: { points: 1, seconds: 60 }, typing: { points: 1, seconds: 60 } });
+  const { client } = await server.login('quiet');
+  expect(await ack(client, 'sendMsg', { text: 'first' })).toMatchObject({ ok: true });
+  expect(await ack(client, 'typing', {})).toMatchObject({ ok: true });
+  for (const event of ['sendMsg', 'typing'] as const) {
+    const notice = next(client, 'msg1', (n) => n.type === 'error');
+    client.emit(event, event === 'sendMsg' ? { text: 'second' } : {});
+    const { code, retryAfterMs } = await notice;
+    expect(code).toBe('rate_limited');
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
+  }
 });

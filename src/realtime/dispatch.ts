@@ -1,5 +1,5 @@
 import compose from 'koa-compose';
-import { errorBody, ChatError } from '../errors';
+import { errorBody, ChatError, type ErrorBody } from '../errors';
 import type { Ack, ClientEvent } from '../protocol';
 import type { ChatSocket, EventContext, EventMiddleware, Services } from './context';
 import { instrument, requireLogin } from './middleware';
@@ -106,14 +106,16 @@ function answer(ctx: EventContext, ack: AckCallback | undefined, err: unknown): 
   const error = errorBody(err);
   if (ctx.cutOff) {
     ctx.log.warn({ socket: ctx.socket.id, user: ctx.session.user?.name }, 'disconnected for flooding');
-    ctx.socket.emit('msg1', { type: 'error', code: 'rate_limited', text: 'Disconnected for sending too much.', ts: ctx.services.now() });
+    notify(ctx, { ...error, message: 'Disconnected for sending too much.' });
     ctx.socket.disconnect(true);
     return;
   }
-  if (ack) {
-    ack({ ok: false, error });
-  } else {
-    ctx.socket.emit('msg1', { type: 'error', code: error.code, text: error.message, ts: ctx.services.now() });
-    ctx.services.metrics.eventsOut.inc({ event: 'msg1' });
-  }
+  if (ack) ack({ ok: false, error });
+  else notify(ctx, error);
+}
+
+/** A `msg1` error notice: the error body's fields under the notice's names (`text` for `message`). */
+function notify(ctx: EventContext, { code, message, retryAfterMs }: ErrorBody): void {
+  ctx.socket.emit('msg1', { type: 'error', code, text: message, ts: ctx.services.now(), ...(retryAfterMs !== undefined && { retryAfterMs }) });
+  ctx.services.metrics.eventsOut.inc({ event: 'msg1' });
 }
