@@ -2,57 +2,14 @@
  * Rate limits (issue 11): each limit is hit and recovered from, and ordinary use stays untouched. Limits are
  * set small here so the tests stay short; the defaults are in config.ts and the README.
  */
-import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
-import { loadConfig, type Config } from '../src/config';
-import type { RateLimitConfig } from '../src/limits/rate-limits';
-import { ack, closeClient, next, startServer, within, type Client, type TestServer } from './helpers';
+import { ack, closeClient, next, startServer, within, type TestServer } from './helpers';
+import { flood, useLimitedServer } from './limited-server';
 
-const DEFAULTS = loadConfig({}).rateLimits;
+const limited = useLimitedServer();
+const startWith = limited.start;
+const connectFrom = limited.connectFrom;
+/** The test's server: started by `startWith` (closed by useLimitedServer), or without limits by the test. */
 let server: TestServer;
-afterEach(() => server?.close());
-
-const opened: Client[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map(closeClient));
-});
-
-async function startWith(limits: Partial<RateLimitConfig>, config: Partial<Config> = {}): Promise<TestServer> {
-  server = await startServer({ ...config, rateLimits: { ...DEFAULTS, enabled: true, ...limits } });
-  return server;
-}
-
-/** A client that claims to come from `address` (honoured only with TRUST_PROXY). */
-function connectFrom(address: string, options: Partial<ManagerOptions & SocketOptions> = {}) {
-  const client: Client = io(server.url, {
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    extraHeaders: { 'x-forwarded-for': address },
-    ...options,
-  });
-  opened.push(client);
-  const connected = new Promise<Client>((resolve, reject) => {
-    client.once('connect', () => resolve(client));
-    client.once('connect_error', reject);
-  });
-  return within(connected, `a connection from ${address}`);
-}
-
-/** Sends `count` public messages as fast as the server acks them, `inFlight` at a time; counts the outcomes. */
-async function flood(client: Client, count: number, inFlight = 10) {
-  const outcomes = { stored: 0, refused: [] as number[], lost: 0 };
-  for (let i = 0; i < count && client.connected; i += inFlight) {
-    const batch = Array.from({ length: Math.min(inFlight, count - i) }, (_, j) =>
-      ack(client, 'sendMsg', { text: `flood ${i + j}` }).catch(() => undefined),
-    );
-    for (const res of await Promise.all(batch)) {
-      if (!res) outcomes.lost++;
-      else if (res.ok) outcomes.stored++;
-      else if (res.error.code === 'rate_limited') outcomes.refused.push(res.error.retryAfterMs ?? -1);
-    }
-  }
-  return outcomes;
-}
 
 test('without limits a flood stores everything; with them it is cut at the burst and the flooder disconnected', async () => {
   server = await startServer(); // tests run with RATE_LIMITS off, like a load test
@@ -60,7 +17,7 @@ test('without limits a flood stores everything; with them it is cut at the burst
   expect((await flood(free, 200)).stored).toBe(200);
   await server.close();
 
-  await startWith({ messagesBurst: { points: 20, seconds: 10 } });
+  server = await startWith({ messagesBurst: { points: 20, seconds: 10 } });
   const { client: flooder } = await server.login('flooder');
   const cutOff = new Promise<string>((resolve) => flooder.once('disconnect', (reason) => resolve(reason)));
   const notice = new Promise((resolve) => flooder.on('msg1', (n) => n.type === 'error' && resolve(n)));
@@ -78,7 +35,7 @@ test('without limits a flood stores everything; with them it is cut at the burst
 });
 
 test('a normal user at one message per second is untouched while another floods; the flooder recovers after retryAfterMs', async () => {
-  await startWith({ messagesBurst: { points: 5, seconds: 2 } });
+  server = await startWith({ messagesBurst: { points: 5, seconds: 2 } });
   const { client: normal } = await server.login('normal');
   const { client: flooder, res } = await server.login('flooder');
   const paced = (async () => {
@@ -103,7 +60,7 @@ test('a normal user at one message per second is untouched while another floods;
 }, 30_000);
 
 test('a login brute force is slowed: wrong tokens per address, then per name across addresses', async () => {
-  await startWith({ badTokensPerAddress: { points: 5, seconds: 600 }, badTokensPerName: { points: 8, seconds: 600 } }, { trustProxy: true });
+  server = await startWith({ badTokensPerAddress: { points: 5, seconds: 600 }, badTokensPerName: { points: 8, seconds: 600 } }, { trustProxy: true });
   const owner = await connectFrom('198.51.100.1');
   const login = await ack(owner, 'login', { username: 'victim' });
   if (!login.ok) throw new Error('victim could not log in');
@@ -124,7 +81,7 @@ test('a login brute force is slowed: wrong tokens per address, then per name acr
 });
 
 test('logins and new connections per address are capped; another address is not affected', async () => {
-  await startWith({ loginsPerAddress: { points: 3, seconds: 60 }, connectionsPerAddress: { points: 5, seconds: 60 } }, { trustProxy: true });
+  server = await startWith({ loginsPerAddress: { points: 3, seconds: 60 }, connectionsPerAddress: { points: 5, seconds: 60 } }, { trustProxy: true });
   const busy = await connectFrom('192.0.2.1');
   for (let i = 0; i < 3; i++) {
     expect(await ack(busy, 'login', { username: `x${i}` })).toMatchObject({ ok: true });
@@ -138,14 +95,14 @@ test('logins and new connections per address are capped; another address is not 
 });
 
 test('X-Forwarded-For is not believed without TRUST_PROXY: every client here is one address', async () => {
-  await startWith({ connectionsPerAddress: { points: 2, seconds: 60 } });
+  server = await startWith({ connectionsPerAddress: { points: 2, seconds: 60 } });
   await connectFrom('192.0.2.10');
   await connectFrom('192.0.2.11');
   await expect(connectFrom('192.0.2.12')).rejects.toMatchObject({ data: { code: 'rate_limited' } });
 });
 
 test('live sockets per user are capped, for handshake and event logins alike', async () => {
-  await startWith({ socketsPerUser: 2 });
+  server = await startWith({ socketsPerUser: 2 });
   const { client: first, res } = await server.login('many');
   const second = await server.connect();
   expect(await ack(second, 'login', { username: 'many', token: res.token })).toMatchObject({ ok: true });
@@ -162,7 +119,7 @@ test('live sockets per user are capped, for handshake and event logins alike', a
 });
 
 test('typing is limited per user too', async () => {
-  await startWith({ typing: { points: 3, seconds: 60 } });
+  server = await startWith({ typing: { points: 3, seconds: 60 } });
   const { client } = await server.login('typist');
   const answers = [];
   for (let i = 0; i < 4; i++) answers.push(await ack(client, 'typing', {}));
@@ -170,7 +127,7 @@ test('typing is limited per user too', async () => {
 });
 
 test('a refusal of an event sent without an ack comes as a msg1 error notice carrying retryAfterMs', async () => {
-  await startWith({ messagesBurst: { points: 1, seconds: 60 }, typing: { points: 1, seconds: 60 } });
+  server = await startWith({ messagesBurst: { points: 1, seconds: 60 }, typing: { points: 1, seconds: 60 } });
   const { client } = await server.login('quiet');
   expect(await ack(client, 'sendMsg', { text: 'first' })).toMatchObject({ ok: true });
   expect(await ack(client, 'typing', {})).toMatchObject({ ok: true });
