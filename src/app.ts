@@ -27,7 +27,7 @@ import { handshakeLogin } from './realtime/handshake';
 import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
 import { RateLimits } from './limits/rate-limits';
-import { clientAddress } from './client-address';
+import { clientAddress, trustedHops } from './client-address';
 import { createJwtVerifier } from './auth/jwt';
 import { routesFor } from './realtime/routes';
 import { openSqliteStore } from './store';
@@ -79,7 +79,8 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const rawStore = deps.store ?? openSqliteStore(config.storage);
   const presence = deps.presence ?? new MemoryPresence();
 
-  const koa = new Koa({ proxy: config.trustProxy });
+  // maxIpsCount: ctx.ip is the X-Forwarded-For entry of the outermost trusted proxy (client-address.ts).
+  const koa = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops });
   // Koa composes its middleware when callback() is called, so the handler is bound once they are all in.
   let handleRequest: http.RequestListener = () => undefined;
   const server = http.createServer((req, res) => handleRequest(req, res));
@@ -129,7 +130,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   // Engine.IO keeps each connection's first HTTP request (headers and all) for its lifetime. Only the client's
   // address is needed later (rate limits), so it is kept instead (a few kB less per idle connection).
   io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
-    if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, config.trustProxy));
+    if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, trustedHops(config)));
     raw.request = null;
   });
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ChatError } from '../errors';
+import { addressKey } from './address-key';
 
 /** `points` actions per `seconds`, counted in a fixed window per key (rate-limiter-flexible's model). */
 export interface LimitRule {
@@ -27,6 +28,9 @@ export interface RateLimitConfig {
 }
 
 export type LimitKind = 'messages' | 'typing' | 'loginsPerAddress' | 'connectionsPerAddress';
+
+/** The kinds counted per client address: their key goes through addressKey (an IPv6 /64 is one client). */
+const PER_ADDRESS: ReadonlySet<LimitKind> = new Set(['loginsPerAddress', 'connectionsPerAddress']);
 
 /**
  * The rate limits of one app (issue 11), on rate-limiter-flexible. In one process the counters live in memory;
@@ -61,12 +65,13 @@ export class RateLimits {
     this.badPerName = make('badtoken-name', config.badTokensPerName);
   }
 
-  /** Counts one action of `kind` by `key` (a user id or an address), or throws `rate_limited`. */
+  /** Counts one action of `kind` by `key` (a user id or a client address), or throws `rate_limited`. */
   async check(kind: LimitKind, key: string | number): Promise<void> {
     if (!this.config.enabled) return;
+    const counted = PER_ADDRESS.has(kind) ? addressKey(String(key)) : String(key);
     for (const limiter of this.limiters[kind]) {
       try {
-        await limiter.consume(String(key));
+        await limiter.consume(counted);
       } catch (err) {
         throw refusal(err, kind === 'messages' ? 'You are sending too fast.' : 'Too many attempts; slow down.');
       }
@@ -76,7 +81,7 @@ export class RateLimits {
   /** Throws `rate_limited` if `address` or the name `key` had too many wrong tokens lately. */
   async checkTokens(address: string, key?: string): Promise<void> {
     if (!this.config.enabled) return;
-    const blocked = [await this.badPerAddress.get(address), key === undefined ? null : await this.badPerName.get(key)]
+    const blocked = [await this.badPerAddress.get(addressKey(address)), key === undefined ? null : await this.badPerName.get(key)]
       .filter((res): res is RateLimiterRes => res !== null && res.remainingPoints <= 0)
       .map((res) => res.msBeforeNext);
     if (blocked.length > 0) throw rateLimited('Too many wrong tokens; try again later.', Math.max(...blocked));
@@ -86,7 +91,7 @@ export class RateLimits {
   async badToken(address: string, key?: string): Promise<void> {
     if (!this.config.enabled) return;
     await Promise.all([
-      this.badPerAddress.consume(address).catch(() => undefined),
+      this.badPerAddress.consume(addressKey(address)).catch(() => undefined),
       key === undefined ? undefined : this.badPerName.consume(key).catch(() => undefined),
     ]);
   }
