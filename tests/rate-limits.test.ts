@@ -2,8 +2,13 @@
  * Rate limits (issue 11): each limit is hit and recovered from, and ordinary use stays untouched. Limits are
  * set small here so the tests stay short; the defaults are in config.ts and the README.
  */
-import { ack, closeClient, next, startServer, within, type TestServer } from './helpers';
+import { ack, closeClient, next, startServer, within, type Client, type TestServer } from './helpers';
 import { flood, useLimitedServer } from './limited-server';
+import { gatedStore } from './gated-store';
+import { openSqliteStore } from '../src/store';
+import { testConfig } from '../src/config';
+import { ABUSE_REFUSALS } from '../src/realtime/session';
+import { MAX_PENDING_EVENTS } from '../src/realtime/connection';
 
 const limited = useLimitedServer();
 const startWith = limited.start;
@@ -139,4 +144,43 @@ test('a refusal of an event sent without an ack comes as a msg1 error notice car
     expect(retryAfterMs).toBeGreaterThan(0);
     expect(retryAfterMs).toBeLessThanOrEqual(60_000);
   }
+});
+
+/** Answers `event` until the client is cut off (at most `max` sends); the answers that came, in order. */
+async function untilCutOff(client: Client, send: () => Promise<unknown>, max: number) {
+  const cut = new Promise<string>((resolve) => client.once('disconnect', (reason) => resolve(reason)));
+  const notices: unknown[] = [];
+  client.on('msg1', (n) => n.type === 'error' && notices.push(n));
+  const answers = [];
+  for (let i = 0; i < max && client.connected; i++) answers.push(await send().catch(() => 'lost'));
+  return { answers, reason: await within(cut, 'the client being cut off'), notices };
+}
+
+test('a socket that keeps retrying refused logins is cut off like a flooder', async () => {
+  server = await startWith({ loginsPerAddress: { points: 1, seconds: 60 } });
+  const client = await server.connect();
+  expect(await ack(client, 'login', { username: 'first' })).toMatchObject({ ok: true });
+  await ack(client, 'logout', {});
+  let i = 0;
+  const { answers, reason, notices } = await untilCutOff(client, () => ack(client, 'login', { username: `retry${i++}` }), ABUSE_REFUSALS + 10);
+  expect(reason).toBe('io server disconnect');
+  expect(answers).toHaveLength(ABUSE_REFUSALS);
+  expect(answers).toEqual(Array(ABUSE_REFUSALS).fill({ ok: false, error: { code: 'rate_limited', message: expect.any(String), retryAfterMs: expect.any(Number) } }));
+  expect(notices).toEqual([expect.objectContaining({ code: 'rate_limited', text: 'Disconnected for sending too much.', retryAfterMs: expect.any(Number) })]);
+});
+
+test('a socket that keeps overfilling its event queue is cut off too', async () => {
+  const gates = gatedStore(openSqliteStore(testConfig().storage));
+  const held = gates.gate('publicHistory', () => true);
+  server = await startWith({}, {}, { store: gates.store });
+  const client = await server.connect();
+  const first = ack(client, 'history', {});
+  await held.arrived();
+  const cut = new Promise<string>((resolve) => client.once('disconnect', (reason) => resolve(reason)));
+  // The queue holds MAX_PENDING_EVENTS (the held one among them); each event beyond is refused at once.
+  const answers = Array.from({ length: MAX_PENDING_EVENTS - 1 + ABUSE_REFUSALS + 5 }, () => ack(client, 'users', {}).catch(() => 'lost'));
+  expect(await within(cut, 'the client being cut off')).toBe('io server disconnect');
+  held.open();
+  const settled = await Promise.all([first.catch(() => 'lost'), ...answers]);
+  expect(settled.filter((a) => typeof a === 'object' && !a.ok && a.error.code === 'rate_limited')).toHaveLength(ABUSE_REFUSALS);
 });

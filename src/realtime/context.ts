@@ -72,7 +72,7 @@ export interface EventContext<P = unknown> {
   body: object | undefined;
   /** Work to do right after the ack is sent (e.g. the welcome notice, which must follow the login ack). */
   after: Array<() => Promise<void> | void>;
-  /** Set when the socket keeps flooding: it is disconnected right after this (failed) event is answered. */
+  /** Set when the socket keeps being refused `rate_limited`: it is disconnected once this event is answered. */
   cutOff: boolean;
 }
 

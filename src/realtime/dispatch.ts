@@ -16,6 +16,10 @@ type Pipeline = (ctx: EventContext) => Promise<void>;
  * then `sendMsg` without waiting for the ack works, and one sender's messages are stored in the order sent.
  * Events beyond the queue's limit are refused with `rate_limited`; unknown events get `unknown_event` when
  * they carry an ack and are ignored otherwise.
+ *
+ * Every `rate_limited` refusal of a socket's events is counted, whatever refused it (the queue, a message or
+ * typing limit, a login limit): a socket that keeps pushing against its limits is answered, told, and
+ * disconnected (Session.refused, ABUSE_REFUSALS), rather than answered forever.
  */
 export class Dispatcher {
   private readonly pipelines = new Map<string, Pipeline>();
@@ -65,7 +69,7 @@ export class Dispatcher {
     });
     if (!queued) {
       this.services.metrics.error('rate_limited');
-      answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.', undefined, { retryAfterMs: QUEUE_FULL_RETRY_MS }));
+      refuse(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.', undefined, { retryAfterMs: QUEUE_FULL_RETRY_MS }));
     }
   }
 }
@@ -80,7 +84,7 @@ async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
   try {
     await pipeline(ctx);
   } catch (err) {
-    answer(ctx, ack, err);
+    refuse(ctx, ack, err);
     return;
   }
   answer(ctx, ack, undefined);
@@ -104,14 +108,19 @@ function answer(ctx: EventContext, ack: AckCallback | undefined, err: unknown): 
     return;
   }
   const error = errorBody(err);
+  if (ack) ack({ ok: false, error });
+  else if (!ctx.cutOff) notify(ctx, error);
   if (ctx.cutOff) {
     ctx.log.warn({ socket: ctx.socket.id, user: ctx.session.user?.name }, 'disconnected for flooding');
     notify(ctx, { ...error, message: 'Disconnected for sending too much.' });
     ctx.socket.disconnect(true);
-    return;
   }
-  if (ack) ack({ ok: false, error });
-  else notify(ctx, error);
+}
+
+/** Answers a failed event; a `rate_limited` one is counted first, and may cut the socket off. */
+function refuse(ctx: EventContext, ack: AckCallback | undefined, err: unknown): void {
+  if (err instanceof ChatError && err.code === 'rate_limited') ctx.cutOff = ctx.session.refused();
+  answer(ctx, ack, err);
 }
 
 /** A `msg1` error notice: the error body's fields under the notice's names (`text` for `message`). */
