@@ -3,7 +3,8 @@
  * set small here so the tests stay short; the defaults are in config.ts and the README.
  */
 import { ack, closeClient, next, startServer, within, type Client, type TestServer } from './helpers';
-import { flood, useLimitedServer } from './limited-server';
+import { flood, retryAfter, useLimitedServer, waitOut } from './limited-server';
+import { IN_FLIGHT_RETRY_MS } from '../src/limits/wrong-tokens';
 import { gatedStore } from './gated-store';
 import { openSqliteStore } from '../src/store';
 import { testConfig } from '../src/config';
@@ -183,4 +184,74 @@ test('a socket that keeps overfilling its event queue is cut off too', async () 
   held.open();
   const settled = await Promise.all([first.catch(() => 'lost'), ...answers]);
   expect(settled.filter((a) => typeof a === 'object' && !a.ok && a.error.code === 'rate_limited')).toHaveLength(ABUSE_REFUSALS);
+});
+
+describe('wrong tokens are counted before they are checked: parallel guesses cannot overrun the limit', () => {
+  const codes = (answers: Array<{ ok: boolean; error?: { code: string } } | string>) =>
+    answers.map((a) => (typeof a === 'string' ? a : a.ok ? 'ok' : a.error!.code)).sort();
+  let gates: ReturnType<typeof gatedStore>;
+  const startGated = (limits: Parameters<typeof startWith>[0]) => {
+    gates = gatedStore(openSqliteStore(testConfig().storage));
+    return startWith(limits, { trustProxy: true }, { store: gates.store });
+  };
+
+  /**
+   * Starts every attempt at once and holds those that reach the store's `method` (the token check) until
+   * every attempt has either reached it or been answered: so all of them are in flight together, however
+   * fast the store is. Resolves with the answers.
+   */
+  async function together<T>(method: 'findUser' | 'findUserByToken', attempts: Array<() => Promise<T>>): Promise<T[]> {
+    let inFlight = 0;
+    let everyone!: () => void;
+    const allIn = new Promise<void>((resolve) => (everyone = resolve));
+    const counted = () => ++inFlight >= attempts.length && everyone();
+    const gate = gates.gate(method, () => (counted(), true));
+    const answers = attempts.map((attempt) => attempt().finally(counted));
+    await within(allIn, 'every attempt held at the token check or answered');
+    gate.open();
+    return Promise.all(answers);
+  }
+
+  test('per name, from many addresses at once', async () => {
+    server = await startGated({ badTokensPerName: { points: 4, seconds: 600 } });
+    const owner = await server.login('victim');
+    const sockets = await Promise.all(Array.from({ length: 10 }, (_, i) => connectFrom(`203.0.113.${i + 1}`)));
+    const answers = await together('findUser', sockets.map((s, i) => () => ack(s, 'login', { username: 'victim', token: `guess-${i}` })));
+    expect(codes(answers)).toEqual([...Array(6).fill('rate_limited'), ...Array(4).fill('username_taken')]);
+    // The name's counter is full: the owner's right token is refused too, until the window passes (the
+    // documented cost of this limit); the owner's open connection is untouched.
+    expect(await ack(await connectFrom('198.51.100.1'), 'login', { username: 'victim', token: owner.res.token })).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(await ack(owner.client, 'sendMsg', { text: 'still here' })).toMatchObject({ ok: true });
+  });
+
+  test('per address, from many sockets at once, by name and by token alone', async () => {
+    server = await startGated({ badTokensPerAddress: { points: 3, seconds: 600 } });
+    await server.login('victim');
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => connectFrom('203.0.113.50')));
+    const answers = await together('findUser', sockets.map((s, i) => () => ack(s, 'login', { username: 'victim', token: `guess-${i}` })));
+    expect(codes(answers)).toEqual([...Array(5).fill('rate_limited'), ...Array(3).fill('username_taken')]);
+
+    const handshakes = Array.from({ length: 8 }, (_, i) => () => connectFrom('203.0.113.51', { auth: { token: `unknown-${i}` } }).then(() => 'ok', (err) => String(err.data?.code)));
+    expect(codes(await together('findUserByToken', handshakes))).toEqual([...Array(5).fill('rate_limited'), ...Array(3).fill('unauthorized')]);
+  });
+
+  test('right tokens cost nothing once checked; many in flight at once delay the others by a second at most', async () => {
+    server = await startGated({ badTokensPerAddress: { points: 2, seconds: 600 }, badTokensPerName: { points: 2, seconds: 600 } });
+    const { res } = await server.login('owner');
+    const tabs = await Promise.all(Array.from({ length: 5 }, () => server.connect()));
+    const login = (tab: Client) => ack(tab, 'login', { username: 'owner', token: res.token });
+    const first = await together('findUser', tabs.map((tab) => () => login(tab)));
+    expect(codes(first)).toEqual([...Array(2).fill('ok'), ...Array(3).fill('rate_limited')]);
+    const waits = first.filter((a) => !a.ok).map(retryAfter);
+    for (const wait of waits) expect(wait).toBeLessThanOrEqual(IN_FLIGHT_RETRY_MS);
+    await waitOut(Math.max(...waits));
+    const again = [];
+    for (const tab of tabs.filter((_, i) => !first[i].ok)) again.push(await login(tab));
+    expect(codes(again)).toEqual(Array(3).fill('ok'));
+    // Not one of those logins is still counted: the counters are empty for a guesser.
+    const guesser = await server.connect();
+    const guesses = [];
+    for (let i = 0; i < 3; i++) guesses.push(await ack(guesser, 'login', { username: 'owner', token: `guess-${i}` }));
+    expect(codes(guesses)).toEqual(['rate_limited', 'username_taken', 'username_taken']);
+  });
 });

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ChatError } from '../errors';
 import { addressKey } from './address-key';
+import { WrongTokens, type Counter } from './wrong-tokens';
 
 /** `points` actions per `seconds`, counted in a fixed window per key (rate-limiter-flexible's model). */
 export interface LimitRule {
@@ -44,6 +45,7 @@ export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract[]>;
   private readonly badPerAddress: RateLimiterAbstract;
   private readonly badPerName: RateLimiterAbstract;
+  private readonly wrongTokens = new WrongTokens();
 
   constructor(
     readonly config: RateLimitConfig,
@@ -78,22 +80,21 @@ export class RateLimits {
     }
   }
 
-  /** Throws `rate_limited` if `address` or the name `key` had too many wrong tokens lately. */
-  async checkTokens(address: string, key?: string): Promise<void> {
-    if (!this.config.enabled) return;
-    const blocked = [await this.badPerAddress.get(addressKey(address)), key === undefined ? null : await this.badPerName.get(key)]
-      .filter((res): res is RateLimiterRes => res !== null && res.remainingPoints <= 0)
-      .map((res) => res.msBeforeNext);
-    if (blocked.length > 0) throw rateLimited('Too many wrong tokens; try again later.', Math.max(...blocked));
-  }
-
-  /** Records a wrong or unknown token presented from `address` (for the name `key`, if one was given). */
-  async badToken(address: string, key?: string): Promise<void> {
-    if (!this.config.enabled) return;
-    await Promise.all([
-      this.badPerAddress.consume(addressKey(address)).catch(() => undefined),
-      key === undefined ? undefined : this.badPerName.consume(key).catch(() => undefined),
-    ]);
+  /**
+   * Runs `login`, which presents a token from `address` (for the name `key`, if it names one), within the
+   * wrong-token limits of both (wrong-tokens.ts: counted before the token is checked, given back unless
+   * `wrongToken(err)`). Throws `rate_limited` without running `login` when the address, or then the name, has
+   * had too many.
+   */
+  async countingWrongTokens<T>(address: string, key: string | undefined, login: () => Promise<T>, wrongToken: (err: unknown) => boolean): Promise<T> {
+    if (!this.config.enabled) return login();
+    const counters: Counter[] = [{ limiter: this.badPerAddress, key: addressKey(address) }];
+    if (key !== undefined) counters.push({ limiter: this.badPerName, key });
+    try {
+      return await this.wrongTokens.run(counters, login, wrongToken);
+    } catch (err) {
+      throw err instanceof RateLimiterRes ? refusal(err, 'Too many wrong tokens; try again later.') : err;
+    }
   }
 }
 

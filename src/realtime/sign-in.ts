@@ -25,11 +25,9 @@ export interface SignedIn {
  */
 export async function claim(services: Services, address: string, name: string, token: string | undefined, form: ClaimForm): Promise<Claim> {
   const { store, presence, config, now, limits } = services;
-  const key = nameKey(name);
   await limits.check('loginsPerAddress', address);
-  if (token !== undefined) await limits.checkTokens(address, key);
-  try {
-    return await claimName(name, token, form, {
+  const login = () =>
+    claimName(name, token, form, {
       store,
       presence,
       now: now(),
@@ -37,23 +35,16 @@ export async function claim(services: Services, address: string, name: string, t
       legacyLogin: config.legacyLogin,
       legacyGraceMs: config.legacyGraceMs,
     });
-  } catch (err) {
-    if (token !== undefined && err instanceof ChatError && err.code === 'username_taken') await limits.badToken(address, key);
-    throw err;
-  }
+  if (token === undefined) return login();
+  return limits.countingWrongTokens(address, nameKey(name), login, (err) => err instanceof ChatError && err.code === 'username_taken');
 }
 
 /** A login by token alone (handshake `auth: { token }`), within the same limits. */
 export async function claimToken(services: Services, address: string, token: string): Promise<Claim> {
   const { store, now, limits } = services;
   await limits.check('loginsPerAddress', address);
-  await limits.checkTokens(address);
-  try {
-    return await claimByToken(token, { store, now: now() });
-  } catch (err) {
-    if (err instanceof ChatError && err.code === 'unauthorized') await limits.badToken(address);
-    throw err;
-  }
+  const login = () => claimByToken(token, { store, now: now() });
+  return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof ChatError && err.code === 'unauthorized');
 }
 
 /**
@@ -64,17 +55,16 @@ export async function claimJwt(services: Services, address: string, token: strin
   const { jwt, limits, store, now, log } = services;
   if (!jwt) throw new ChatError('unauthorized', 'This chat does not sign in with tokens from a host application.');
   await limits.check('loginsPerAddress', address);
-  await limits.checkTokens(address);
-  try {
-    const { username, expiresAt } = await jwt.verify(token);
-    return await claimVouched(username, expiresAt, { store, now: now() });
-  } catch (err) {
-    if (err instanceof JwtError) {
-      log.info({ reason: err.reason, detail: err.detail, address }, 'JWT refused');
-      if (err.reason !== 'expired') await limits.badToken(address);
+  const login = async () => {
+    try {
+      const { username, expiresAt } = await jwt.verify(token);
+      return await claimVouched(username, expiresAt, { store, now: now() });
+    } catch (err) {
+      if (err instanceof JwtError) log.info({ reason: err.reason, detail: err.detail, address }, 'JWT refused');
+      throw err;
     }
-    throw err;
-  }
+  };
+  return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof JwtError && err.reason !== 'expired');
 }
 
 /** Refuses one more socket for a user who has MAX_SOCKETS_PER_USER of them already. */
