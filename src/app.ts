@@ -27,6 +27,7 @@ import { handshakeLogin } from './realtime/handshake';
 import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
 import { RateLimits } from './limits/rate-limits';
+import { SocketSlots } from './limits/socket-slots';
 import { clientAddress, trustedHops } from './client-address';
 import { createJwtVerifier } from './auth/jwt';
 import { routesFor } from './realtime/routes';
@@ -112,6 +113,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     events,
     preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
     limits: new RateLimits(config.rateLimits, deps.redis),
+    slots: new SocketSlots(presence, config.rateLimits),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
   };

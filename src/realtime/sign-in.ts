@@ -1,7 +1,7 @@
 import { ChatError } from '../errors';
 import { JwtError } from '../auth/jwt';
 import { claimByToken, claimName, claimVouched, type Claim, type ClaimForm } from '../identity';
-import { rateLimited } from '../limits/rate-limits';
+import type { Slot } from '../limits/socket-slots';
 import { nameKey } from '../names';
 import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
 import { userRoom, type ChatSocket, type Services } from './context';
@@ -67,30 +67,29 @@ export async function claimJwt(services: Services, address: string, token: strin
   return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof JwtError && err.reason !== 'expired');
 }
 
-/** Refuses one more socket for a user who has MAX_SOCKETS_PER_USER of them already. */
-export async function checkSocketCap({ presence, limits }: Services, userId: number): Promise<void> {
-  const max = limits.config.socketsPerUser;
-  if (limits.config.enabled && (await presence.socketCount(userId)) >= max) {
-    throw rateLimited(`This user already has ${max} connections; close one first.`, SOCKET_CAP_RETRY_MS);
-  }
-}
-
-/** What a refusal by the socket cap suggests as a wait: sockets close when tabs do, not on a schedule. */
-const SOCKET_CAP_RETRY_MS = 10_000;
-
-/** Binds `session` to the claimed user and builds the answer (the `login` ack or the `session` event). */
-export async function signIn(session: Session, claim: Claim, services: Services): Promise<SignedIn> {
-  const { io, presence } = services;
+/**
+ * Binds `session` to the claimed user and builds the answer (the `login` ack or the `session` event). The
+ * socket takes one of the user's MAX_SOCKETS_PER_USER places: `reserved` when the handshake already took it,
+ * else one reserved here (refused `rate_limited` when none is left); the reservation ends once the socket is
+ * in presence, or when binding fails.
+ */
+export async function signIn(session: Session, claim: Claim, services: Services, reserved?: Slot): Promise<SignedIn> {
+  const { io, presence, slots } = services;
   // A predecessor that still had sockets somewhere (only possible if presence lagged) loses them.
   if (claim.replaced !== undefined) io.in(userRoom(claim.replaced)).disconnectSockets(true);
   const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key };
   const current = session.user;
   const fresh = current?.id !== user.id;
   let cameOnline = false;
-  if (fresh) {
-    await checkSocketCap(services, user.id);
-    if (current) await session.end({ seen: true }); // same name, but the user behind it changed
-    cameOnline = await session.begin(user);
+  let slot = reserved;
+  try {
+    if (fresh) {
+      slot ??= await slots.reserve(user.id);
+      if (current) await session.end({ seen: true }); // same name, but the user behind it changed
+      cameOnline = await session.begin(user);
+    }
+  } finally {
+    slot?.release(); // the socket is in presence now (or binding failed): the reservation has done its work
   }
   // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
   if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
