@@ -17,9 +17,9 @@ type Pipeline = (ctx: EventContext) => Promise<void>;
  * Events beyond the queue's limit are refused with `rate_limited`; unknown events get `unknown_event` when
  * they carry an ack and are ignored otherwise.
  *
- * Every `rate_limited` refusal of a socket's events is counted, whatever refused it (the queue, a message or
- * typing limit, a login limit): a socket that keeps pushing against its limits is answered, told, and
- * disconnected (Session.refused, ABUSE_REFUSALS), rather than answered forever.
+ * Every `rate_limited` refusal of a socket's events is counted, whatever refused it (a message or typing
+ * limit, a login limit; a burst beyond the queue's bound counts once): a socket that keeps pushing against its
+ * limits is answered, told, and disconnected (Session.refused, ABUSE_REFUSALS), rather than answered forever.
  */
 export class Dispatcher {
   private readonly pipelines = new Map<string, Pipeline>();
@@ -37,10 +37,12 @@ export class Dispatcher {
   }
 
   attach(socket: ChatSocket, queue: SerialQueue, session: Session): void {
-    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, queue, session, event, args));
+    const state: SocketState = { socket, queue, session, overflowing: false };
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(state, event, args));
   }
 
-  private dispatch(socket: ChatSocket, queue: SerialQueue, session: Session, event: string, args: unknown[]): void {
+  private dispatch(state: SocketState, event: string, args: unknown[]): void {
+    const { socket, queue, session } = state;
     const pipeline = this.pipelines.get(event);
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
     if (!pipeline) {
@@ -67,11 +69,26 @@ export class Dispatcher {
       if (waitsForLogin && socket.connected && !session.user && session.park(task)) return;
       await task();
     });
-    if (!queued) {
-      this.services.metrics.error('rate_limited');
-      refuse(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.', undefined, { retryAfterMs: QUEUE_FULL_RETRY_MS }));
+    if (queued) {
+      state.overflowing = false;
+      return;
     }
+    this.services.metrics.error('rate_limited');
+    // One burst beyond the queue's bound counts once toward the cut-off (its refusals already keep memory
+    // bounded); a socket that overfills it again and again is cut off like any other.
+    if (!state.overflowing) ctx.cutOff = session.refused();
+    state.overflowing = true;
+    answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.', undefined, { retryAfterMs: QUEUE_FULL_RETRY_MS }));
   }
+}
+
+/** What the dispatcher keeps per socket. */
+interface SocketState {
+  socket: ChatSocket;
+  queue: SerialQueue;
+  session: Session;
+  /** The last event was refused for a full queue, and none was queued since: one burst, counted once. */
+  overflowing: boolean;
 }
 
 async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
