@@ -33,7 +33,7 @@ import { createJwtVerifier } from './auth/jwt';
 import { routesFor } from './realtime/routes';
 import { openSqliteStore } from './store';
 import type { ChatStore } from './store/store';
-import { originAllowed } from './origins';
+import { admitSession, CONNECT_TIMEOUT_MS } from './realtime/admission';
 
 export const STATIC_DIR = path.resolve(__dirname, '..', 'static');
 
@@ -59,6 +59,8 @@ export interface Deps {
   redis?: Redis;
   /** How long events may wait for a connection's first login (default PRE_LOGIN_WAIT_MS); tests shorten it. */
   preLoginWaitMs?: number;
+  /** How long a new Engine.IO session may go without its Socket.IO connect (default CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
 }
 
 
@@ -92,7 +94,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     maxHttpBufferSize: MAX_PACKET_BYTES,
     path: `${config.basePath}/socket.io`,
     ...(deps.heartbeat && { pingInterval: deps.heartbeat.intervalMs, pingTimeout: deps.heartbeat.timeoutMs }),
-    allowRequest: (req, callback) => callback(null, originAllowed(req, config)),
+    // Origins and new connections per address, for every new Engine.IO session (realtime/admission.ts).
+    allowRequest: (req, callback) => admit(req, callback),
+    connectTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
   });
   const metrics = new Metrics(() => io.engine.clientsCount);
@@ -118,6 +122,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
   };
 
+  const admit = admitSession(services);
   const router = createRouter(services);
   logAppErrors(koa, log);
   koa.use(requestLog(log, metrics));

@@ -80,6 +80,19 @@ export async function flood(client: Client, count: number, inFlight = 10): Promi
   return outcomes;
 }
 
+/**
+ * Asserts that a new connection from `address` is refused for the per-address connection limit. The refusal
+ * comes at the Engine.IO level, as an HTTP error a Socket.IO client only sees as a transport error, so it is
+ * read here from a long-polling handshake's answer.
+ */
+export async function expectConnectionRefused(server: TestServer, address: string): Promise<void> {
+  const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { 'x-forwarded-for': address } });
+  const body = (await res.json()) as { message?: string };
+  if (res.status !== 403 || !/Too many new connections/.test(body.message ?? '')) {
+    throw new Error(`expected the connection limit to refuse ${address}, got ${res.status} ${JSON.stringify(body)}`);
+  }
+}
+
 /** Resolves after `ms`: only for waiting out a `retryAfterMs` the server named, never for a condition. */
 export function waitOut(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -30,6 +30,14 @@ export interface RateLimitConfig {
 
 export type LimitKind = 'messages' | 'typing' | 'loginsPerAddress' | 'connectionsPerAddress';
 
+/** What a refusal by each kind says (a client may show it). */
+const REFUSALS: Record<LimitKind, string> = {
+  messages: 'You are sending too fast.',
+  typing: 'Too many typing notices; slow down.',
+  loginsPerAddress: 'Too many logins from this address; try again later.',
+  connectionsPerAddress: 'Too many new connections from this address; try again later.',
+};
+
 /** The kinds counted per client address: their key goes through addressKey (an IPv6 /64 is one client). */
 const PER_ADDRESS: ReadonlySet<LimitKind> = new Set(['loginsPerAddress', 'connectionsPerAddress']);
 
@@ -75,7 +83,7 @@ export class RateLimits {
       try {
         await limiter.consume(counted);
       } catch (err) {
-        throw refusal(err, kind === 'messages' ? 'You are sending too fast.' : 'Too many attempts; slow down.');
+        throw refusal(err, REFUSALS[kind]);
       }
     }
   }

@@ -27,13 +27,17 @@ export interface HandshakeClaim {
  */
 export function handshakeLogin(services: Services) {
   const claims = new WeakMap<ChatSocket, HandshakeClaim>();
+  /** Engine.IO sessions that already had a Socket.IO connect: the first was counted with the session. */
+  const connectedSessions = new WeakSet<object>();
 
   const middleware = async (socket: ChatSocket, next: (err?: ExtendedError) => void): Promise<void> => {
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     const { store, log, limits } = services;
     const address = services.addressOf(socket);
     try {
-      await limits.check('connectionsPerAddress', address);
+      // A client may send several connects on one Engine.IO session: each after the first is a new connection.
+      if (connectedSessions.has(socket.conn)) await limits.check('connectionsPerAddress', address);
+      connectedSessions.add(socket.conn);
       if (!auth || Object.keys(auth).length === 0) return next();
       let claimed: Claim;
       if (services.jwt) {

@@ -44,9 +44,12 @@ export class RawSocket {
     });
   }
 
-  /** Opens the WebSocket and waits for the Engine.IO open packet. */
-  static async open(httpUrl: string): Promise<RawSocket> {
-    const socket = new RawSocket(new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`));
+  /**
+   * Opens the WebSocket (with extra request `headers`, e.g. X-Forwarded-For) and waits for the Engine.IO open
+   * packet; rejects if the server refuses the upgrade or closes first.
+   */
+  static async open(httpUrl: string, headers: Record<string, string> = {}): Promise<RawSocket> {
+    const socket = new RawSocket(new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { headers }));
     const opened = await socket.next((f) => typeof f.data === 'string' && f.data.startsWith('0'), 0);
     if (!opened) throw new Error('the WebSocket closed before the Engine.IO open packet');
     return socket;
