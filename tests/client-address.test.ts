@@ -76,6 +76,14 @@ describe('on a server', () => {
     await expect(limited.connectFrom('10.0.0.3, 192.0.2.21')).resolves.toBeDefined();
   });
 
+  test('X-Forwarded-For is not believed without TRUST_PROXY: every client here is one address', async () => {
+    await limited.start({ connectionsPerAddress: { points: 2, seconds: 60 } });
+    await limited.connectFrom('192.0.2.10');
+    await limited.connectFrom('192.0.2.11');
+    await expect(limited.connectFrom('192.0.2.12')).rejects.toThrow();
+    await expectConnectionRefused(limited.current, '192.0.2.13');
+  });
+
   test('the addresses of one IPv6 /64 share the per-address limits; the next /64 does not', async () => {
     await limited.start({ loginsPerAddress: { points: 2, seconds: 60 } }, { trustProxy: true });
     const logins = ['2001:db8:1:2::1', '2001:db8:1:2:ffff::9', '2001:db8:1:2::abcd', '2001:db8:1:3::1'];

@@ -18,6 +18,19 @@ export interface LimitedServer {
   start(limits?: Partial<RateLimitConfig>, config?: Partial<Config>, deps?: Deps): Promise<TestServer>;
   /** A client whose X-Forwarded-For says `address`; resolves once connected, rejects with the connect_error. */
   connectFrom(address: string, options?: Partial<ManagerOptions & SocketOptions>): Promise<Client>;
+  /** A tab logging in with its handshake (`auth`); see Tab. */
+  tab(auth: object): Tab;
+}
+
+/**
+ * A tab whose handshake logs in. `session` resolves with the server's session event, listened for from the
+ * start (it can arrive in the same read as the connect); `connected` once connected, rejecting with the
+ * connect_error. Neither is bounded: await them through `within` (a refused tab never gets its session).
+ */
+export interface Tab {
+  client: Client;
+  connected: Promise<Client>;
+  session: Promise<unknown>;
 }
 
 export function useLimitedServer(): LimitedServer {
@@ -52,6 +65,17 @@ export function useLimitedServer(): LimitedServer {
         client.once('connect_error', reject);
       });
       return within(connected, `a connection from ${address}`);
+    },
+    tab(auth) {
+      if (!server) throw new Error('start the server first');
+      const client: Client = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
+      opened.push(client);
+      const session = new Promise((resolve) => client.once('session', resolve));
+      const connected = new Promise<Client>((resolve, reject) => {
+        client.once('connect', () => resolve(client));
+        client.once('connect_error', reject);
+      });
+      return { client, connected, session };
     },
   };
 }

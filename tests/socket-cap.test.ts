@@ -6,13 +6,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { MemoryPresence } from '../src/presence/memory';
 import { gated } from './gated-store';
-import { io } from 'socket.io-client';
 import { ack, closeClient, next, onceSocketClosed, within, type Client, type TestServer } from './helpers';
 import { useLimitedServer } from './limited-server';
 
 const limited = useLimitedServer();
-const opened: Client[] = [];
-afterEach(() => Promise.all(opened.splice(0).map(closeClient)));
 let presence: ReturnType<typeof gated<MemoryPresence>>;
 /** Log lines at error level or above: there must be none. */
 let errors: string[];
@@ -30,22 +27,6 @@ async function startCapped(socketsPerUser: number): Promise<TestServer> {
   return limited.start({ socketsPerUser }, {}, { presence: presence.target, log: pino({ level: 'info' }, sink) });
 }
 
-/**
- * A tab logging in with its handshake: `session` resolves with the server's session event (listened for from
- * the start: it can arrive in the same read as the connect), `connected` once connected, rejecting with the
- * connect_error. Await them through `within`.
- */
-function tab(server: TestServer, auth: object): { client: Client; connected: Promise<Client>; session: Promise<unknown> } {
-  const client: Client = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
-  opened.push(client);
-  const session = new Promise((resolve) => client.once('session', resolve));
-  const connected = new Promise<Client>((resolve, reject) => {
-    client.once('connect', () => resolve(client));
-    client.once('connect_error', reject);
-  });
-  // Bounded only where awaited: a refused tab never gets its session, and must not time out unobserved.
-  return { client, connected, session };
-}
 const socketCount = (server: TestServer, name: string) =>
   [...server.app.io.of('/').sockets.values()].filter((s) => s.data.user?.name === name).length;
 
@@ -71,7 +52,7 @@ test('many tabs at once: exactly the places left are taken, every other tab is r
   const { res } = await server.login('many');
   const tabs = await Promise.all(
     Array.from({ length: 6 }, () => {
-      const { connected, session } = tab(server, { username: 'many', token: res.token });
+      const { connected, session } = limited.tab({ username: 'many', token: res.token });
       return within(connected, 'a tab connecting or refused').then(
         () => within(session, 'the session').then(() => 'in'),
         (err: { data?: { code?: string } }) => String(err.data?.code),
@@ -103,17 +84,33 @@ test('places come back when tabs close, and refused or abandoned handshakes hold
   const auth = { username: 'many', token: res.token };
   // A tab that goes away while its place is being decided.
   const deciding = presence.gate('socketCount', () => true);
-  const leaving = tab(server, auth);
+  const leaving = limited.tab(auth);
   leaving.connected.catch(() => undefined); // it may or may not hear of its own end
   await deciding.arrived();
   await closeClient(leaving.client);
   deciding.open();
-  await within(tab(server, auth).session, 'the session');
-  for (let i = 0; i < 3; i++) await expect(within(tab(server, auth).connected, 'a refusal')).rejects.toMatchObject({ data: { code: 'rate_limited' } });
+  await within(limited.tab(auth).session, 'the session');
+  for (let i = 0; i < 3; i++) await expect(within(limited.tab(auth).connected, 'a refusal')).rejects.toMatchObject({ data: { code: 'rate_limited' } });
   const closed = onceSocketClosed(server, first.id!);
   await closeClient(first);
   await closed;
-  expect(await within(tab(server, auth).session, 'the session')).toMatchObject({ user: { name: 'many' } });
+  expect(await within(limited.tab(auth).session, 'the session')).toMatchObject({ user: { name: 'many' } });
   expect(socketCount(server, 'many')).toBe(2);
+  expect(errors).toEqual([]);
+});
+
+test('live sockets per user are capped, for handshake and event logins alike; a closed tab frees its place', async () => {
+  const server = await startCapped(2);
+  const { client: first, res } = await server.login('many');
+  const second = await server.connect();
+  expect(await ack(second, 'login', { username: 'many', token: res.token })).toMatchObject({ ok: true });
+  const third = await server.connect();
+  expect(await ack(third, 'login', { username: 'many', token: res.token })).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+  await expect(within(limited.tab({ token: res.token }).connected, 'a refusal')).rejects.toMatchObject({ data: { code: 'rate_limited' } });
+  // A tab closes: there is room again (listened for before the close: it may be over before closeClient is).
+  const closed = onceSocketClosed(server, first.id!);
+  await closeClient(first);
+  await closed;
+  expect(await ack(third, 'login', { username: 'many', token: res.token })).toMatchObject({ ok: true });
   expect(errors).toEqual([]);
 });

@@ -79,12 +79,17 @@ export class RateLimits {
   async check(kind: LimitKind, key: string | number): Promise<void> {
     if (!this.config.enabled) return;
     const counted = PER_ADDRESS.has(kind) ? addressKey(String(key)) : String(key);
+    const taken: RateLimiterAbstract[] = [];
     for (const limiter of this.limiters[kind]) {
       try {
         await limiter.consume(counted);
       } catch (err) {
+        // Refused by a later rule (the sustained one after the burst): the action did not happen, so the
+        // earlier rules do not count it either. A refund that fails leaves one point too many, no more.
+        await Promise.all(taken.map((done) => done.reward(counted, 1).catch(() => undefined)));
         throw refusal(err, REFUSALS[kind]);
       }
+      taken.push(limiter);
     }
   }
 
