@@ -27,12 +27,13 @@ import { handshakeLogin } from './realtime/handshake';
 import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
 import { RateLimits } from './limits/rate-limits';
-import { clientAddress } from './client-address';
+import { SocketSlots } from './limits/socket-slots';
+import { clientAddress, trustedHops } from './client-address';
 import { createJwtVerifier } from './auth/jwt';
 import { routesFor } from './realtime/routes';
 import { openSqliteStore } from './store';
 import type { ChatStore } from './store/store';
-import { originAllowed } from './origins';
+import { admitSession, CONNECT_TIMEOUT_MS } from './realtime/admission';
 
 export const STATIC_DIR = path.resolve(__dirname, '..', 'static');
 
@@ -58,6 +59,8 @@ export interface Deps {
   redis?: Redis;
   /** How long events may wait for a connection's first login (default PRE_LOGIN_WAIT_MS); tests shorten it. */
   preLoginWaitMs?: number;
+  /** How long a new Engine.IO session may go without its Socket.IO connect (default CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
 }
 
 
@@ -79,7 +82,8 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const rawStore = deps.store ?? openSqliteStore(config.storage);
   const presence = deps.presence ?? new MemoryPresence();
 
-  const koa = new Koa({ proxy: config.trustProxy });
+  // maxIpsCount: ctx.ip is the X-Forwarded-For entry of the outermost trusted proxy (client-address.ts).
+  const koa = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops });
   // Koa composes its middleware when callback() is called, so the handler is bound once they are all in.
   let handleRequest: http.RequestListener = () => undefined;
   const server = http.createServer((req, res) => handleRequest(req, res));
@@ -90,7 +94,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     maxHttpBufferSize: MAX_PACKET_BYTES,
     path: `${config.basePath}/socket.io`,
     ...(deps.heartbeat && { pingInterval: deps.heartbeat.intervalMs, pingTimeout: deps.heartbeat.timeoutMs }),
-    allowRequest: (req, callback) => callback(null, originAllowed(req, config)),
+    // Origins and new connections per address, for every new Engine.IO session (realtime/admission.ts).
+    allowRequest: (req, callback) => admit(req, callback),
+    connectTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
   });
   const metrics = new Metrics(() => io.engine.clientsCount);
@@ -111,10 +117,12 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     events,
     preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
     limits: new RateLimits(config.rateLimits, deps.redis),
+    slots: new SocketSlots(presence, config.rateLimits),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
   };
 
+  const admit = admitSession(services);
   const router = createRouter(services);
   logAppErrors(koa, log);
   koa.use(requestLog(log, metrics));
@@ -129,7 +137,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   // Engine.IO keeps each connection's first HTTP request (headers and all) for its lifetime. Only the client's
   // address is needed later (rate limits), so it is kept instead (a few kB less per idle connection).
   io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
-    if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, config.trustProxy));
+    if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, trustedHops(config)));
     raw.request = null;
   });
 

@@ -41,6 +41,11 @@ export interface Config {
   allowedOrigins: '*' | string[];
   /** Trust X-Forwarded-* headers (set when running behind nginx or another proxy). */
   trustProxy: boolean;
+  /**
+   * With trustProxy: how many proxies in front append to X-Forwarded-For (nginx alone: 1; a load balancer
+   * and nginx: 2). The client address is the entry that many from the right (client-address.ts).
+   */
+  proxyHops: number;
   /** How long a name stays bound to its token after its owner was last seen. */
   nameReservationMs: number;
   /** Messages older than this are deleted (hourly); 0 keeps everything. */
@@ -74,6 +79,7 @@ export const DEFAULTS = {
   DATABASE_URL: './data/chat.db',
   LOG_LEVEL: 'info',
   TRUST_PROXY: 'false',
+  TRUST_PROXY_HOPS: '1',
   NAME_RESERVATION_DAYS: '30',
   RETENTION_DAYS: '0',
   SQLITE_SYNCHRONOUS: 'full',
@@ -126,6 +132,7 @@ const ENV = z.object({
     .default('')
     .transform((v, ctx) => (v.trim() === '*' ? ('*' as const) : originList(v, ctx))),
   TRUST_PROXY: bool.default(false),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(Number(DEFAULTS.TRUST_PROXY_HOPS)),
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
   RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default(DEFAULTS.SQLITE_SYNCHRONOUS),
@@ -168,6 +175,13 @@ function misplacedSettings(present: Record<string, string | undefined>): string[
   return Object.entries(ENGINE_ONLY)
     .filter(([key, only]) => present[key] !== undefined && only !== engine)
     .map(([key, only]) => `${key}: applies only to ${only === 'sqlite' ? 'SQLite' : 'PostgreSQL'} storage (see DATABASE_URL)`);
+}
+
+/** TRUST_PROXY_HOPS means nothing without TRUST_PROXY: refused, so that a half-done proxy setup is noticed. */
+function proxyProblems(present: Record<string, string | undefined>): string[] {
+  const trusted = bool.safeParse(present.TRUST_PROXY ?? 'false');
+  if (present.TRUST_PROXY_HOPS === undefined || !trusted.success || trusted.data) return [];
+  return ['TRUST_PROXY_HOPS: applies only with TRUST_PROXY=true'];
 }
 
 type Database = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -219,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...misplacedSettings(present),
     ...(auth.ok ? [] : auth.problems),
     ...clusterProblems(present),
+    ...proxyProblems(present),
   ];
   if (!result.success || !auth.ok || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
@@ -235,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicOrigins: e.PUBLIC_ORIGINS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     trustProxy: e.TRUST_PROXY,
+    proxyHops: e.TRUST_PROXY_HOPS,
     nameReservationMs: e.NAME_RESERVATION_DAYS * DAY_MS,
     retentionMs: e.RETENTION_DAYS * DAY_MS,
     legacyLogin: e.LEGACY_LOGIN === 'on',

@@ -103,7 +103,10 @@ export type ChatMessage = PublicMessage | PrivateMessage;
 
 export type NoticeType = 'welcome' | 'join' | 'leave' | 'push' | 'error';
 
-/** Everything the server pushes on `msg1`. `code` is set on `error` notices, `names` on join/leave. */
+/**
+ * Everything the server pushes on `msg1`. `code` is set on `error` notices (with `retryAfterMs` when the code
+ * is `rate_limited`, as in an ack), `names` on join/leave.
+ */
 export interface Notice {
   type: NoticeType;
   text: string;
@@ -111,6 +114,7 @@ export interface Notice {
   /** join/leave: who came or went (changes are announced together, at most every 100 ms). */
   names?: string[];
   code?: ErrorBody['code'];
+  retryAfterMs?: ErrorBody['retryAfterMs'];
 }
 
 /** Users who came online or went offline since the previous `presence` event. */

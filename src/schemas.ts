@@ -81,15 +81,24 @@ export const handshakeAuthSchema = z
  * JWT mode (`AUTH_MODE=jwt`): `login { token }` and handshake `auth: { token }` carry the host's JWT. A name
  * (`username`, `id`) is refused as `unauthorized`: in this mode names come only from the host's tokens.
  */
-export const jwtLoginSchema = z
-  .strictObject({ token: z.string().min(1).max(MAX_JWT_LENGTH) })
-  .or(z.looseObject({ username: z.unknown().optional(), id: z.unknown().optional() }))
-  .transform((p, ctx) => {
-    const named = 'username' in p || 'id' in p;
-    if (!named && 'token' in p && typeof p.token === 'string') return { token: p.token };
-    ctx.addIssue({ code: 'custom', message: named ? 'names come from the host application here' : 'a token is required', path: [named ? 'name' : 'token'] });
+const jwtLength = lengthWithin(1, MAX_JWT_LENGTH);
+const jwtToken = z.strictObject({ token: z.string().refine(jwtLength.check, jwtLength.message) });
+export const jwtLoginSchema = z.unknown().transform((input, ctx) => {
+  // Read on the payload as received: a copy made by a schema first would have lost an own `__proto__` key.
+  // Found by tests/fuzz/jwt-login.test.ts, with unknown keys and over-long tokens let through beside a name's
+  // looser shape, and zod's length check throwing on a `length` trap (see lengthWithin).
+  const named = typeof input === 'object' && input !== null && (Object.hasOwn(input, 'username') || Object.hasOwn(input, 'id'));
+  if (named) {
+    ctx.addIssue({ code: 'custom', message: 'names come from the host application here', path: ['name'] });
     return z.NEVER;
-  });
+  }
+  const parsed = jwtToken.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues; // parsePayload reports the first problem
+  if (issue.code === 'unrecognized_keys') ctx.addIssue({ code: 'unrecognized_keys', keys: issue.keys, input: input as Record<string, unknown> });
+  else ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
 
 export const sendMsgSchema = z
   .strictObject({ text: text.optional(), newAccount: text.optional(), clientId: clientId.optional() })

@@ -18,6 +18,7 @@ test('defaults need no environment at all', () => {
     publicOrigins: [],
     allowedOrigins: [],
     trustProxy: false,
+    proxyHops: 1,
     nameReservationMs: 30 * 86_400_000,
     retentionMs: 0,
     legacyLogin: true,
@@ -49,6 +50,7 @@ test('every variable is read', () => {
     PUBLIC_ORIGINS: 'https://Chat.Example.com',
     ALLOWED_ORIGINS: 'https://a.example, https://b.example:8443',
     TRUST_PROXY: 'true',
+    TRUST_PROXY_HOPS: '2',
     NAME_RESERVATION_DAYS: '7',
     RETENTION_DAYS: '90',
     SQLITE_SYNCHRONOUS: 'normal',
@@ -75,6 +77,7 @@ test('every variable is read', () => {
     publicOrigins: ['https://chat.example.com'],
     allowedOrigins: ['https://a.example', 'https://b.example:8443'],
     trustProxy: true,
+    proxyHops: 2,
     nameReservationMs: 7 * 86_400_000,
     retentionMs: 90 * 86_400_000,
     legacyLogin: false,
@@ -130,6 +133,13 @@ test('a setting of the other storage engine is refused, alongside every other pr
     'DATABASE_POOL_SIZE',
     'PORT',
   ]);
+});
+
+test('TRUST_PROXY_HOPS is 1 to 10, and only with TRUST_PROXY', () => {
+  expect(loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '10' }).proxyHops).toBe(10);
+  expect(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' })).toThrow(/TRUST_PROXY_HOPS/);
+  expect(() => loadConfig({ TRUST_PROXY_HOPS: '2' })).toThrow(/TRUST_PROXY_HOPS: applies only with TRUST_PROXY=true/);
+  expect(() => loadConfig({ TRUST_PROXY: 'false', TRUST_PROXY_HOPS: '2' })).toThrow(/TRUST_PROXY_HOPS: applies only with TRUST_PROXY=true/);
 });
 
 test('every problem is reported at once', () => {

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ChatError } from '../errors';
+import { addressKey } from './address-key';
+import { WrongTokens, type Counter } from './wrong-tokens';
 
 /** `points` actions per `seconds`, counted in a fixed window per key (rate-limiter-flexible's model). */
 export interface LimitRule {
@@ -28,6 +30,17 @@ export interface RateLimitConfig {
 
 export type LimitKind = 'messages' | 'typing' | 'loginsPerAddress' | 'connectionsPerAddress';
 
+/** What a refusal by each kind says (a client may show it). */
+const REFUSALS: Record<LimitKind, string> = {
+  messages: 'You are sending too fast.',
+  typing: 'Too many typing notices; slow down.',
+  loginsPerAddress: 'Too many logins from this address; try again later.',
+  connectionsPerAddress: 'Too many new connections from this address; try again later.',
+};
+
+/** The kinds counted per client address: their key goes through addressKey (an IPv6 /64 is one client). */
+const PER_ADDRESS: ReadonlySet<LimitKind> = new Set(['loginsPerAddress', 'connectionsPerAddress']);
+
 /**
  * The rate limits of one app (issue 11), on rate-limiter-flexible. In one process the counters live in memory;
  * given Redis (cluster mode), in Redis, so a limit holds per user and per address across all nodes, with a
@@ -42,6 +55,7 @@ export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract[]>;
   private readonly badPerAddress: RateLimiterAbstract;
   private readonly badPerName: RateLimiterAbstract;
+  private readonly wrongTokens = new WrongTokens();
 
   constructor(
     readonly config: RateLimitConfig,
@@ -65,34 +79,39 @@ export class RateLimits {
     this.badPerName = make('badtoken-name', config.badTokensPerName);
   }
 
-  /** Counts one action of `kind` by `key` (a user id or an address), or throws `rate_limited`. */
+  /** Counts one action of `kind` by `key` (a user id or a client address), or throws `rate_limited`. */
   async check(kind: LimitKind, key: string | number): Promise<void> {
     if (!this.config.enabled) return;
+    const counted = PER_ADDRESS.has(kind) ? addressKey(String(key)) : String(key);
+    const taken: RateLimiterAbstract[] = [];
     for (const limiter of this.limiters[kind]) {
       try {
-        await limiter.consume(String(key));
+        await limiter.consume(counted);
       } catch (err) {
-        throw refusal(err, kind === 'messages' ? 'You are sending too fast.' : 'Too many attempts; slow down.');
+        // Refused by a later rule (the sustained one after the burst): the action did not happen, so the
+        // earlier rules do not count it either. A refund that fails leaves one point too many, no more.
+        await Promise.all(taken.map((done) => done.reward(counted, 1).catch(() => undefined)));
+        throw refusal(err, REFUSALS[kind]);
       }
+      taken.push(limiter);
     }
   }
 
-  /** Throws `rate_limited` if `address` or the name `key` had too many wrong tokens lately. */
-  async checkTokens(address: string, key?: string): Promise<void> {
-    if (!this.config.enabled) return;
-    const blocked = [await this.badPerAddress.get(address), key === undefined ? null : await this.badPerName.get(key)]
-      .filter((res): res is RateLimiterRes => res !== null && res.remainingPoints <= 0)
-      .map((res) => res.msBeforeNext);
-    if (blocked.length > 0) throw rateLimited('Too many wrong tokens; try again later.', Math.max(...blocked));
-  }
-
-  /** Records a wrong or unknown token presented from `address` (for the name `key`, if one was given). */
-  async badToken(address: string, key?: string): Promise<void> {
-    if (!this.config.enabled) return;
-    await Promise.all([
-      this.badPerAddress.consume(address).catch(() => undefined),
-      key === undefined ? undefined : this.badPerName.consume(key).catch(() => undefined),
-    ]);
+  /**
+   * Runs `login`, which presents a token from `address` (for the name `key`, if it names one), within the
+   * wrong-token limits of both (wrong-tokens.ts: counted before the token is checked, given back unless
+   * `wrongToken(err)`). Throws `rate_limited` without running `login` when the address, or then the name, has
+   * had too many.
+   */
+  async countingWrongTokens<T>(address: string, key: string | undefined, login: () => Promise<T>, wrongToken: (err: unknown) => boolean): Promise<T> {
+    if (!this.config.enabled) return login();
+    const counters: Counter[] = [{ limiter: this.badPerAddress, key: addressKey(address) }];
+    if (key !== undefined) counters.push({ limiter: this.badPerName, key });
+    try {
+      return await this.wrongTokens.run(counters, login, wrongToken);
+    } catch (err) {
+      throw err instanceof RateLimiterRes ? refusal(err, 'Too many wrong tokens; try again later.') : err;
+    }
   }
 }
 

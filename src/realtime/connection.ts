@@ -1,4 +1,4 @@
-import type { Claim } from '../identity';
+import type { HandshakeClaim } from './handshake';
 import type { ChatSocket, Services } from './context';
 import type { Dispatcher } from './dispatch';
 import { SerialQueue } from './serial-queue';
@@ -16,14 +16,14 @@ export const MAX_PENDING_EVENTS = 64;
  * bookkeeping when it goes away. Resolves once the socket has disconnected and all its work is done (the app
  * waits for this when closing).
  */
-export function onConnection(socket: ChatSocket, services: Services, dispatcher: Dispatcher, claim?: Claim): Promise<void> {
+export function onConnection(socket: ChatSocket, services: Services, dispatcher: Dispatcher, handshake?: HandshakeClaim): Promise<void> {
   const { log } = services;
   const queue = new SerialQueue(MAX_PENDING_EVENTS, (err) => log.error({ socket: socket.id, err }, 'socket task failed'));
   const session = new Session(socket, services, queue);
-  if (claim) {
+  if (handshake) {
     // First in the queue: the client's first packets (perhaps buffered while it was away) run as this user.
     queue.pushAlways(async () => {
-      const signedIn = await signInConnected(session, claim, services);
+      const signedIn = await signInConnected(session, handshake.claim, services, handshake.slot);
       if (!signedIn) return; // gone since the handshake: nobody to answer, and a name it created is given back
       socket.emit('session', signedIn.result);
       log.info({ socket: socket.id, user: signedIn.user.name, cameOnline: signedIn.cameOnline }, 'logged in (handshake)');

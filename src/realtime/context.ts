@@ -3,6 +3,7 @@ import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { RateLimits } from '../limits/rate-limits';
+import type { SocketSlots } from '../limits/socket-slots';
 import type { JwtVerifier } from '../auth/jwt';
 import type { Metrics } from '../metrics';
 import type { PresenceFeed } from '../presence/feed';
@@ -44,6 +45,8 @@ export interface Services {
   /** How long a connection's events that need a login may wait for its first one (session.ts). */
   preLoginWaitMs: number;
   limits: RateLimits;
+  /** MAX_SOCKETS_PER_USER: a socket reserves its place here before it is bound to its user. */
+  slots: SocketSlots;
   /** AUTH_MODE=jwt: the host application's token verifier; absent in the open mode. */
   jwt?: JwtVerifier;
   /** Where a socket connects from (client-address.ts: X-Forwarded-For only with TRUST_PROXY). */
@@ -72,7 +75,7 @@ export interface EventContext<P = unknown> {
   body: object | undefined;
   /** Work to do right after the ack is sent (e.g. the welcome notice, which must follow the login ack). */
   after: Array<() => Promise<void> | void>;
-  /** Set when the socket keeps flooding: it is disconnected right after this (failed) event is answered. */
+  /** Set when the socket keeps being refused `rate_limited`: it is disconnected once this event is answered. */
   cutOff: boolean;
 }
 

@@ -1,5 +1,5 @@
 import compose from 'koa-compose';
-import { errorBody, ChatError } from '../errors';
+import { errorBody, ChatError, type ErrorBody } from '../errors';
 import type { Ack, ClientEvent } from '../protocol';
 import type { ChatSocket, EventContext, EventMiddleware, Services } from './context';
 import { instrument, requireLogin } from './middleware';
@@ -16,6 +16,10 @@ type Pipeline = (ctx: EventContext) => Promise<void>;
  * then `sendMsg` without waiting for the ack works, and one sender's messages are stored in the order sent.
  * Events beyond the queue's limit are refused with `rate_limited`; unknown events get `unknown_event` when
  * they carry an ack and are ignored otherwise.
+ *
+ * Every `rate_limited` refusal of a socket's events is counted, whatever refused it (a message or typing
+ * limit, a login limit; a burst beyond the queue's bound counts once): a socket that keeps pushing against its
+ * limits is answered, told, and disconnected (Session.refused, ABUSE_REFUSALS), rather than answered forever.
  */
 export class Dispatcher {
   private readonly pipelines = new Map<string, Pipeline>();
@@ -33,10 +37,12 @@ export class Dispatcher {
   }
 
   attach(socket: ChatSocket, queue: SerialQueue, session: Session): void {
-    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, queue, session, event, args));
+    const state: SocketState = { socket, queue, session, overflowing: false };
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(state, event, args));
   }
 
-  private dispatch(socket: ChatSocket, queue: SerialQueue, session: Session, event: string, args: unknown[]): void {
+  private dispatch(state: SocketState, event: string, args: unknown[]): void {
+    const { socket, queue, session } = state;
     const pipeline = this.pipelines.get(event);
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
     if (!pipeline) {
@@ -63,11 +69,26 @@ export class Dispatcher {
       if (waitsForLogin && socket.connected && !session.user && session.park(task)) return;
       await task();
     });
-    if (!queued) {
-      this.services.metrics.error('rate_limited');
-      answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.', undefined, { retryAfterMs: QUEUE_FULL_RETRY_MS }));
+    if (queued) {
+      state.overflowing = false;
+      return;
     }
+    this.services.metrics.error('rate_limited');
+    // One burst beyond the queue's bound counts once toward the cut-off (its refusals already keep memory
+    // bounded); a socket that overfills it again and again is cut off like any other.
+    if (!state.overflowing) ctx.cutOff = session.refused();
+    state.overflowing = true;
+    answer(ctx, ack, new ChatError('rate_limited', 'Too many events in flight; slow down.', undefined, { retryAfterMs: QUEUE_FULL_RETRY_MS }));
   }
+}
+
+/** What the dispatcher keeps per socket. */
+interface SocketState {
+  socket: ChatSocket;
+  queue: SerialQueue;
+  session: Session;
+  /** The last event was refused for a full queue, and none was queued since: one burst, counted once. */
+  overflowing: boolean;
 }
 
 async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
@@ -80,7 +101,7 @@ async function run(pipeline: Pipeline, ctx: EventContext, ack?: AckCallback) {
   try {
     await pipeline(ctx);
   } catch (err) {
-    answer(ctx, ack, err);
+    refuse(ctx, ack, err);
     return;
   }
   answer(ctx, ack, undefined);
@@ -104,16 +125,23 @@ function answer(ctx: EventContext, ack: AckCallback | undefined, err: unknown): 
     return;
   }
   const error = errorBody(err);
+  if (ack) ack({ ok: false, error });
+  else if (!ctx.cutOff) notify(ctx, error);
   if (ctx.cutOff) {
     ctx.log.warn({ socket: ctx.socket.id, user: ctx.session.user?.name }, 'disconnected for flooding');
-    ctx.socket.emit('msg1', { type: 'error', code: 'rate_limited', text: 'Disconnected for sending too much.', ts: ctx.services.now() });
+    notify(ctx, { ...error, message: 'Disconnected for sending too much.' });
     ctx.socket.disconnect(true);
-    return;
   }
-  if (ack) {
-    ack({ ok: false, error });
-  } else {
-    ctx.socket.emit('msg1', { type: 'error', code: error.code, text: error.message, ts: ctx.services.now() });
-    ctx.services.metrics.eventsOut.inc({ event: 'msg1' });
-  }
+}
+
+/** Answers a failed event; a `rate_limited` one is counted first, and may cut the socket off. */
+function refuse(ctx: EventContext, ack: AckCallback | undefined, err: unknown): void {
+  if (err instanceof ChatError && err.code === 'rate_limited') ctx.cutOff = ctx.session.refused();
+  answer(ctx, ack, err);
+}
+
+/** A `msg1` error notice: the error body's fields under the notice's names (`text` for `message`). */
+function notify(ctx: EventContext, { code, message, retryAfterMs }: ErrorBody): void {
+  ctx.socket.emit('msg1', { type: 'error', code, text: message, ts: ctx.services.now(), ...(retryAfterMs !== undefined && { retryAfterMs }) });
+  ctx.services.metrics.eventsOut.inc({ event: 'msg1' });
 }

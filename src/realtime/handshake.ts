@@ -1,9 +1,16 @@
 import type { ExtendedError } from 'socket.io';
 import { ChatError, errorBody } from '../errors';
 import type { Claim } from '../identity';
+import type { Slot } from '../limits/socket-slots';
 import { handshakeAuthSchema, jwtLoginSchema, parsePayload } from '../schemas';
 import type { ChatSocket, Services } from './context';
-import { checkSocketCap, claim, claimJwt, claimToken } from './sign-in';
+import { claim, claimJwt, claimToken } from './sign-in';
+
+/** What a handshake login leaves for the connection handler: the claim, and the place it reserved for the socket. */
+export interface HandshakeClaim {
+  claim: Claim;
+  slot: Slot;
+}
 
 /**
  * Login in the handshake, the Socket.IO convention: `io(url, { auth: { username, token } })` or
@@ -13,17 +20,24 @@ import { checkSocketCap, claim, claimJwt, claimToken } from './sign-in';
  * an ack. No `auth` (or `{}`): an anonymous connection, which may still use the `login` event.
  *
  * The claim is only kept here; the connection handler binds the socket once it is really connected
- * (connection.ts), so a client that leaves mid-handshake never appears online.
+ * (connection.ts), so a client that leaves mid-handshake never appears online. The socket's place under
+ * MAX_SOCKETS_PER_USER is reserved here, though, so that a full user is refused with `connect_error` rather
+ * than connected and then left without a login; it is released when the binding is done, or when the
+ * connection closes first.
  */
 export function handshakeLogin(services: Services) {
-  const claims = new WeakMap<ChatSocket, Claim>();
+  const claims = new WeakMap<ChatSocket, HandshakeClaim>();
+  /** Engine.IO sessions that already had a Socket.IO connect: the first was counted with the session. */
+  const connectedSessions = new WeakSet<object>();
 
   const middleware = async (socket: ChatSocket, next: (err?: ExtendedError) => void): Promise<void> => {
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     const { store, log, limits } = services;
     const address = services.addressOf(socket);
     try {
-      await limits.check('connectionsPerAddress', address);
+      // A client may send several connects on one Engine.IO session: each after the first is a new connection.
+      if (connectedSessions.has(socket.conn)) await limits.check('connectionsPerAddress', address);
+      connectedSessions.add(socket.conn);
       if (!auth || Object.keys(auth).length === 0) return next();
       let claimed: Claim;
       if (services.jwt) {
@@ -34,13 +48,19 @@ export function handshakeLogin(services: Services) {
         else if (token !== undefined) claimed = await claimToken(services, address, token);
         else return next();
       }
-      await checkSocketCap(services, claimed.user.id);
+      const slot = await services.slots.reserve(claimed.user.id).catch(async (err: unknown) => {
+        if (claimed.created) await store.releaseUser(claimed.user.id); // refused: nobody gets this token
+        throw err;
+      });
       if (socket.conn.readyState !== 'open') {
+        slot.release();
         // Gone while the claim ran: nobody will ever get this token, so do not keep the name for it.
         if (claimed.created) await store.releaseUser(claimed.user.id);
         return next(refusal(new ChatError('not_logged_in', 'The connection closed during the handshake.')));
       }
-      claims.set(socket, claimed);
+      // Socket.IO may still drop the socket before it connects (its connection closed meanwhile).
+      socket.conn.once('close', () => slot.release());
+      claims.set(socket, { claim: claimed, slot });
       next();
     } catch (err) {
       if (!(err instanceof ChatError)) log.error({ err }, 'handshake login failed');
@@ -50,7 +70,7 @@ export function handshakeLogin(services: Services) {
   };
 
   /** The claim the handshake made for `socket`, once (the connection handler binds it). */
-  const take = (socket: ChatSocket): Claim | undefined => {
+  const take = (socket: ChatSocket): HandshakeClaim | undefined => {
     const claim = claims.get(socket);
     claims.delete(socket);
     return claim;

@@ -13,16 +13,11 @@ export function validate<T>(schema: z.ZodType<T>): EventMiddleware<T> {
 
 /**
  * Counts the event against the user's `kind` limit (limits/rate-limits.ts); after requireLogin. A socket that
- * keeps pushing against it is cut off once answered (session.ts, ABUSE_REFUSALS).
+ * keeps pushing against its limits is cut off once answered (dispatch.ts counts every refusal).
  */
 export function rateLimit(kind: 'messages' | 'typing'): EventMiddleware {
   return async (ctx, next) => {
-    try {
-      await ctx.services.limits.check(kind, ctx.user!.id);
-    } catch (err) {
-      if (err instanceof ChatError && err.code === 'rate_limited') ctx.cutOff = ctx.session.refused();
-      throw err;
-    }
+    await ctx.services.limits.check(kind, ctx.user!.id);
     await next();
   };
 }

@@ -8,7 +8,10 @@ import type { SerialQueue } from './serial-queue';
 export const PRE_LOGIN_WAIT_MS = 5000;
 /** How many such events may wait; more are refused with `not_logged_in` at once. */
 export const PRE_LOGIN_MAX_EVENTS = 32;
-/** A socket refused `rate_limited` this many times within ABUSE_WINDOW_MS is disconnected (issue 11). */
+/**
+ * A socket whose events are refused `rate_limited` this many times within ABUSE_WINDOW_MS, by any limit (its
+ * queue, messages, typing, logins, wrong tokens), is disconnected (issue 11).
+ */
 export const ABUSE_REFUSALS = 30;
 export const ABUSE_WINDOW_MS = 60_000;
 

@@ -1,7 +1,7 @@
 import { ChatError } from '../errors';
 import { JwtError } from '../auth/jwt';
 import { claimByToken, claimName, claimVouched, type Claim, type ClaimForm } from '../identity';
-import { rateLimited } from '../limits/rate-limits';
+import type { Slot } from '../limits/socket-slots';
 import { nameKey } from '../names';
 import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
 import { userRoom, type ChatSocket, type Services } from './context';
@@ -25,11 +25,9 @@ export interface SignedIn {
  */
 export async function claim(services: Services, address: string, name: string, token: string | undefined, form: ClaimForm): Promise<Claim> {
   const { store, presence, config, now, limits } = services;
-  const key = nameKey(name);
   await limits.check('loginsPerAddress', address);
-  if (token !== undefined) await limits.checkTokens(address, key);
-  try {
-    return await claimName(name, token, form, {
+  const login = () =>
+    claimName(name, token, form, {
       store,
       presence,
       now: now(),
@@ -37,23 +35,16 @@ export async function claim(services: Services, address: string, name: string, t
       legacyLogin: config.legacyLogin,
       legacyGraceMs: config.legacyGraceMs,
     });
-  } catch (err) {
-    if (token !== undefined && err instanceof ChatError && err.code === 'username_taken') await limits.badToken(address, key);
-    throw err;
-  }
+  if (token === undefined) return login();
+  return limits.countingWrongTokens(address, nameKey(name), login, (err) => err instanceof ChatError && err.code === 'username_taken');
 }
 
 /** A login by token alone (handshake `auth: { token }`), within the same limits. */
 export async function claimToken(services: Services, address: string, token: string): Promise<Claim> {
   const { store, now, limits } = services;
   await limits.check('loginsPerAddress', address);
-  await limits.checkTokens(address);
-  try {
-    return await claimByToken(token, { store, now: now() });
-  } catch (err) {
-    if (err instanceof ChatError && err.code === 'unauthorized') await limits.badToken(address);
-    throw err;
-  }
+  const login = () => claimByToken(token, { store, now: now() });
+  return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof ChatError && err.code === 'unauthorized');
 }
 
 /**
@@ -64,43 +55,41 @@ export async function claimJwt(services: Services, address: string, token: strin
   const { jwt, limits, store, now, log } = services;
   if (!jwt) throw new ChatError('unauthorized', 'This chat does not sign in with tokens from a host application.');
   await limits.check('loginsPerAddress', address);
-  await limits.checkTokens(address);
-  try {
-    const { username, expiresAt } = await jwt.verify(token);
-    return await claimVouched(username, expiresAt, { store, now: now() });
-  } catch (err) {
-    if (err instanceof JwtError) {
-      log.info({ reason: err.reason, detail: err.detail, address }, 'JWT refused');
-      if (err.reason !== 'expired') await limits.badToken(address);
+  const login = async () => {
+    try {
+      const { username, expiresAt } = await jwt.verify(token);
+      return await claimVouched(username, expiresAt, { store, now: now() });
+    } catch (err) {
+      if (err instanceof JwtError) log.info({ reason: err.reason, detail: err.detail, address }, 'JWT refused');
+      throw err;
     }
-    throw err;
-  }
+  };
+  return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof JwtError && err.reason !== 'expired');
 }
 
-/** Refuses one more socket for a user who has MAX_SOCKETS_PER_USER of them already. */
-export async function checkSocketCap({ presence, limits }: Services, userId: number): Promise<void> {
-  const max = limits.config.socketsPerUser;
-  if (limits.config.enabled && (await presence.socketCount(userId)) >= max) {
-    throw rateLimited(`This user already has ${max} connections; close one first.`, SOCKET_CAP_RETRY_MS);
-  }
-}
-
-/** What a refusal by the socket cap suggests as a wait: sockets close when tabs do, not on a schedule. */
-const SOCKET_CAP_RETRY_MS = 10_000;
-
-/** Binds `session` to the claimed user and builds the answer (the `login` ack or the `session` event). */
-export async function signIn(session: Session, claim: Claim, services: Services): Promise<SignedIn> {
-  const { io, presence } = services;
+/**
+ * Binds `session` to the claimed user and builds the answer (the `login` ack or the `session` event). The
+ * socket takes one of the user's MAX_SOCKETS_PER_USER places: `reserved` when the handshake already took it,
+ * else one reserved here (refused `rate_limited` when none is left); the reservation ends once the socket is
+ * in presence, or when binding fails.
+ */
+export async function signIn(session: Session, claim: Claim, services: Services, reserved?: Slot): Promise<SignedIn> {
+  const { io, presence, slots } = services;
   // A predecessor that still had sockets somewhere (only possible if presence lagged) loses them.
   if (claim.replaced !== undefined) io.in(userRoom(claim.replaced)).disconnectSockets(true);
   const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key };
   const current = session.user;
   const fresh = current?.id !== user.id;
   let cameOnline = false;
-  if (fresh) {
-    await checkSocketCap(services, user.id);
-    if (current) await session.end({ seen: true }); // same name, but the user behind it changed
-    cameOnline = await session.begin(user);
+  let slot = reserved;
+  try {
+    if (fresh) {
+      slot ??= await slots.reserve(user.id);
+      if (current) await session.end({ seen: true }); // same name, but the user behind it changed
+      cameOnline = await session.begin(user);
+    }
+  } finally {
+    slot?.release(); // the socket is in presence now (or binding failed): the reservation has done its work
   }
   // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
   if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
@@ -115,8 +104,9 @@ export async function signIn(session: Session, claim: Claim, services: Services)
  * token would be held by nobody; issue 8) and the result is undefined. The socket's disconnect bookkeeping,
  * queued behind, ends whatever the sign-in bound.
  */
-export async function signInConnected(session: Session, claim: Claim, services: Services): Promise<SignedIn | undefined> {
-  const signedIn = session.socket.connected ? await signIn(session, claim, services) : undefined;
+export async function signInConnected(session: Session, claim: Claim, services: Services, slot?: Slot): Promise<SignedIn | undefined> {
+  if (!session.socket.connected) slot?.release(); // signIn releases it otherwise
+  const signedIn = session.socket.connected ? await signIn(session, claim, services, slot) : undefined;
   if (signedIn && session.socket.connected) return signedIn;
   if (claim.created) await services.store.releaseUser(claim.user.id);
   return undefined;

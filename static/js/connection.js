@@ -1,5 +1,6 @@
 // The connection state, always visible: connecting, connected (and over which transport), reconnecting
-// (Socket.IO's backoff), or offline. Tests read #connection[data-state] and [data-transport].
+// (Socket.IO's backoff), waiting (the server refused the connection for a rate limit and said how long to
+// wait), or offline. Tests read #connection[data-state] and [data-transport].
 
 const TRANSPORT_LABELS = { websocket: 'WebSocket', polling: 'HTTP long-polling', webtransport: 'WebTransport' };
 
@@ -16,14 +17,20 @@ export function socketOptions(search, baseURI) {
   return pinned === 'polling' || pinned === 'websocket' ? { path, transports: [pinned] } : { path };
 }
 
-/** Shows the connection state of `socket` in `#connection`, with a Reconnect button when only a click helps. */
+/**
+ * Shows the connection state of `socket` in `#connection`, with a Reconnect button when only a click helps.
+ * `waitUntil(ms)`: the page will reconnect by itself in `ms` (a rate-limited handshake); shown as a countdown.
+ */
 export function watchConnection(socket, { status, text, reconnect }) {
   let transport = '';
   let attempt = 0;
   let everConnected = false;
+  let retryAt = 0;
+  let tick;
 
   const stateOf = () => {
     if (socket.connected) return 'connected';
+    if (retryAt > Date.now()) return 'waiting';
     if (!navigator.onLine || !socket.active) return 'offline';
     return everConnected ? 'reconnecting' : 'connecting';
   };
@@ -32,14 +39,24 @@ export function watchConnection(socket, { status, text, reconnect }) {
     const state = stateOf();
     status.dataset.state = state;
     status.dataset.transport = state === 'connected' ? transport : '';
-    reconnect.hidden = socket.active || state === 'connected';
+    reconnect.hidden = socket.active || state === 'connected' || state === 'waiting';
     const how = TRANSPORT_LABELS[transport] ?? transport;
     text.textContent = {
       connecting: 'Connecting…',
       connected: how ? `Connected · ${how}` : 'Connected',
       reconnecting: attempt > 0 ? `Reconnecting… (attempt ${attempt})` : 'Reconnecting…',
+      waiting: `Too many connections: reconnecting in ${Math.max(1, Math.ceil((retryAt - Date.now()) / 1000))} s…`,
       offline: navigator.onLine ? 'Offline' : 'Offline: no network',
     }[state];
+    // While waiting, redraw at each whole second left (and once the wait is over).
+    clearTimeout(tick);
+    const left = retryAt - Date.now();
+    if (left > 0) tick = setTimeout(render, left % 1000 || 1000);
+  };
+
+  const waitUntil = (ms) => {
+    retryAt = Date.now() + ms;
+    render();
   };
 
   // Each (re)connection opens a new engine; follow its transport and its upgrade from polling to WebSocket.
@@ -55,6 +72,7 @@ export function watchConnection(socket, { status, text, reconnect }) {
   socket.on('connect', () => {
     everConnected = true;
     attempt = 0;
+    retryAt = 0;
     render();
   });
   socket.on('disconnect', render);
@@ -68,5 +86,5 @@ export function watchConnection(socket, { status, text, reconnect }) {
   window.addEventListener('offline', render);
   reconnect.addEventListener('click', () => socket.connect());
   render();
-  return { render };
+  return { render, waitUntil };
 }

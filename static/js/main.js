@@ -15,7 +15,10 @@ import { forgetSession, loadSession, onSessionChangedElsewhere, saveSession } fr
 import { TypingIndicator, typingSender } from './typing.js';
 import { ConversationView } from './view.js';
 
+/** How long a refused handshake waits before it is tried again, unless the server said (rate_limited). */
 const LOGIN_RETRY_MS = 3000;
+/** Added to the server's retryAfterMs, so that the retry does not land a hair before the limit's window ends. */
+const RETRY_MARGIN_MS = 250;
 
 const els = {
   chatView: byId('chat-view'),
@@ -55,7 +58,7 @@ const socket = io({
     );
   },
 });
-watchConnection(socket, { status: byId('connection'), text: byId('connection-text'), reconnect: byId('reconnect') });
+const connection = watchConnection(socket, { status: byId('connection'), text: byId('connection-text'), reconnect: byId('reconnect') });
 
 const view = new ConversationView(
   {
@@ -155,7 +158,7 @@ function handshakeRefused(error) {
   if (hostMode && code !== undefined) {
     // The host's token was refused (expired meanwhile, or the host signs for someone the chat does not accept).
     showLogin(`Could not sign in: ${error.data.message}`);
-    setTimeout(() => !socket.connected && socket.connect(), LOGIN_RETRY_MS);
+    retryHandshake(error.data);
     return;
   }
   if (!session || code === undefined) return; // the network, not the server's answer: Socket.IO retries by itself
@@ -168,7 +171,18 @@ function handshakeRefused(error) {
   }
   // Rate limited or trouble on the server: a refused handshake is not retried by Socket.IO, so do it here.
   console.warn('the server refused the connection; retrying', error.data);
-  setTimeout(() => !socket.connected && socket.connect(), LOGIN_RETRY_MS);
+  retryHandshake(error.data);
+}
+
+let handshakeRetry;
+/** Connects again once the server allows it: after its retryAfterMs for `rate_limited`, else LOGIN_RETRY_MS. */
+function retryHandshake(refusal) {
+  const wait = refusal.retryAfterMs;
+  const limited = refusal.code === 'rate_limited' && Number.isFinite(wait) && wait > 0;
+  const delay = limited ? wait + RETRY_MARGIN_MS : LOGIN_RETRY_MS;
+  if (limited) connection.waitUntil(delay);
+  clearTimeout(handshakeRetry);
+  handshakeRetry = setTimeout(() => !socket.connected && socket.connect(), delay);
 }
 
 /** Forgets this tab's user and state, without touching the connection. */

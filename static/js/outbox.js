@@ -15,6 +15,9 @@ const STATE_TEXT = {
 /** If the server gives no wait with a `rate_limited` refusal (it always should), wait this long. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 2000;
 
+/** Whole seconds until `until` (epoch ms), at least 1: what a countdown shows. */
+const secondsLeft = (until) => Math.max(1, Math.ceil((until - Date.now()) / 1000));
+
 export class Outbox {
   /**
    * `isReady()`: connected and logged in. `onSent(entry, message, echoId)`: the server acknowledged `entry`
@@ -78,6 +81,7 @@ export class Outbox {
     this.entries = [];
     this.pausedUntil = 0;
     clearTimeout(this.resumeTimer);
+    clearTimeout(this.tickTimer);
   }
 
   #emit(entry) {
@@ -129,8 +133,10 @@ export class Outbox {
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     clearTimeout(this.resumeTimer);
+    this.#tick();
     this.resumeTimer = setTimeout(() => {
       this.pausedUntil = 0;
+      clearTimeout(this.tickTimer);
       for (const entry of this.entries) {
         if (entry.state !== 'waiting') continue;
         if (this.isReady()) this.#emit(entry);
@@ -140,6 +146,18 @@ export class Outbox {
         }
       }
     }, ms);
+  }
+
+  /** Redraws the waiting entries' countdown, and again at each whole second left, until the pause ends. */
+  #tick() {
+    clearTimeout(this.tickTimer);
+    const left = this.pausedUntil - Date.now();
+    if (left <= 0) return;
+    for (const entry of this.entries) {
+      const countdown = entry.state === 'waiting' ? entry.el.querySelector('.countdown') : null;
+      if (countdown) countdown.textContent = String(secondsLeft(this.pausedUntil));
+    }
+    this.tickTimer = setTimeout(() => this.#tick(), left % 1000 || 1000);
   }
 
   #settle(entry, message) {
@@ -171,7 +189,7 @@ export class Outbox {
             h('button', { className: 'link', text: 'Discard', attrs: { type: 'button' }, on: { click: () => this.#discard(entry) } }),
           )
         : entry.state === 'waiting'
-          ? h('p', { className: 'status', attrs: { role: 'status' }, text: `Slow down: sending again in ${Math.max(1, Math.ceil((this.pausedUntil - Date.now()) / 1000))} s…` })
+          ? h('p', { className: 'status', attrs: { role: 'status' } }, 'Slow down: sending again in ', h('span', { className: 'countdown', text: String(secondsLeft(this.pausedUntil)) }), ' s…')
           : h('p', { className: 'status', text: STATE_TEXT[entry.state] });
     el.replaceChildren(h('div', { className: 'bubble' }, h('p', { className: 'text', text: entry.text, attrs: { dir: 'auto' } }), status));
   }

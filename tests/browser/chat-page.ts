@@ -51,7 +51,7 @@ export class ChatPage {
     await this.page.locator(`#connection${state}`).waitFor();
   }
 
-  async connectionState(state: 'connecting' | 'connected' | 'reconnecting' | 'offline'): Promise<void> {
+  async connectionState(state: 'connecting' | 'connected' | 'reconnecting' | 'waiting' | 'offline'): Promise<void> {
     await this.page.locator(`#connection[data-state="${state}"]`).waitFor();
   }
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Route } from 'playwright-core';
+import type { BrowserContext, Locator, Route } from 'playwright-core';
 import { createApp, type ChatApp } from '../../src/app';
 import { loadConfig, testConfig } from '../../src/config';
 import { MemoryPresence } from '../../src/presence/memory';
@@ -14,6 +14,14 @@ import { ack, startServer } from '../helpers';
 import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
 const SOCKET_IO = /\/socket\.io\//;
+
+/** The number of seconds a countdown shows ("… in 5 s…"), once it is visible. */
+async function secondsIn(countdown: Locator): Promise<number> {
+  await countdown.waitFor();
+  const match = /in (\d+) s/.exec((await countdown.textContent()) ?? '');
+  if (!match) throw new Error(`no countdown in ${await countdown.textContent()}`);
+  return Number(match[1]);
+}
 
 describeInBrowser('chat page: network trouble', () => {
   const browsers = useBrowser();
@@ -184,21 +192,55 @@ describeInBrowser('chat page: network trouble', () => {
   });
 
   describe('under a rate limit', () => {
-    const limits = { ...loadConfig({}).rateLimits, messagesBurst: { points: 2, seconds: 3 } };
+    const limits = { ...loadConfig({}).rateLimits, messagesBurst: { points: 2, seconds: 6 } };
     const server = useServerPerTest(browsers, () => startServer({ rateLimits: limits }));
 
     test(
-      'messages beyond the limit wait, say so, and go out by themselves when the server allows',
+      'messages beyond the limit wait, say so with a countdown that ticks, and go out by themselves when the server allows',
       async () => {
         const alice = await browsers.person(server.current.url);
         await alice.login('alice');
         for (const text of ['one', 'two', 'three', 'four']) await alice.send(text);
-        await alice.pending().getByText(/Slow down: sending again in \d+ s/).first().waitFor();
+        const countdown = alice.pending().getByText(/Slow down: sending again in \d+ s/).first();
+        const first = await secondsIn(countdown);
+        expect(first).toBeGreaterThanOrEqual(2); // a 6 s window: there is a second to count down
+        await alice.pending().getByText(`Slow down: sending again in ${first - 1} s`).first().waitFor();
         for (const text of ['one', 'two', 'three', 'four']) {
           await alice.message(text).and(alice.page.locator('[data-status="sent"]')).waitFor({ timeout: 10_000 });
         }
         expect(await alice.texts()).toEqual(['one', 'two', 'three', 'four']);
         expect(await alice.pending().count()).toBe(0);
+        expect(alice.problems).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+  });
+
+  describe('under a login limit', () => {
+    const limits = { ...loadConfig({}).rateLimits, loginsPerAddress: { points: 2, seconds: 8 } };
+    const server = useServerPerTest(browsers, () => startServer({ rateLimits: limits }));
+    const refusals = async () =>
+      (await server.current.app.services.metrics.errors.get()).values.find((v) => v.labels.code === 'rate_limited')?.value ?? 0;
+
+    test(
+      'a refused handshake waits the retryAfterMs the server named, counting down, then reconnects by itself',
+      async () => {
+        const alice = await browsers.person(server.current.url);
+        await alice.login('alice');
+        await server.current.login('bob'); // every client here is 127.0.0.1: the address has used its 2 logins
+        const before = await refusals();
+        // The server drops alice's connection; her page reconnects with its saved token, a login refused now.
+        for (const socket of await server.current.app.io.fetchSockets()) if (socket.data.user?.name === 'alice') socket.disconnect(true);
+        await alice.connectionState('waiting');
+        const countdown = alice.page.locator('#connection-text');
+        const first = await secondsIn(countdown);
+        expect(first).toBeGreaterThanOrEqual(2);
+        await alice.page.locator('#connection-text', { hasText: `reconnecting in ${first - 1} s` }).waitFor();
+        await alice.connected();
+        // One refusal: the page did not knock again before the server said it would let it in.
+        expect((await refusals()) - before).toBe(1);
+        await alice.send('back');
+        await alice.message('back').and(alice.page.locator('[data-status="sent"]')).waitFor();
         expect(alice.problems).toEqual([]);
       },
       BROWSER_TEST_MS,

@@ -63,3 +63,27 @@ function textsOf(payload: unknown): string[] {
   if (!isObject(payload)) return [];
   return [payload.text, payload.newAccount].filter((t): t is string => typeof t === 'string').map((t) => t.trim());
 }
+
+/** What a client other than the one fuzzing (a witness) received on the broadcasting events. */
+export interface Received {
+  allmessage: ReadonlyArray<{ id: number }>;
+  privateMsg: ReadonlyArray<{ id: number; to: string }>;
+  typing: readonly unknown[];
+}
+
+/**
+ * What `witness` (its name) received that only a refused event could have caused, or missed: every
+ * `allmessage` must be a stored public message and every stored public message must have reached it; every
+ * `privateMsg` a stored one to it; no more `typing` than events that could have sent one (`typingSent`).
+ * Call once everything the server sent the witness has arrived (helpers.ts, flush).
+ */
+export function broadcastProblems(witness: string, seen: Received, commits: readonly Committed[], typingSent: number): string[] {
+  const problems: string[] = [];
+  const stored = new Map(commits.map((c) => [c.message.id, c]));
+  for (const m of seen.allmessage) if (stored.get(m.id)?.recipientId !== null) problems.push(`${witness} got allmessage ${m.id}, which was not stored as public`);
+  for (const m of seen.privateMsg) if (!stored.has(m.id) || m.to !== witness) problems.push(`${witness} got privateMsg ${m.id}, which was not stored for it`);
+  const publicIds = commits.filter((c) => c.recipientId === null).map((c) => c.message.id);
+  if (publicIds.some((id) => !seen.allmessage.some((m) => m.id === id))) problems.push(`a stored public message did not reach ${witness}`);
+  if (seen.typing.length > typingSent) problems.push(`${witness} got more typing than events that could send one`);
+  return problems;
+}

@@ -7,10 +7,14 @@
  * - a frame over MAX_PACKET_BYTES closed its connection;
  * - every message the store committed was sent by an event that Socket.IO's own parser reads from a frame of
  *   the batch (a malformed frame stores nothing);
+ * - a separate, normal client (the checker) got no `allmessage`, `privateMsg` or `typing` that the stored
+ *   messages and the batch's events do not account for (a malformed frame broadcasts nothing), and got every
+ *   stored public message;
  * - what the server sent back decodes, and its acks and errors have the documented shape, never
  *   `internal_error`;
  * - no exception escaped, the server logged nothing at warn or above, no built-in prototype changed;
- * - a separate, normal client still chats.
+ * - the same client still logs in and chats, on its connection if the batch left it open, else on a new one;
+ *   and so does the checker.
  *
  * `npm test` makes RUNS runs; `FUZZ_RUNS=20000 npx jest tests/fuzz` runs longer. A failure prints the shrunk
  * counterexample, its seed, and the command that replays it (FUZZ_SEED, FUZZ_PATH).
@@ -21,8 +25,8 @@ import { testConfig } from '../../src/config';
 import { MAX_PACKET_BYTES } from '../../src/protocol';
 import { openSqliteStore } from '../../src/store';
 import type { Committed } from '../../src/store/store';
-import { ack, next, onceApp, startServer, within, type Client, type TestServer } from '../helpers';
-import { ackProblem, errorProblem, unexplained } from './checks';
+import { ack, flush, next, onceApp, record, startServer, within, type Client, type TestServer } from '../helpers';
+import { ackProblem, broadcastProblems, errorProblem, unexplained, type Received } from './checks';
 import { eventsIn, frames, packetsIn } from './frames';
 import { ProcessGuard } from './guard';
 import { frameBytes, RawSocket, type WireFrame } from './raw-socket';
@@ -32,6 +36,8 @@ const RUNS = 200;
 const FILE = 'tests/fuzz/frames.test.ts';
 /** The ack id of the last event of a batch, whose answer shows that the server read everything before it. */
 const SENTINEL_ID = 7_777_777;
+/** The name the raw client logs in with after its batch; the frame arbitraries never produce it. */
+const AGAIN_NAME = 'raw-again';
 
 const guard = new ProcessGuard();
 beforeAll(() => guard.start());
@@ -68,13 +74,18 @@ test(
 
 /** One run's server, with what its store committed, the sockets it has finished with, and a normal client. */
 class Stage {
+  /** What the checker received on the broadcasting events. */
+  readonly seen: Received;
+
   private constructor(
     readonly server: TestServer,
     readonly commits: Committed[],
     /** Sockets whose work (queued events, disconnect bookkeeping) is all done. */
     readonly finished: Set<string>,
     readonly checker: Client,
-  ) {}
+  ) {
+    this.seen = { allmessage: record(checker, 'allmessage'), privateMsg: record(checker, 'privateMsg'), typing: record(checker, 'typing') };
+  }
 
   static async open(): Promise<Stage> {
     const store = openSqliteStore(testConfig().storage);
@@ -88,7 +99,7 @@ class Stage {
   }
 }
 
-async function fuzzRun({ server, commits, finished, checker }: Stage, before: WireFrame[], login: boolean, after: WireFrame[]): Promise<void> {
+async function fuzzRun({ server, commits, finished, checker, seen }: Stage, before: WireFrame[], login: boolean, after: WireFrame[]): Promise<void> {
   const problems: string[] = [];
   const raw = await RawSocket.open(server.url);
   const sent: WireFrame[] = [];
@@ -105,24 +116,71 @@ async function fuzzRun({ server, commits, finished, checker }: Stage, before: Wi
     sendAll(before);
     const connected = raw.isOpen && (await connect(raw, login ? 'raw' : undefined));
     sendAll(after);
+    let answering = false;
     if (oversized) {
       await within(raw.closed, 'the server closing a connection that sent a frame over the limit').catch((err: Error) => problems.push(err.message));
     } else if (connected && raw.isOpen) {
-      const from = raw.received.length;
-      raw.send({ data: `42${SENTINEL_ID}["users",{}]`, binary: false });
-      await raw.next((f) => typeof f.data === 'string' && f.data.startsWith(`43${SENTINEL_ID}[`), from);
+      answering = (await call(raw, SENTINEL_ID, 'users', {})) !== undefined;
     }
+    // Every event of the batch has been handled: the sentinel's answer came after them, or, once the
+    // connection is closed, the server has finished with every socket it opened. Then the checker has what
+    // they made it receive.
+    if (!answering) {
+      await raw.close();
+      for (const id of socketIds(raw.received)) if (!finished.has(id)) await onceApp(server, 'socketClosed', (closed) => closed === id);
+    }
+    await flush(checker);
+
+    const events = eventsIn(packetsIn(sent));
+    const senders = events.map(([event, payload]) => ({ event, payload }));
+    for (const stray of unexplained(commits, senders)) problems.push(`stored message ${stray.message.id}, which no frame carried`);
+    problems.push(...broadcastProblems('checker', seen, commits, events.filter(([event]) => event === 'typing').length));
+    problems.push(...answerProblems(raw.received));
+    // The same client chats again: on this connection if it still answers, else on a new one.
+    if (problems.length === 0) await chatAgain(server, answering ? raw : undefined, checker).catch((err: Error) => problems.push(err.message));
   } finally {
     await raw.close();
   }
-  // The server has finished with every socket this connection opened: its queued events all ran.
-  for (const id of socketIds(raw.received)) if (!finished.has(id)) await onceApp(server, 'socketClosed', (closed) => closed === id);
-
-  const senders = eventsIn(packetsIn(sent)).map(([event, payload]) => ({ event, payload }));
-  for (const stray of unexplained(commits, senders)) problems.push(`stored message ${stray.message.id}, which no frame carried`);
-  problems.push(...answerProblems(raw.received));
   if (problems.length === 0) await chat(checker).catch((err: Error) => problems.push(err.message));
   if (problems.length > 0) throw new Error(problems.join('\n'));
+}
+
+/**
+ * Emits `event` with an ack id on `raw` and resolves with its answer (the ack's first argument), or with
+ * undefined if the connection closes first.
+ */
+async function call(raw: RawSocket, id: number, event: string, payload: object): Promise<{ ok: boolean; token?: string; error?: { code: string } } | undefined> {
+  const from = raw.received.length;
+  raw.send({ data: `42${id}${JSON.stringify([event, payload])}`, binary: false });
+  const reply = await raw.next((f) => typeof f.data === 'string' && f.data.startsWith(`43${id}[`), from);
+  return reply === undefined ? undefined : (JSON.parse(String(reply.data).slice(`43${id}`.length)) as [{ ok: boolean }])[0];
+}
+
+/** The raw client logs in as AGAIN_NAME and sends a message, which reaches the checker. */
+async function chatAgain(server: TestServer, open: RawSocket | undefined, checker: Client): Promise<void> {
+  const raw = open ?? (await RawSocket.open(server.url));
+  try {
+    if (!open && !(await connect(raw, undefined))) throw new Error('the client cannot connect again');
+    // A logout only when the batch left it logged in: on a connection never logged in, it would wait for a login.
+    let login = await call(raw, SENTINEL_ID + 1, 'login', { username: AGAIN_NAME });
+    if (login?.error?.code === 'already_logged_in') {
+      await call(raw, SENTINEL_ID + 2, 'logout', {});
+      login = await call(raw, SENTINEL_ID + 4, 'login', { username: AGAIN_NAME });
+    }
+    if (!login?.ok) throw new Error(`the client cannot log in again: ${login?.error?.code ?? 'connection closed'}`);
+    // Events of the batch that needed a login waited for this one and ran right after it (a `logout` among
+    // them logs the client out again: issue 9's order). Once they are done, log in once more with the token.
+    await call(raw, SENTINEL_ID + 5, 'users', {});
+    const again = await call(raw, SENTINEL_ID + 6, 'login', { username: AGAIN_NAME, token: login.token });
+    if (!again?.ok) throw new Error(`the client cannot log in again: ${again?.error?.code ?? 'connection closed'}`);
+    const text = 'the raw client, after the batch';
+    const arrives = next(checker, 'allmessage', (m) => m.text === text);
+    const sent = await call(raw, SENTINEL_ID + 3, 'sendMsg', { text });
+    if (!sent?.ok) throw new Error(`the client cannot chat any more: ${sent?.error?.code ?? 'connection closed'}`);
+    await arrives;
+  } finally {
+    if (!open) await raw.close();
+  }
 }
 
 /** Sends the Socket.IO connect; resolves true once the server accepted it (false if refused or closed). */

@@ -79,3 +79,18 @@ export function refusals(event: ClientEvent, input: unknown): Set<ValidationCode
   }
   return codes;
 }
+
+/**
+ * JWT mode's `login` (docs/auth.md): exactly `{ token }`, a string of 1–8192 characters (code points, as every
+ * length in the protocol; the verifier then refuses more than 8192 UTF-16 units as unauthorized); a name (`username`
+ * or `id`) is refused `unauthorized`, since names come only from the host; anything else is
+ * `invalid_payload`. Which tokens log in is not a question of shape (unauthorized when refused).
+ */
+export function jwtLoginRefusals(input: unknown): Set<string> {
+  const value = input === undefined ? {} : input;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return new Set(['invalid_payload']);
+  if (Object.hasOwn(value, 'username') || Object.hasOwn(value, 'id')) return new Set(['unauthorized']);
+  const { token, ...rest } = value as Record<string, unknown>;
+  const good = Object.keys(rest).length === 0 && typeof token === 'string' && codePoints(token) >= 1 && codePoints(token) <= 8192;
+  return good ? new Set() : new Set(['invalid_payload']);
+}

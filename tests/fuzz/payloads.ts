@@ -72,14 +72,14 @@ const oddNumber: fc.Arbitrary<number> = fc.oneof(
   fc.double(), // NaN and ±Infinity travel as null in JSON
 );
 
-const oddKey: fc.Arbitrary<string> = fc.oneof(
+export const oddKey: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'then', 'length', '0', '', 'Text', ' text', 'text\u0000', 'polluted') },
   { weight: 2, arbitrary: fc.constantFrom(...FIELD_NAMES) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
 );
 
 /** An object with exactly these own keys, `__proto__` included (an object literal would set the prototype). */
-function ownObject(entries: Array<readonly [string, unknown]>): Record<string, unknown> {
+export function ownObject(entries: Array<readonly [string, unknown]>): Record<string, unknown> {
   const object: Record<string, unknown> = {};
   for (const [key, value] of entries) Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
   return object;
@@ -123,7 +123,7 @@ const binary = fc.uint8Array({ maxLength: 32 });
 const scalar = fc.oneof(oddString, oddNumber, fc.boolean(), fc.constant(null));
 
 /** Any hostile value: odd scalars, pollution attempts, coercion traps, deep nesting, huge arrays, binary, and mixes of them. */
-const { value: hostileValue } = fc.letrec<{ value: unknown }>((tie) => ({
+export const { value: hostileValue } = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     scalar,
@@ -226,7 +226,7 @@ export interface Command {
 const notAFunction = fc.oneof(oddString, oddNumber, fc.constant(null), fc.constant({}), fc.boolean());
 
 /** Every argument shape: one payload, none, several, or a last argument that is not a function. */
-function commandFor(event: fc.Arbitrary<string>, payload: fc.Arbitrary<unknown>): fc.Arbitrary<Command> {
+export function commandFor(event: fc.Arbitrary<string>, payload: fc.Arbitrary<unknown>): fc.Arbitrary<Command> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.record({ event, args: payload.map((p) => [p]), ack: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ event, args: fc.constant<unknown[]>([]), ack: fc.boolean() }) },
@@ -243,10 +243,13 @@ const unknownEvent: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 16 }).filter((e) => !RESERVED_EVENTS.includes(e) && !(CLIENT_EVENTS as string[]).includes(e)),
 );
 
+/** Commands whose packet fits the server's limit (a bigger one closes the connection: frames.test.ts). */
+export const withinPacketLimit = (c: Command): boolean => wireBytes([c.event, ...c.args]) <= MAX_PACKET_BYTES - 100;
+
 /** Any event a socket.io-client can emit, within the server's packet limit. */
 export const command: fc.Arbitrary<Command> = fc
   .oneof(
     ...CLIENT_EVENTS.map((event) => ({ weight: 2, arbitrary: commandFor(fc.constant(event), payloadFor(event)) })),
     { weight: 2, arbitrary: commandFor(unknownEvent, hostileValue) },
   )
-  .filter((c) => wireBytes([c.event, ...c.args]) <= MAX_PACKET_BYTES - 100);
+  .filter(withinPacketLimit);

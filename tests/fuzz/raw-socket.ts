@@ -10,6 +10,7 @@
  * (answered `4317[{…}]`), `451-["x",{"_placeholder":true,"num":0}]` followed by one binary frame.
  */
 import WebSocket from 'ws';
+import type { ErrorBody } from '../../src/errors';
 import { WAIT_MS, within } from '../helpers';
 
 /** One WebSocket frame: text (a string, or raw bytes sent as a text frame) or binary. */
@@ -44,9 +45,14 @@ export class RawSocket {
     });
   }
 
-  /** Opens the WebSocket and waits for the Engine.IO open packet. */
-  static async open(httpUrl: string): Promise<RawSocket> {
-    const socket = new RawSocket(new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`));
+  /**
+   * Opens the WebSocket (with extra request `headers`, e.g. X-Forwarded-For, and from `localAddress` if
+   * given) and waits for the Engine.IO open
+   * packet; rejects if the server refuses the upgrade or closes first.
+   */
+  static async open(httpUrl: string, headers: Record<string, string> = {}, localAddress?: string): Promise<RawSocket> {
+    const url = `${httpUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+    const socket = new RawSocket(new WebSocket(url, { headers, ...(localAddress && { localAddress }) }));
     const opened = await socket.next((f) => typeof f.data === 'string' && f.data.startsWith('0'), 0);
     if (!opened) throw new Error('the WebSocket closed before the Engine.IO open packet');
     return socket;
@@ -86,6 +92,18 @@ export class RawSocket {
       this.waiters.add(check);
       check();
     });
+  }
+
+  /**
+   * Sends a Socket.IO connect to the default namespace (with `auth`) and resolves with the server's answer:
+   * `{ ok: true }` for `40…`, or the `data` of a connect error (`44…`).
+   */
+  async connect(auth?: object): Promise<{ ok: true } | { ok: false; error: ErrorBody }> {
+    const from = this.received.length;
+    this.send({ data: auth === undefined ? '40' : `40${JSON.stringify(auth)}`, binary: false });
+    const answer = String((await this.next((f) => typeof f.data === 'string' && /^4[04]/.test(f.data), from))?.data);
+    if (answer.startsWith('40')) return { ok: true };
+    return { ok: false, error: (JSON.parse(answer.slice(2)) as { data: ErrorBody }).data };
   }
 
   /** Closes the connection (if the server has not) and resolves with the close code; bounded by WAIT_MS. */

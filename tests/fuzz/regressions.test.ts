@@ -4,7 +4,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createApp } from '../../src/app';
-import { testConfig } from '../../src/config';
+import { loadConfig, testConfig } from '../../src/config';
 import { ack, startServer, within, type Client } from '../helpers';
 
 /** Calls the function registered with an object once that object has been garbage-collected. */
@@ -62,6 +62,33 @@ describe('a `length` that is not a number is invalid_payload, not internal_error
       });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: 'invalid_message' } });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/**
+ * JWT mode's login payload had a looser second shape, there to tell a name apart, through which a token
+ * passed with unknown keys beside it, or beyond its length bound, or beside an own `__proto__` key (lost when
+ * the loose shape copied the payload); and its length check threw on a `length` trap. Found by
+ * tests/fuzz/jwt-login.test.ts.
+ */
+describe('JWT mode: a login payload is exactly { token }', () => {
+  const withProto = JSON.parse('{"token":"a.b.c","__proto__":0}') as object;
+  const cases: Array<[string, unknown]> = [
+    ['an unknown key', { token: 'a.b.c', extra: 1 }],
+    ['an own __proto__ key', withProto],
+    ['a token beyond 8192 characters', { token: 'x'.repeat(8193) }],
+    ['a length trap', { token: { length: { toString: '' } } }],
+  ];
+
+  test.each(cases)('%s is invalid_payload, in the login event and in the handshake', async (_what, payload) => {
+    const server = await startServer({ auth: loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: 'a-secret-for-the-regression-tests-0123', JWT_ISSUER: 'https://host.example', JWT_AUDIENCE: 'chat' }).auth });
+    try {
+      const client = await server.connect();
+      expect(await ack(client, 'login', payload)).toEqual({ ok: false, error: { code: 'invalid_payload', message: expect.any(String) } });
+      await expect(server.connect({ auth: payload as object })).rejects.toMatchObject({ data: { code: 'invalid_payload' } });
     } finally {
       await server.close();
     }

@@ -1,0 +1,81 @@
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/** One counter an attempt is counted on: a limiter and the key in it. */
+export interface Counter {
+  limiter: RateLimiterAbstract;
+  key: string;
+}
+
+/**
+ * The wait suggested to an attempt refused while this node has attempts in flight on the counter: those may be
+ * right tokens that hand their points back in a moment, so the refusal may not outlast them.
+ */
+export const IN_FLIGHT_RETRY_MS = 1000;
+
+/**
+ * Counts logins that present a token against wrong-token counters (per address, per name), so that parallel
+ * guesses cannot all pass a check that none of them has been counted against yet (issue 11).
+ *
+ * Guarantee: at most `points` tokens per window are ever *checked* against a counter, whichever node and
+ * socket they come from: a point is taken, atomically, before the token is checked (rate-limiter-flexible's
+ * `consume`, one Lua script in Redis), and given back afterwards unless the token was wrong; a refused attempt
+ * is not counted either. So a counter holds the wrong tokens of its window plus the attempts being checked.
+ *
+ * The cost: right tokens in flight hold points for the few milliseconds their check takes, so an attempt
+ * that comes while a counter is full of them is refused too. It is then told to retry after at most
+ * IN_FLIGHT_RETRY_MS (when this node has attempts in flight on that counter) rather than after the window:
+ * a large NAT whose users all reconnect at once, each with a token, is slowed by a second, not locked out.
+ */
+export class WrongTokens {
+  /** Attempts of this node holding a point on a counter, per counter. */
+  private readonly inFlight = new Map<string, number>();
+
+  /**
+   * Runs `login` counted on `counters` (in order; a later one is only counted if the earlier ones allow).
+   * Resolves or rejects as `login` does; rejects with the refusing counter's RateLimiterRes, without running
+   * `login`, when one is full (or with the store's error when a counter cannot be read).
+   */
+  async run<T>(counters: Counter[], login: () => Promise<T>, wrongToken: (err: unknown) => boolean): Promise<T> {
+    const taken: Counter[] = [];
+    let keep = false;
+    try {
+      for (const counter of counters) {
+        await this.take(counter);
+        taken.push(counter);
+        this.inFlight.set(idOf(counter), (this.inFlight.get(idOf(counter)) ?? 0) + 1);
+      }
+      try {
+        return await login();
+      } catch (err) {
+        keep = wrongToken(err); // a wrong token's points stay counted
+        throw err;
+      }
+    } finally {
+      for (const counter of taken) {
+        // A refund that fails (Redis gone) leaves the point counted: at worst one attempt too many is remembered.
+        if (!keep) await counter.limiter.reward(counter.key, 1).catch(() => undefined);
+        this.release(idOf(counter));
+      }
+    }
+  }
+
+  private async take({ limiter, key }: Counter): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      // A refused consume still counted its point: give it back, the attempt never ran.
+      await limiter.reward(key, 1).catch(() => undefined);
+      if (!this.inFlight.has(idOf({ limiter, key }))) throw err;
+      throw new RateLimiterRes(err.remainingPoints, Math.min(err.msBeforeNext, IN_FLIGHT_RETRY_MS), err.consumedPoints, err.isFirstInDuration);
+    }
+  }
+
+  private release(id: string): void {
+    const left = (this.inFlight.get(id) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(id, left);
+    else this.inFlight.delete(id);
+  }
+}
+
+const idOf = ({ limiter, key }: Counter) => `${limiter.keyPrefix}\u0000${key}`;
