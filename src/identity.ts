@@ -117,11 +117,16 @@ export async function claimByToken(token: string, deps: Pick<ClaimDeps, 'store' 
  * JWT mode: the host application vouches for `name`, so the name is the identity: its active user, or a new
  * one (without a token of its own) on first sight. A user the open mode created under that name is taken
  * over as it is. Returns a claim that ends at `expiresAt`.
+ *
+ * Only a name that differs from the user's in case or width opens it (`Alice` and `alice`, as documented). A
+ * name that merely looks like it (`rnary` for `mary`, a Cyrillic `аlice` for `alice`) is refused
+ * `username_taken`: the host may well have both as different people, and opening one user for both would let
+ * each read the other's private messages.
  */
 export async function claimVouched(name: string, expiresAt: number, deps: Pick<ClaimDeps, 'store' | 'now'>): Promise<Claim> {
   const key = nameKey(name);
   for (let attempt = 0; attempt < 2; attempt++) {
-    const existing = await deps.store.findUser(key);
+    const existing = await vouchedUser(deps.store, name, key);
     if (existing && (await deps.store.touchUser(existing.id, deps.now, true))) {
       return { user: { ...existing, provisional: false }, created: false, expiresAt };
     }
@@ -130,6 +135,19 @@ export async function claimVouched(name: string, expiresAt: number, deps: Pick<C
     // Lost a race with another first login of the same name (or a retirement): read again once.
   }
   throw new ChatError('internal_error', 'Could not open this name; try again.');
+}
+
+/**
+ * The user a vouched `name` opens: the key's holder if its name is `name` up to case and width, else a user
+ * displaced from the key bearing that name (rekey.ts); undefined when the key is free. Throws `username_taken`
+ * when the key is held by a user whose name only looks like `name`.
+ */
+async function vouchedUser(store: ChatStore, name: string, key: string): Promise<UserRecord | undefined> {
+  const holder = await store.findUser(key);
+  if (!holder || legacyKey(holder.name) === legacyKey(name)) return holder;
+  const displaced = await store.findUser(displacedKey(name));
+  if (displaced) return displaced;
+  throw new ChatError('username_taken', `"${name}" looks too much like "${holder.name}", another user of this chat.`);
 }
 
 /**

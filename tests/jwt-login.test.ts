@@ -76,6 +76,23 @@ test('a valid token logs in during the handshake, as the name its claim holds, w
   expect(await second).toMatchObject({ user: { name: 'Alice' }, onlineCount: 1 });
 });
 
+test('a name that only looks like a user\'s does not open that user: the host may have both as different people', async () => {
+  const { client: mary, session } = connectWith({ token: await token('mary') });
+  await session;
+  // `rnary` and a Cyrillic `mаry` have mary's key (docs/protocol.md, Names): refused, not merged with her.
+  for (const lookalike of ['rnary', 'm\u0430ry']) {
+    await expect(connectWith({ token: await token(lookalike) }).session).rejects.toMatchObject({
+      data: { code: 'username_taken', message: expect.stringContaining('"mary"') },
+    });
+  }
+  // Case alone is the same user, as documented.
+  const { client: again, session: same } = connectWith({ token: await token('MARY') });
+  expect(await same).toMatchObject({ user: { name: 'mary' }, onlineCount: 1 });
+  const heard = next(mary, 'allmessage', (m) => m.text === 'one person');
+  expect(await ack(again, 'sendMsg', { text: 'one person' })).toMatchObject({ ok: true, message: { from: 'mary' } });
+  await heard;
+});
+
 test('expired, forged, foreign-audience and alg:none tokens are refused as unauthorized', async () => {
   const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(
     JSON.stringify({ preferred_username: 'mallory', iss: 'https://host.example', aud: 'chat', exp: Math.floor(Date.now() / 1000) + 600 }),
