@@ -7,8 +7,16 @@ import { request, NO_ANSWER } from './request.js';
 /** Sends of one message while connected before it is shown as failed. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Sends in flight at once. A long outbox (written while offline) goes out a few at a time, and after a
+ * `rate_limited` refusal one at a time until it is empty: so it costs about one refusal per limit window,
+ * never the burst of refusals that makes the server cut a connection off (docs/protocol.md).
+ */
+const MAX_IN_FLIGHT = 4;
+
 const STATE_TEXT = {
   queued: 'Waiting for the connection…',
+  lined: 'Waiting to send…',
   sending: 'Sending…',
 };
 
@@ -30,6 +38,7 @@ export class Outbox {
     this.onAdoptionUndone = onAdoptionUndone;
     this.entries = [];
     this.pausedUntil = 0;
+    this.window = MAX_IN_FLIGHT;
   }
 
   /** Queues `text` for `conv` and sends it right away when possible. */
@@ -38,14 +47,28 @@ export class Outbox {
     entry.el = h('li', { className: 'message mine pending', dataset: { clientId: entry.clientId } });
     conv.outbox.append(entry.el);
     this.entries.push(entry);
-    if (this.isReady()) this.#emitOrWait(entry);
+    if (Date.now() < this.pausedUntil) this.#waiting(entry);
     else this.#render(entry);
+    this.#pump();
     return entry;
   }
 
   /** After (re)login: sends everything waiting, oldest first. */
   flush() {
-    for (const entry of this.entries) if (entry.state === 'queued') this.#emitOrWait(entry);
+    this.#pump();
+  }
+
+  /** Sends the oldest entries waiting, while connected, not held back by a rate limit, and within the window. */
+  #pump() {
+    if (!this.isReady() || Date.now() < this.pausedUntil) return;
+    let inFlight = this.entries.filter((e) => e.state === 'sending').length;
+    for (const entry of this.entries) {
+      if (inFlight >= this.window) break;
+      if (entry.state !== 'queued' && entry.state !== 'waiting') continue;
+      this.#emit(entry);
+      inFlight++;
+    }
+    for (const entry of this.entries) if (entry.state === 'queued') this.#render(entry); // 'waiting to send'
   }
 
   /** On disconnect: in-flight sends will get no ack; they go back to waiting and are resent with the same clientId. */
@@ -80,6 +103,7 @@ export class Outbox {
     }
     this.entries = [];
     this.pausedUntil = 0;
+    this.window = MAX_IN_FLIGHT;
     clearTimeout(this.resumeTimer);
     clearTimeout(this.tickTimer);
   }
@@ -93,15 +117,22 @@ export class Outbox {
     const call = conv.peer === undefined ? request(this.socket, 'sendMsg', { text, clientId }) : request(this.socket, 'privateMsg', { to: conv.peer, text, clientId });
     void call.then((res) => {
       if (turn !== entry.turn) return;
-      if (res.ok) return this.#settle(entry, res.message);
+      if (res.ok) {
+        this.#settle(entry, res.message);
+        if (!this.entries.some((e) => e.state === 'queued' || e.state === 'waiting')) this.window = MAX_IN_FLIGHT;
+        return this.#pump();
+      }
       const { code, message } = res.error;
       if (!this.isReady() || code === 'not_logged_in') {
-        // Lost the connection or the session meanwhile: resend after the re-login.
+        // Lost the connection or the session meanwhile: resend after the re-login (flush).
         entry.state = 'queued';
         entry.attempts = 0;
         this.#render(entry);
-      } else if (code === 'rate_limited') {
-        // Too fast for the server's limits: say so, and send again when it says it will be allowed.
+        return;
+      }
+      if (code === 'rate_limited') {
+        // Too fast for the server's limits: say so, and send again, one at a time, when it says it will allow it.
+        this.window = 1;
         this.#pause(res.error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS);
         this.#waiting(entry);
       } else if (code === NO_ANSWER && entry.attempts < MAX_ATTEMPTS) {
@@ -109,13 +140,8 @@ export class Outbox {
       } else {
         this.#fail(entry, message);
       }
+      this.#pump();
     });
-  }
-
-  /** Sends now, or, while the server's rate limit holds us back, keeps the entry waiting in line. */
-  #emitOrWait(entry) {
-    if (Date.now() < this.pausedUntil) this.#waiting(entry);
-    else this.#emit(entry);
   }
 
   #waiting(entry) {
@@ -132,6 +158,7 @@ export class Outbox {
     const until = Date.now() + ms;
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
+    for (const entry of this.entries) if (entry.state === 'queued' && this.isReady()) this.#waiting(entry);
     clearTimeout(this.resumeTimer);
     this.#tick();
     this.resumeTimer = setTimeout(() => {
@@ -139,12 +166,10 @@ export class Outbox {
       clearTimeout(this.tickTimer);
       for (const entry of this.entries) {
         if (entry.state !== 'waiting') continue;
-        if (this.isReady()) this.#emit(entry);
-        else {
-          entry.state = 'queued';
-          this.#render(entry);
-        }
+        entry.state = 'queued';
+        this.#render(entry);
       }
+      this.#pump();
     }, ms);
   }
 
@@ -190,15 +215,15 @@ export class Outbox {
           )
         : entry.state === 'waiting'
           ? h('p', { className: 'status', attrs: { role: 'status' } }, 'Slow down: sending again in ', h('span', { className: 'countdown', text: String(secondsLeft(this.pausedUntil)) }), ' s…')
-          : h('p', { className: 'status', text: STATE_TEXT[entry.state] });
+          : h('p', { className: 'status', text: STATE_TEXT[entry.state === 'queued' && this.isReady() ? 'lined' : entry.state] });
     el.replaceChildren(h('div', { className: 'bubble' }, h('p', { className: 'text', text: entry.text, attrs: { dir: 'auto' } }), status));
   }
 
   #retry(entry) {
     entry.attempts = 0;
     entry.state = 'queued';
-    if (this.isReady()) this.#emit(entry);
-    else this.#render(entry);
+    this.#render(entry);
+    this.#pump();
   }
 
   #discard(entry) {

@@ -216,6 +216,42 @@ describeInBrowser('chat page: network trouble', () => {
     );
   });
 
+  describe('with a long outbox under a rate limit', () => {
+    const WINDOW = { points: 3, seconds: 3 };
+    const limits = { ...loadConfig({}).rateLimits, messagesBurst: WINDOW };
+    const server = useServerPerTest(browsers, () => startServer({ rateLimits: limits }));
+    const refusals = async () =>
+      (await server.current.app.services.metrics.errors.get()).values.find((v) => v.labels.code === 'rate_limited')?.value ?? 0;
+
+    test(
+      'what was written offline goes out at the pace the server allows, in order, about one refusal a window and never cut off',
+      async () => {
+        const texts = Array.from({ length: 15 }, (_, i) => `offline ${i + 1}`);
+        const alice = await browsers.person(server.current.url, { path: '/?transport=polling' });
+        await alice.login('alice');
+        const { client: bob } = await server.current.login('bob');
+        // Cut off: her pending long-poll ends with bob's message, and the next request fails.
+        const cut = (route: Route) => route.abort('internetdisconnected');
+        await alice.page.context().route(SOCKET_IO, cut);
+        await ack(bob, 'sendMsg', { text: 'while alice is away' });
+        await alice.connectionState('reconnecting');
+        for (const text of texts) await alice.send(text);
+        const before = await refusals();
+        await alice.page.context().unroute(SOCKET_IO, cut);
+        for (const text of texts) {
+          await alice.message(text).and(alice.page.locator('[data-status="sent"]')).waitFor({ timeout: 30_000 });
+        }
+        expect((await alice.texts()).filter((text) => text.startsWith('offline'))).toEqual(texts);
+        // 15 messages at 3 per window are 5 windows: the first four end with a refusal (two at most, for a
+        // send already in flight). Sending all at once, and all again after each wait, costs 12 + 9 + 6 + 3 =
+        // 30: the server's cut-off (30 refusals in a minute) would disconnect the page.
+        expect((await refusals()) - before).toBeLessThanOrEqual(8);
+        expect(alice.problems).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+  });
+
   describe('under a login limit', () => {
     const limits = { ...loadConfig({}).rateLimits, loginsPerAddress: { points: 2, seconds: 8 } };
     const server = useServerPerTest(browsers, () => startServer({ rateLimits: limits }));
