@@ -1,5 +1,6 @@
-/** The figures the benchmark reports, in the order the table and the chart show them. */
+/** The figures the benchmark reports, in the order the table and the chart show them, and the comparisons between servers. */
 import type { RunResult } from './measure';
+import type { ServerKind } from './server-group';
 
 export interface Figure {
   id: string;
@@ -110,6 +111,37 @@ export const FIGURES: Figure[] = [
 /** Figures that only describe the conditions of a measurement; in the table, not in the chart. */
 export const CONDITIONS: Figure[] = [
   {
+    id: 'cpuNodes',
+    phase: 'saturation',
+    label: '  of which node processes',
+    unit: 'µs',
+    better: 'lower',
+    // Only where there is more than the nodes to count.
+    value: (r) => {
+      const parts = r.saturation?.serverCpuPartsPerDelivery;
+      return parts && (parts.redis !== undefined || parts.postgres !== undefined) ? parts.nodes : undefined;
+    },
+    digits: 2,
+  },
+  {
+    id: 'cpuRedis',
+    phase: 'saturation',
+    label: '  of which redis-server',
+    unit: 'µs',
+    better: 'lower',
+    value: (r) => r.saturation?.serverCpuPartsPerDelivery?.redis,
+    digits: 2,
+  },
+  {
+    id: 'cpuPostgres',
+    phase: 'saturation',
+    label: '  of which PostgreSQL backends',
+    unit: 'µs',
+    better: 'lower',
+    value: (r) => r.saturation?.serverCpuPartsPerDelivery?.postgres,
+    digits: 2,
+  },
+  {
     id: 'writesPerDelivery',
     phase: 'saturation',
     label: 'server write syscalls per delivery',
@@ -164,12 +196,39 @@ export const CONDITIONS: Figure[] = [
     digits: 0,
   },
   {
+    id: 'sameNodeP99',
+    phase: 'latency',
+    label: "public latency p99, receivers on the senders' node",
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.latency?.sameNodeLatencyMs?.p99,
+    digits: 2,
+  },
+  {
+    id: 'storeAckP99',
+    phase: 'store',
+    label: 'store write ack p99 (privateMsg → ack)',
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.store?.ackMs?.p99,
+    digits: 2,
+  },
+  {
     id: 'storeServerCpu',
     phase: 'store',
     label: 'server CPU during store writes',
     unit: '% core',
     better: 'higher',
     value: (r) => r.store?.serverCpuPercent,
+    digits: 0,
+  },
+  {
+    id: 'storePostgresCpu',
+    phase: 'store',
+    label: '  of which PostgreSQL backends',
+    unit: '% core',
+    better: 'lower',
+    value: (r) => r.store?.serverCpuParts?.postgres,
     digits: 0,
   },
   {
@@ -216,10 +275,30 @@ export function disturbed(figure: Figure, run: RunResult, threshold: number): bo
   return (run[figure.phase]?.otherCpuPercent ?? 0) >= threshold;
 }
 
-/** project/reference, or undefined when either is missing. */
-export function ratio(figure: Figure, project: RunResult | undefined, reference: RunResult | undefined) {
-  const p = project && figure.value(project);
-  const r = reference && figure.value(reference);
-  if (p === undefined || r === undefined || r === 0) return undefined;
-  return p / r;
+/** A ratio shown beside the figures: one server's figure over another's, measured in the same run. */
+export interface Comparison {
+  of: ServerKind;
+  to: ServerKind;
+  /** Column heading. */
+  name: string;
+}
+
+export const COMPARISONS: Comparison[] = [
+  { of: 'project', to: 'reference', name: 'project/ref' },
+  { of: 'cluster', to: 'pg', name: 'cluster/pg' },
+];
+
+/** of/to, or undefined when either is missing. */
+export function ratio(figure: Figure, of: RunResult | undefined, to: RunResult | undefined) {
+  const a = of && figure.value(of);
+  const b = to && figure.value(to);
+  if (a === undefined || b === undefined || b === 0) return undefined;
+  return a / b;
+}
+
+/** Whether a ratio is at least as good (good), within 10 % (neither) or worse by more (bad). */
+export function verdict(figure: Figure, r: number): 'good' | 'bad' | undefined {
+  if (figure.better === 'higher' ? r >= 1 : r <= 1) return 'good';
+  if (figure.better === 'higher' ? r < 0.9 : r > 1.1) return 'bad';
+  return undefined;
 }

@@ -5,12 +5,11 @@
  *
  *   tsc -p bench/tsconfig.json && node dist-bench/bench/pg-store.js [--writers 10,200] [--seconds 5]
  *
- * BENCH_POSTGRES_URL (else TEST_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/postgres) is an admin
- * connection: each run gets a fresh database, dropped afterwards. It prints figures; it asserts nothing.
+ * Each run gets a fresh database, dropped afterwards (postgres-database.ts: BENCH_POSTGRES_URL names the admin
+ * connection). It prints figures; it asserts nothing.
  * "per commit" is the mean group-commit batch: messages per commit notification heard in the window (each
  * batch that stores something notifies once, with its id range).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,10 +18,9 @@ import { PostgresStore } from '../src/store/postgres';
 import { COMMIT_CHANNEL } from '../src/store/postgres-schema';
 import { SqliteStore } from '../src/store/sqlite';
 import type { ChatStore } from '../src/store/store';
+import { createDatabase } from './postgres-database';
 import { Samples } from './stats';
 
-const ADMIN_URL =
-  process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const WARMUP_MS = 1000;
 
 interface Setup {
@@ -33,26 +31,13 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function postgres(nodes: number): Promise<Setup> {
-  const name = `chat_bench_${randomBytes(5).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await createDatabase();
   const stores = await Promise.all(
-    Array.from({ length: nodes }, (_, i) => PostgresStore.open(url.toString(), { applicationName: `bench-${i}` })),
+    Array.from({ length: nodes }, (_, i) => PostgresStore.open(database.url, { applicationName: `bench-${i}` })),
   );
   const batches = { counting: false, commits: 0, messages: 0 };
-  const listener = new pg.Client({ connectionString: url.toString() });
+  const listener = new pg.Client({ connectionString: database.url });
   await listener.connect();
   listener.on('notification', (n) => {
     if (!batches.counting || n.payload === undefined) return;
@@ -68,7 +53,7 @@ async function postgres(nodes: number): Promise<Setup> {
     close: async () => {
       await listener.end();
       await Promise.all(stores.map((s) => s.close()));
-      await admin((c) => c.query(`DROP DATABASE ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+      await database.drop();
     },
   };
 }
