@@ -196,6 +196,15 @@ export const CONDITIONS: Figure[] = [
     digits: 0,
   },
   {
+    id: 'latencyWait',
+    phase: 'latency',
+    label: 'event loop waiting for a CPU, latency run',
+    unit: '% time',
+    better: 'lower',
+    value: (r) => r.latency?.serverWaitPercent,
+    digits: 1,
+  },
+  {
     id: 'sameNodeP99',
     phase: 'latency',
     label: "public latency p99, receivers on the senders' node",
@@ -221,6 +230,15 @@ export const CONDITIONS: Figure[] = [
     better: 'higher',
     value: (r) => r.store?.serverCpuPercent,
     digits: 0,
+  },
+  {
+    id: 'storeWait',
+    phase: 'store',
+    label: 'event loop waiting for a CPU, store writes',
+    unit: '% time',
+    better: 'lower',
+    value: (r) => r.store?.serverWaitPercent,
+    digits: 1,
   },
   {
     id: 'storePostgresCpu',

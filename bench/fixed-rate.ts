@@ -41,6 +41,8 @@ export interface FixedRateResult {
   latencyMs: Summary | undefined;
   ackMs: Summary | undefined;
   serverCpuPercent: number;
+  /** Share of the window the nodes' event loops waited for a CPU (see meter.ts). */
+  serverWaitPercent: number;
   generatorCpuPercent: number;
   otherCpuPercent: number;
   /** Interrupt/softirq time meanwhile, mostly loopback TCP (see meter.ts). */
@@ -112,6 +114,7 @@ export async function fixedRate(fleet: Fleet, server: ServerGroup, o: FixedRateO
     latencyMs: samples.summary(),
     ackMs: ack.summary(),
     serverCpuPercent: w.serverCpuPercent,
+    serverWaitPercent: w.serverWaitPercent,
     generatorCpuPercent: w.generatorCpuPercent,
     otherCpuPercent: w.otherCpuPercent,
     kernelIrqPercent: w.kernelIrqPercent,

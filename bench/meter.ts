@@ -15,6 +15,7 @@ export interface Reading {
   counts: Counters;
   serverCpuMicros: number;
   serverParts: CpuParts;
+  serverWaitMicros: number;
   serverWriteSyscalls: number;
   generatorCpuMicros: number;
   machine: MachineTimes;
@@ -30,6 +31,11 @@ export interface Window {
   serverCpuMicros: number;
   /** The same, by part (nodes, redis-server, PostgreSQL backends). */
   serverParts: CpuParts;
+  /**
+   * Share of the window a node's event loop was ready to run but waited for a CPU (mean over the nodes): CPU
+   * contention on the machine, which shows as latency.
+   */
+  serverWaitPercent: number;
   serverWriteSyscalls: number;
   /** CPU of other processes on the machine (a test run, an editor): interference, not load. */
   otherCpuPercent: number;
@@ -48,6 +54,7 @@ export function read(fleet: Fleet, server: ServerGroup): Reading {
     counts: { ...fleet.counts },
     serverCpuMicros: sample.cpuMicros,
     serverParts: sample.parts,
+    serverWaitMicros: sample.waitMicros,
     serverWriteSyscalls: sample.writeSyscalls,
     generatorCpuMicros: own.user + own.system,
     machine: machineTimes(),
@@ -69,6 +76,7 @@ export function between(a: Reading, b: Reading): Window {
       ...(b.serverParts.redis !== undefined && { redis: b.serverParts.redis - (a.serverParts.redis ?? 0) }),
       ...(b.serverParts.postgres !== undefined && { postgres: b.serverParts.postgres - (a.serverParts.postgres ?? 0) }),
     },
+    serverWaitPercent: (b.serverWaitMicros - a.serverWaitMicros) / (seconds * 1e4),
     serverWriteSyscalls: b.serverWriteSyscalls - a.serverWriteSyscalls,
     otherCpuPercent: Math.max(
       0,

@@ -21,6 +21,18 @@ export function cpuMicros(pid: number): number | undefined {
   return (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK;
 }
 
+/**
+ * Time the thread `pid` (for a process, its main thread: Node's event loop) spent runnable but waiting for a
+ * CPU, microseconds (the second field of /proc/<pid>/schedstat); undefined once it has exited.
+ */
+export function runQueueWaitMicros(pid: number): number | undefined {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Memory {
   rssBytes: number;
   /** Peak RSS so far (VmHWM). */

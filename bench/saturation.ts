@@ -27,6 +27,8 @@ export interface SaturationResult {
   /** Messages acked per second: for the project, the store's sustained write rate under fan-out. */
   messagesPerSecond: number;
   serverCpuPercent: number;
+  /** Share of the window the nodes' event loops waited for a CPU (see meter.ts). */
+  serverWaitPercent: number;
   /** Everything counted as the server (see ServerGroup): for a cluster, its nodes, redis-server and PostgreSQL. */
   serverCpuMicrosPerDelivery: number;
   /** The same, by part. */
@@ -86,6 +88,7 @@ export async function saturate(fleet: Fleet, server: ServerGroup, o: SaturationO
     deliveriesPerSecond: w.deliveries / w.seconds,
     messagesPerSecond: ackedInWindow / w.seconds,
     serverCpuPercent: w.serverCpuPercent,
+    serverWaitPercent: w.serverWaitPercent,
     serverCpuMicrosPerDelivery: w.serverCpuMicros / Math.max(1, w.deliveries),
     serverCpuPartsPerDelivery: scaleParts(w.serverParts, Math.max(1, w.deliveries)),
     writeSyscallsPerDelivery: w.serverWriteSyscalls / Math.max(1, w.deliveries),

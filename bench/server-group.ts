@@ -37,6 +37,8 @@ export interface GroupSample {
   /** Everything counted: the nodes, plus redis-server and the database's backends where there are. */
   cpuMicros: number;
   parts: CpuParts;
+  /** How long the nodes' event loops waited for a CPU, microseconds: the mean over the nodes. */
+  waitMicros: number;
   /** Of the nodes, added up. */
   rssBytes: number;
   peakRssBytes: number;
@@ -117,6 +119,7 @@ export class ServerGroup {
     return {
       cpuMicros: parts.nodes + (parts.redis ?? 0) + (parts.postgres ?? 0),
       parts,
+      waitMicros: sum((s) => s.waitMicros) / samples.length,
       rssBytes: sum((s) => s.rssBytes),
       peakRssBytes: sum((s) => s.peakRssBytes),
       writeSyscalls: sum((s) => s.writeSyscalls),

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FromChild, MemoryReport, Operation, ToChild } from './child-control';
-import { cpuMicros, memory, writeSyscalls } from './proc';
+import { cpuMicros, memory, runQueueWaitMicros, writeSyscalls } from './proc';
 
 /** The child programs: `<script>-server.ts`. */
 export type ServerScript = 'project' | 'reference';
@@ -17,6 +17,8 @@ export type ServerScript = 'project' | 'reference';
 export interface ProcSample {
   /** User + system CPU time, microseconds. */
   cpuMicros: number;
+  /** Time its main thread (the event loop) was runnable but waited for a CPU, microseconds. */
+  waitMicros: number;
   rssBytes: number;
   /** Peak RSS so far (VmHWM). */
   peakRssBytes: number;
@@ -104,7 +106,8 @@ export class ServerProcess {
 
   /** CPU time, RSS and write system calls of the child, read from /proc. */
   sample(): ProcSample {
-    return { cpuMicros: cpuMicros(this.pid) ?? NaN, ...memory(this.pid), writeSyscalls: writeSyscalls(this.pid) };
+    const pid = this.pid;
+    return { cpuMicros: cpuMicros(pid) ?? NaN, waitMicros: runQueueWaitMicros(pid) ?? NaN, ...memory(pid), writeSyscalls: writeSyscalls(pid) };
   }
 
   /** Runs a full GC in the child and returns its memory figures. */

@@ -36,6 +36,8 @@ export interface StoreWritesResult {
   serverCpuPercent: number;
   /** The same, by part (% of a core). */
   serverCpuParts: CpuParts;
+  /** Share of the window the nodes' event loops waited for a CPU (see meter.ts). */
+  serverWaitPercent: number;
   generatorCpuPercent: number;
   otherCpuPercent: number;
   kernelIrqPercent: number;
@@ -117,6 +119,7 @@ export async function storeWrites(fleet: Fleet, server: ServerGroup, o: StoreWri
     deliveriesPerSecond: win.deliveries / seconds,
     serverCpuPercent: win.serverCpuPercent,
     serverCpuParts: scaleParts(win.serverParts, seconds * 1e4),
+    serverWaitPercent: win.serverWaitPercent,
     generatorCpuPercent: win.generatorCpuPercent,
     otherCpuPercent: win.otherCpuPercent,
     kernelIrqPercent: win.kernelIrqPercent,
