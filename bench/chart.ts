@@ -15,7 +15,7 @@ const BAD = '#c0392b';
 const PANEL_W = 300;
 const PANEL_H = 244;
 const COLUMNS = 4;
-const TOP = 86;
+const TOP = 100;
 const MARGIN = 20;
 
 export function renderChart({ machine, runs }: Results): string {
@@ -116,11 +116,12 @@ function legend(x: number, y: number, servers: ServerKind[], anyDisturbed: boole
     [`<rect x="${x + k * 82}" y="${y - 10}" width="12" height="12" fill="${COLORS[s]}"/>`, text(x + k * 82 + 18, y, s, { size: 12 })].join('\n'),
   );
   const ratios = COMPARISONS.filter((c) => servers.includes(c.of) && servers.includes(c.to)).map((c) => `${c.of} ÷ ${c.to}`);
-  return [
-    ...keys,
-    ratios.length > 0 ? text(x, y + 18, `ratios under each group: ${ratios.join(', ')}`, { size: 11, fill: '#666' }) : '',
-    anyDisturbed ? text(x, y + 34, '* measured while other processes competed', { size: 11, fill: '#666' }) : '',
-  ].join('\n');
+  const notes = [
+    ratios.length > 0 ? `ratios under each group: ${ratios.join(', ')}` : '',
+    servers.includes('cluster') ? 'cluster latency: senders on node 1, receivers on node 2' : '',
+    anyDisturbed ? '* measured while other processes competed' : '',
+  ].filter(Boolean);
+  return [...keys, ...notes.map((note, i) => text(x, y + 18 + 16 * i, note, { size: 11, fill: '#666' }))].join('\n');
 }
 
 function valueOf(figure: Figure, run: RunResult | undefined): number | undefined {

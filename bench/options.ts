@@ -36,7 +36,7 @@ export interface Options {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick | --full] [flags]
-  --quick                 100 and 1,000 clients, short windows (about 3 minutes on a quiet machine)
+  --quick                 100 and 1,000 clients, short windows (about 4 minutes on a quiet machine)
   --full                  100, 1,000, 3,000 and 10,000 clients
   --clients 100,1000      client counts (default 1000)
   --servers LIST          which servers, run in this order (default: all):

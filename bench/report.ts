@@ -64,7 +64,8 @@ function formatTarget(t: TargetResult): string {
   const digits = t.bound >= 100 ? 0 : 2;
   const sign = t.kind === 'max' ? '≤' : '≥';
   const how = `${t.met ? 'met' : 'missed'} by ${Math.abs(t.margin * 100).toFixed(0)} %`;
-  return `  ${t.met ? '✓' : '✗'} ${t.what}: ${t.value.toFixed(digits)} (target ${sign} ${t.bound}); ${how}`;
+  const noisy = t.disturbed ? ' (measured while other processes competed: not conclusive)' : '';
+  return `  ${t.met ? '✓' : '✗'} ${t.what}: ${t.value.toFixed(digits)} (target ${sign} ${t.bound}); ${how}${noisy}`;
 }
 
 /** Errors, and phases measured while other processes competed for the CPU. */

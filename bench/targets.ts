@@ -2,7 +2,8 @@
  * The targets the benchmark checks (issue 10, cluster mode), evaluated on the figures of one run: either a
  * ratio between two servers measured in the same run, or one server's figure against a fixed bound.
  */
-import { FIGURES, ratio } from './figures';
+import { disturbed, FIGURES, ratio } from './figures';
+import { DISTURBED_PERCENT } from './interference';
 import type { RunResult } from './measure';
 import type { ServerKind } from './server-group';
 
@@ -31,6 +32,8 @@ export interface TargetResult {
   bound: number;
   kind: 'max' | 'min';
   met: boolean;
+  /** Other processes took a noticeable share of the CPU while either figure was measured: not conclusive. */
+  disturbed: boolean;
   /** How far inside (positive) or outside (negative) the bound, as a fraction of it. */
   margin: number;
 }
@@ -47,7 +50,9 @@ export function evaluateTargets(runs: RunResult[]): TargetResult[] {
       if (value === undefined || !Number.isFinite(value)) continue;
       const margin = t.kind === 'max' ? (t.bound - value) / t.bound : (value - t.bound) / t.bound;
       const what = t.to === undefined ? `${t.of} ${figure.label} (${figure.unit})` : `${t.of}/${t.to} ${figure.label}`;
-      results.push({ clients, what, value, bound: t.bound, kind: t.kind, met: margin >= 0, margin });
+      const runs = [run!, find(t.to)].filter((r): r is RunResult => r !== undefined);
+      const noisy = runs.some((r) => disturbed(figure, r, DISTURBED_PERCENT));
+      results.push({ clients, what, value, bound: t.bound, kind: t.kind, met: margin >= 0, disturbed: noisy, margin });
     }
   }
   return results;
