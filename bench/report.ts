@@ -2,7 +2,8 @@
  * The figures as text: one block per client count (a column per server, then the ratios of COMPARISONS),
  * the targets, then growth with clients and the profiles.
  */
-import { COMPARISONS, CONDITIONS, FIGURES, ratio, verdict, type Figure } from './figures';
+import { CONDITIONS } from './conditions';
+import { COMPARISONS, FIGURES, ratio, verdict, type Figure } from './figures';
 import type { Machine } from './machine';
 import { DISTURBED_PERCENT } from './interference';
 import type { RunResult } from './measure';

@@ -61,14 +61,15 @@ export class ServerGroup {
     private readonly cleanup: (() => Promise<void>)[],
   ) {}
 
-  /** Starts the processes of `kind`, with their files in `dir`. */
+  /** Starts the processes of `kind`, with their files in `dir`; on a failure, stops what it had started. */
   static async start(kind: ServerKind, dir: string): Promise<ServerGroup> {
     const cleanup: (() => Promise<void>)[] = [];
+    const nodes: ServerProcess[] = [];
     try {
-      if (kind === 'reference') return new ServerGroup(kind, [await ServerProcess.start('reference', kind, dir)], undefined, undefined, cleanup);
-      if (kind === 'project') {
-        const node = await ServerProcess.start('project', kind, dir, { BENCH_DATABASE_URL: path.join(dir, 'chat.db') });
-        return new ServerGroup(kind, [node], undefined, undefined, cleanup);
+      if (kind === 'reference' || kind === 'project') {
+        const env: Record<string, string> = kind === 'project' ? { BENCH_DATABASE_URL: path.join(dir, 'chat.db') } : {};
+        nodes.push(await ServerProcess.start(kind, kind, dir, env));
+        return new ServerGroup(kind, nodes, undefined, undefined, cleanup);
       }
       const database = await createDatabase();
       cleanup.push(() => database.drop());
@@ -76,8 +77,8 @@ export class ServerGroup {
       const stopWatching = backends.watch(BACKEND_READ_MS);
       cleanup.push(async () => stopWatching());
       if (kind === 'pg') {
-        const node = await ServerProcess.start('project', kind, dir, { BENCH_DATABASE_URL: database.url });
-        return new ServerGroup(kind, [node], undefined, backends, cleanup);
+        nodes.push(await ServerProcess.start('project', kind, dir, { BENCH_DATABASE_URL: database.url }));
+        return new ServerGroup(kind, nodes, undefined, backends, cleanup);
       }
       const redis = await RedisServer.start();
       const pid = redis.pid!;
@@ -86,13 +87,13 @@ export class ServerGroup {
         await redis.close();
         unregister();
       });
-      const nodes: ServerProcess[] = [];
       for (let i = 1; i <= CLUSTER_NODES; i++) {
         const env = { BENCH_DATABASE_URL: database.url, BENCH_REDIS_URL: redis.url, BENCH_NODE_ID: `bench-${i}` };
         nodes.push(await ServerProcess.start('project', `${kind} node ${i}`, dir, env));
       }
       return new ServerGroup(kind, nodes, redis, backends, cleanup);
     } catch (err) {
+      await Promise.all(nodes.map((n) => n.stop()));
       await undo(cleanup);
       throw err;
     }
