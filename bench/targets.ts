@@ -16,12 +16,15 @@ interface Target {
   bound: number;
   /** The value must stay at or below (max) or reach at least (min) the bound. */
   kind: 'max' | 'min';
+  /** When the target holds only under some load (the `of` run's), which. */
+  when?: (run: RunResult) => boolean;
 }
 
 const TARGETS: Target[] = [
   { figure: 'cpuPerDelivery', of: 'cluster', to: 'pg', bound: 1.25, kind: 'max' },
   { figure: 'latencyP99', of: 'cluster', to: 'pg', bound: 1.5, kind: 'max' },
-  { figure: 'storeWrites', of: 'pg', bound: 5000, kind: 'min' },
+  // Issue 10 sets it for 200 concurrent writers.
+  { figure: 'storeWrites', of: 'pg', bound: 5000, kind: 'min', when: (run) => run.store?.writers === 200 },
 ];
 
 export interface TargetResult {
@@ -46,6 +49,7 @@ export function evaluateTargets(runs: RunResult[]): TargetResult[] {
     for (const t of TARGETS) {
       const figure = FIGURES.find((f) => f.id === t.figure)!;
       const run = find(t.of);
+      if (run && t.when && !t.when(run)) continue;
       const value = run && (t.to === undefined ? figure.value(run) : ratio(figure, run, find(t.to)));
       if (value === undefined || !Number.isFinite(value)) continue;
       const margin = t.kind === 'max' ? (t.bound - value) / t.bound : (value - t.bound) / t.bound;
