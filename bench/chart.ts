@@ -1,24 +1,27 @@
 /**
- * docs/bench/chart.svg, written by hand: one small panel per figure, and in each panel a pair of bars
- * (project, reference) per client count, the ratio project/reference under each pair, green when the
- * project is at least as good, red when it is more than 10 % worse.
+ * docs/bench/chart.svg, written by hand: one small panel per figure, and in each panel a bar per server
+ * per client count, under each group the ratios of COMPARISONS (project/reference, cluster/pg), green when
+ * the first server is at least as good, red when it is more than 10 % worse.
  */
-import { disturbed, FIGURES, ratio, type Figure } from './figures';
+import { COMPARISONS, disturbed, FIGURES, ratio, verdict, type Figure } from './figures';
 import { DISTURBED_PERCENT } from './interference';
 import type { RunResult } from './measure';
 import type { Results } from './report';
+import { SERVER_KINDS, type ServerKind } from './server-group';
 
-const COLORS = { project: '#d9590b', reference: '#5b6b8c' } as const;
+const COLORS: Record<ServerKind, string> = { project: '#d9590b', pg: '#2f8f5b', cluster: '#7b4fa8', reference: '#5b6b8c' };
 const GOOD = '#1a7f37';
 const BAD = '#c0392b';
 const PANEL_W = 300;
-const PANEL_H = 230;
+const PANEL_H = 244;
 const COLUMNS = 4;
-const TOP = 86;
+const TOP = 100;
 const MARGIN = 20;
 
 export function renderChart({ machine, runs }: Results): string {
   const counts = [...new Set(runs.map((r) => r.clients))];
+  const servers = SERVER_KINDS.filter((k) => runs.some((r) => r.server === k));
+  const comparisons = COMPARISONS.filter((c) => servers.includes(c.of) && servers.includes(c.to));
   const rows = Math.ceil(FIGURES.length / COLUMNS);
   const width = MARGIN * 2 + COLUMNS * PANEL_W;
   const height = TOP + rows * PANEL_H + MARGIN;
@@ -26,36 +29,43 @@ export function renderChart({ machine, runs }: Results): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
       `font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    text(MARGIN, 30, 'Chat server (project) vs bare Socket.IO (reference)', { size: 20, weight: 'bold' }),
+    text(MARGIN, 30, title(servers), { size: 20, weight: 'bold' }),
     text(
       MARGIN,
       52,
       `${machine.cpuModel}, ${machine.cores} cores · Node ${machine.node} · socket.io ${machine.socketIo} · ` +
-        `SQLite on ${machine.databaseFileSystem} · ${machine.date.slice(0, 10)}`,
+        `SQLite on ${machine.databaseFileSystem}${machine.postgres ? ` · ${machine.postgres.replace(/ \(.*/, '')}` : ''}` +
+        `${machine.redis ? ` · ${machine.redis}` : ''} · ${machine.date.slice(0, 10)}`,
       { size: 12, fill: '#555' },
     ),
-    legend(width - MARGIN - 250, 26, runs.some((run) => FIGURES.some((f) => disturbed(f, run, DISTURBED_PERCENT)))),
+    legend(width - MARGIN - 330, 26, servers, runs.some((run) => FIGURES.some((f) => disturbed(f, run, DISTURBED_PERCENT)))),
   ];
   FIGURES.forEach((figure, i) => {
     const x = MARGIN + (i % COLUMNS) * PANEL_W;
     const y = TOP + Math.floor(i / COLUMNS) * PANEL_H;
-    parts.push(panel(figure, runs, counts, x, y));
+    parts.push(panel(figure, runs, { counts, servers, comparisons }, x, y));
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
 
-function panel(figure: Figure, runs: RunResult[], counts: number[], x0: number, y0: number): string {
+interface Layout {
+  counts: number[];
+  servers: ServerKind[];
+  comparisons: typeof COMPARISONS;
+}
+
+function panel(figure: Figure, runs: RunResult[], { counts, servers, comparisons }: Layout, x0: number, y0: number): string {
   const find = (server: string, n: number) => runs.find((r) => r.server === server && r.clients === n);
-  const values = counts.flatMap((n) => ['project', 'reference'].map((s) => valueOf(figure, find(s, n))));
+  const values = counts.flatMap((n) => servers.map((s) => valueOf(figure, find(s, n))));
   const max = Math.max(...values.filter((v): v is number => v !== undefined), 0) * 1.18 || 1;
   const plotX = x0 + 12;
   const plotW = PANEL_W - 36;
   const plotTop = y0 + 48;
-  const plotH = PANEL_H - 100;
+  const plotH = PANEL_H - 100 - 14 * (comparisons.length - 1);
   const base = plotTop + plotH;
   const groupW = plotW / counts.length;
-  const barW = Math.min(36, groupW / 3);
+  const barW = Math.min(36, groupW / (servers.length + 1));
   const out: string[] = [
     `<rect x="${x0 + 2}" y="${y0}" width="${PANEL_W - 12}" height="${PANEL_H - 12}" rx="6" fill="#f7f8fa" stroke="#e1e4e8"/>`,
     text(x0 + 12, y0 + 20, figure.short ?? figure.label, { size: 13, weight: 'bold' }),
@@ -64,9 +74,9 @@ function panel(figure: Figure, runs: RunResult[], counts: number[], x0: number, 
   ];
   counts.forEach((n, g) => {
     const center = plotX + groupW * (g + 0.5);
-    (['project', 'reference'] as const).forEach((server, k) => {
+    servers.forEach((server, k) => {
       const v = valueOf(figure, find(server, n));
-      const bx = center - barW - 2 + k * (barW + 4);
+      const bx = center - (servers.length * (barW + 4) - 4) / 2 + k * (barW + 4);
       const run = find(server, n);
       if (v === undefined) {
         const why = run?.predictedSetupSeconds !== undefined ? 'skipped' : run?.error ? 'failed' : 'n/a';
@@ -79,13 +89,14 @@ function panel(figure: Figure, runs: RunResult[], counts: number[], x0: number, 
       out.push(text(bx + barW / 2, base - h - 4, compact(v) + mark, { size: 10, anchor: 'middle', fill: '#222' }));
     });
     out.push(text(center, base + 16, clientsLabel(n), { size: 11, anchor: 'middle', fill: '#444' }));
-    const r = ratio(figure, find('project', n), find('reference', n));
-    if (r !== undefined) {
-      const good = figure.better === 'higher' ? r >= 1 : r <= 1;
-      const bad = figure.better === 'higher' ? r < 0.9 : r > 1.1;
-      const fill = good ? GOOD : bad ? BAD : '#666';
-      out.push(text(center, base + 32, `${compact(r)}×`, { size: 12, anchor: 'middle', weight: 'bold', fill }));
-    }
+    comparisons.forEach((c, line) => {
+      const r = ratio(figure, find(c.of, n), find(c.to, n));
+      if (r === undefined) return;
+      const v = verdict(figure, r);
+      const fill = v === 'good' ? GOOD : v === 'bad' ? BAD : '#666';
+      const label = comparisons.length > 1 ? `${c.of[0]}/${c.to[0]} ` : '';
+      out.push(text(center, base + 32 + 14 * line, `${label}${compact(r)}×`, { size: 11, anchor: 'middle', weight: 'bold', fill }));
+    });
   });
   return out.join('\n');
 }
@@ -95,15 +106,22 @@ function vertical(x: number, y: number, content: string): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="10" fill="#999" transform="rotate(-90 ${x.toFixed(1)} ${y.toFixed(1)})">${escape(content)}</text>`;
 }
 
-function legend(x: number, y: number, anyDisturbed: boolean): string {
-  return [
-    `<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${COLORS.project}"/>`,
-    text(x + 18, y, 'project', { size: 12 }),
-    `<rect x="${x + 80}" y="${y - 10}" width="12" height="12" fill="${COLORS.reference}"/>`,
-    text(x + 98, y, 'reference', { size: 12 }),
-    text(x, y + 18, 'ratio under each pair: project ÷ reference', { size: 11, fill: '#666' }),
-    anyDisturbed ? text(x, y + 34, '* measured while other processes competed', { size: 11, fill: '#666' }) : '',
-  ].join('\n');
+function title(servers: ServerKind[]): string {
+  const own = servers.filter((s) => s !== 'reference');
+  return servers.includes('reference') ? `Chat server (${own.join(', ')}) vs bare Socket.IO (reference)` : `Chat server: ${own.join(', ')}`;
+}
+
+function legend(x: number, y: number, servers: ServerKind[], anyDisturbed: boolean): string {
+  const keys = servers.map((s, k) =>
+    [`<rect x="${x + k * 82}" y="${y - 10}" width="12" height="12" fill="${COLORS[s]}"/>`, text(x + k * 82 + 18, y, s, { size: 12 })].join('\n'),
+  );
+  const ratios = COMPARISONS.filter((c) => servers.includes(c.of) && servers.includes(c.to)).map((c) => `${c.of} ÷ ${c.to}`);
+  const notes = [
+    ratios.length > 0 ? `ratios under each group: ${ratios.join(', ')}` : '',
+    servers.includes('cluster') ? 'cluster latency: senders on node 1, receivers on node 2' : '',
+    anyDisturbed ? '* measured while other processes competed' : '',
+  ].filter(Boolean);
+  return [...keys, ...notes.map((note, i) => text(x, y + 18 + 16 * i, note, { size: 11, fill: '#666' }))].join('\n');
 }
 
 function valueOf(figure: Figure, run: RunResult | undefined): number | undefined {

@@ -1,5 +1,6 @@
-/** The figures the benchmark reports, in the order the table and the chart show them. */
+/** The figures the benchmark reports, in the order the table and the chart show them, and the comparisons between servers. */
 import type { RunResult } from './measure';
+import type { ServerKind } from './server-group';
 
 export interface Figure {
   id: string;
@@ -16,7 +17,7 @@ export interface Figure {
   digits: number;
 }
 
-const KB = 1024;
+export const KB = 1024;
 
 export const FIGURES: Figure[] = [
   {
@@ -107,119 +108,36 @@ export const FIGURES: Figure[] = [
   },
 ];
 
-/** Figures that only describe the conditions of a measurement; in the table, not in the chart. */
-export const CONDITIONS: Figure[] = [
-  {
-    id: 'writesPerDelivery',
-    phase: 'saturation',
-    label: 'server write syscalls per delivery',
-    unit: 'calls',
-    better: 'lower',
-    value: (r) => r.saturation?.writeSyscallsPerDelivery,
-    digits: 2,
-  },
-  {
-    id: 'serverCpu',
-    phase: 'saturation',
-    label: 'server CPU at saturation',
-    unit: '% core',
-    better: 'higher',
-    value: (r) => r.saturation?.serverCpuPercent,
-    digits: 0,
-  },
-  {
-    id: 'generatorCpu',
-    phase: 'saturation',
-    label: 'load generator CPU at saturation',
-    unit: '% core',
-    better: 'lower',
-    value: (r) => r.saturation?.generatorCpuPercent,
-    digits: 0,
-  },
-  {
-    id: 'kernelIrq',
-    phase: 'saturation',
-    label: 'kernel softirq at saturation',
-    unit: '% core',
-    better: 'lower',
-    value: (r) => r.saturation?.kernelIrqPercent,
-    digits: 0,
-  },
-  {
-    id: 'otherCpu',
-    phase: 'saturation',
-    label: 'other processes at saturation',
-    unit: '% core',
-    better: 'lower',
-    value: (r) => r.saturation?.otherCpuPercent,
-    digits: 0,
-  },
-  {
-    id: 'latencyRate',
-    phase: 'latency',
-    label: 'fixed rate of the latency run',
-    unit: 'msg/s',
-    better: 'higher',
-    value: (r) => r.latency?.sentPerSecond,
-    digits: 0,
-  },
-  {
-    id: 'storeServerCpu',
-    phase: 'store',
-    label: 'server CPU during store writes',
-    unit: '% core',
-    better: 'higher',
-    value: (r) => r.store?.serverCpuPercent,
-    digits: 0,
-  },
-  {
-    id: 'storeFanout',
-    phase: 'store',
-    label: 'fan-out during store writes',
-    unit: 'deliveries/s',
-    better: 'higher',
-    value: (r) => r.store?.deliveriesPerSecond,
-    digits: 0,
-  },
-  {
-    id: 'privateP50',
-    phase: 'private',
-    label: 'private latency p50',
-    unit: 'ms',
-    better: 'lower',
-    value: (r) => r.private?.latencyMs?.p50,
-    digits: 2,
-  },
-  {
-    id: 'heapPerConnection',
-    phase: 'memory',
-    label: 'JS heap per idle connection',
-    unit: 'KiB',
-    better: 'lower',
-    value: (r) => (r.memory ? r.memory.heapPerConnectionBytes / KB : undefined),
-    digits: 1,
-  },
-  {
-    id: 'setupQuiet',
-    phase: 'setup',
-    label: 'login notices arriving after last login',
-    unit: 's',
-    better: 'lower',
-    value: (r) => r.setup?.quietSeconds,
-    digits: 1,
-  },
-];
-
 /** Whether other processes took a noticeable share of the CPU while `figure` was measured in `run`. */
 export function disturbed(figure: Figure, run: RunResult, threshold: number): boolean {
   if (figure.phase === 'setup' || figure.phase === 'memory') return false;
   return (run[figure.phase]?.otherCpuPercent ?? 0) >= threshold;
 }
 
-/** project/reference, or undefined when either is missing. */
-export function ratio(figure: Figure, project: RunResult | undefined, reference: RunResult | undefined) {
-  const p = project && figure.value(project);
-  const r = reference && figure.value(reference);
-  if (p === undefined || r === undefined || r === 0) return undefined;
-  return p / r;
+/** A ratio shown beside the figures: one server's figure over another's, measured in the same run. */
+export interface Comparison {
+  of: ServerKind;
+  to: ServerKind;
+  /** Column heading. */
+  name: string;
+}
+
+export const COMPARISONS: Comparison[] = [
+  { of: 'project', to: 'reference', name: 'project/ref' },
+  { of: 'cluster', to: 'pg', name: 'cluster/pg' },
+];
+
+/** of/to, or undefined when either is missing. */
+export function ratio(figure: Figure, of: RunResult | undefined, to: RunResult | undefined) {
+  const a = of && figure.value(of);
+  const b = to && figure.value(to);
+  if (a === undefined || b === undefined || b === 0) return undefined;
+  return a / b;
+}
+
+/** Whether a ratio is at least as good (good), within 10 % (neither) or worse by more (bad). */
+export function verdict(figure: Figure, r: number): 'good' | 'bad' | undefined {
+  if (figure.better === 'higher' ? r >= 1 : r <= 1) return 'good';
+  if (figure.better === 'higher' ? r < 0.9 : r > 1.1) return 'bad';
+  return undefined;
 }

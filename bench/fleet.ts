@@ -1,7 +1,8 @@
 /**
  * The simulated users: N wire clients in this process, counting what they receive. Counting reads one or
  * two bytes of each frame; only a sample of receivers (spread across connection order, since a broadcast
- * reaches sockets in that order) reads the send stamp for latency.
+ * reaches sockets in that order) reads the send stamp for latency. With several nodes, client i connects to
+ * node i mod n, and latency is kept apart by the receiver's node.
  */
 import { Samples, nowMicros, readStamp } from './stats';
 import { WireClient, socketUrl, type EventSink } from './wire-client';
@@ -36,14 +37,24 @@ export class Fleet implements EventSink {
   readonly counts: Counters = { frames: 0, allmessage: 0, privateMsg: 0, presence: 0, msg1: 0 };
   /** Called on every `allmessage` delivery (senders pace themselves on it). */
   onDelivery: (() => void) | undefined;
-  /** Latency samples (ms) of public messages at sampled receivers; undefined when not recording. */
-  publicLatency: Samples | undefined;
+  /** Latency samples (ms) of public messages at sampled receivers, one per node; undefined when not recording. */
+  publicLatency: Samples[] | undefined;
   privateLatency: Samples | undefined;
-  private sampleStride = 1;
-  private readonly url: string;
+  /** sampled[i]: client i records public latency. */
+  private sampled = new Uint8Array(0);
+  private readonly urls: string[];
 
-  constructor(port: number) {
-    this.url = socketUrl(port);
+  /** `ports`: the nodes' ports, one for a single server. */
+  constructor(ports: number[]) {
+    this.urls = ports.map(socketUrl);
+  }
+
+  get nodes(): number {
+    return this.urls.length;
+  }
+
+  nodeOf(client: WireClient): number {
+    return client.index % this.urls.length;
   }
 
   onEvent(client: WireClient, frame: Buffer): void {
@@ -52,7 +63,7 @@ export class Fleet implements EventSink {
     const c = frame[4];
     if (c === A) {
       counts.allmessage++;
-      if (this.publicLatency && client.index % this.sampleStride === 0) record(this.publicLatency, frame);
+      if (this.publicLatency && this.sampled[client.index] === 1) record(this.publicLatency[this.nodeOf(client)], frame);
       this.onDelivery?.();
     } else if (c === P) {
       if (frame[6] === I) {
@@ -62,9 +73,13 @@ export class Fleet implements EventSink {
     } else if (c === M) counts.msg1++;
   }
 
-  /** Makes about `receivers` clients (spread over connection order) record public latency. */
+  /** Makes about `receivers` clients of each node (spread over connection order) record public latency. */
   sampleReceivers(receivers: number): void {
-    this.sampleStride = Math.max(1, Math.floor(this.clients.length / receivers));
+    this.sampled = new Uint8Array(this.clients.length);
+    for (let node = 0; node < this.nodes; node++) {
+      const ofNode = this.spread(receivers, node);
+      for (const client of ofNode) this.sampled[client.index] = 1;
+    }
   }
 
   /**
@@ -84,7 +99,7 @@ export class Fleet implements EventSink {
           const index = next++;
           const client = new WireClient(index, `u${index}`, this);
           this.clients.push(client);
-          await client.connect(this.url, timeoutMs);
+          await client.connect(this.urls[index % this.urls.length], timeoutMs);
           const ack = await client.request('login', { username: client.name }, timeoutMs);
           if (!ack.startsWith('[{"ok":true')) throw new Error(`login of ${client.name} refused: ${ack.slice(0, 200)}`);
         }
@@ -125,10 +140,11 @@ export class Fleet implements EventSink {
     }
   }
 
-  /** `count` clients spread evenly over the fleet. */
-  spread(count: number): WireClient[] {
-    const n = Math.min(count, this.clients.length);
-    return Array.from({ length: n }, (_, k) => this.clients[Math.floor((k * this.clients.length) / n)]);
+  /** `count` clients spread evenly over the fleet, or over the clients of `node`. */
+  spread(count: number, node?: number): WireClient[] {
+    const pool = node === undefined ? this.clients : this.clients.filter((c) => this.nodeOf(c) === node);
+    const n = Math.min(count, pool.length);
+    return Array.from({ length: n }, (_, k) => pool[Math.floor((k * pool.length) / n)]);
   }
 
   closeAll(): void {

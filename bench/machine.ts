@@ -15,6 +15,10 @@ export interface Machine {
   databaseFileSystem: string;
   openFileLimit: string;
   date: string;
+  /** When a server on PostgreSQL ran: its version and commit durability. */
+  postgres?: string;
+  /** When the cluster ran: the redis-server it started. */
+  redis?: string;
 }
 
 export function describeMachine(databaseDir: string): Machine {

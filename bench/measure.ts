@@ -14,7 +14,7 @@ import { between, read } from './meter';
 import { saturate, type SaturationResult } from './saturation';
 import { storeWrites, type StoreWritesResult } from './store-writes';
 import type { MemoryReport } from './child-control';
-import { ServerProcess, type ServerKind } from './server-process';
+import { ServerGroup, type ServerKind } from './server-group';
 
 export interface MemoryResult {
   /** After GC, before any client connected. */
@@ -30,6 +30,8 @@ export interface MemoryResult {
 export interface RunResult {
   server: ServerKind;
   clients: number;
+  /** What its server CPU figures add up (the node processes, redis-server, PostgreSQL backends). */
+  serverCpuCounts?: string;
   setup?: SetupResult & { serverCpuPercent: number; generatorCpuPercent: number };
   memory?: MemoryResult;
   /** The median round; `rounds` lists every round's deliveries/s. */
@@ -38,8 +40,8 @@ export interface RunResult {
   private?: FixedRateResult;
   /** Private messages acked/s by many writers while public fan-out runs at the latency run's rate. */
   store?: StoreWritesResult;
-  /** With --profile: where the server's CPU went while clients logged in, and at saturation. */
-  profiles?: { setup?: ProfileSummary; saturation?: ProfileSummary };
+  /** With --profile: where the nodes' CPU went while clients logged in, at saturation and during store writes. */
+  profiles?: { setup?: ProfileSummary; saturation?: ProfileSummary; store?: ProfileSummary };
   /** Set when the run was skipped because its setup would have taken too long. */
   predictedSetupSeconds?: number;
   error?: string;
@@ -66,16 +68,23 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
   const { options: o, rate, workDir, log, retryUntil } = context;
   const result: RunResult = { server: kind, clients };
   const dir = fs.mkdtempSync(path.join(workDir, `${kind}-${clients}-`));
-  const server = await ServerProcess.start(kind, dir, { BENCH_DB: path.join(dir, 'chat.db') });
-  const fleet = new Fleet(server.port);
+  let server: ServerGroup;
+  try {
+    server = await ServerGroup.start(kind, dir);
+  } catch (err) {
+    result.error = `could not start: ${err instanceof Error ? err.message : String(err)}`;
+    log(`  ${kind}: ${result.error}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return result;
+  }
+  const fleet = new Fleet(server.ports);
   const phaseDeadline = () => Date.now() + Math.max(60, o.seconds * 10) * 1000;
-  const profiled = async <T>(phase: 'setup' | 'saturation', work: () => Promise<T>): Promise<T> => {
+  const profiled = async <T>(phase: 'setup' | 'saturation' | 'store', work: () => Promise<T>): Promise<T> => {
     if (!o.profile) return work();
     await server.profileStart();
     const value = await work();
-    const file = path.join(profileDir(), `${kind}-${clients}-${phase}.cpuprofile`);
-    await server.profileStop(file);
-    (result.profiles ??= {})[phase] = summarizeProfile(file);
+    const files = await server.profileStop((node) => path.join(profileDir(), `${kind}-${clients}-${phase}-${node + 1}.cpuprofile`));
+    (result.profiles ??= {})[phase] = summarizeProfile(files);
     return value;
   };
   try {
@@ -146,8 +155,11 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
         deadline: phaseDeadline(),
       }),
     );
+    const p99 = (r: FixedRateResult) => r.latencyMs?.p99.toFixed(2) ?? '—';
+    const where = result.latency.crossNode ? ' (cross-node)' : '';
+    log(`  ${kind}: p99 ${p99(result.latency)} ms public at ${publicRate} msg/s, ${p99(result.private)} ms private${where}`);
     if (o.storeWriters > 0) {
-      result.store = await undisturbed(() =>
+      result.store = await profiled('store', () => undisturbed(() =>
         storeWrites(fleet, server, {
           writers: o.storeWriters,
           ackWindow: 8,
@@ -156,7 +168,7 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
           seconds: o.storeSeconds,
           deadline: phaseDeadline(),
         }),
-      );
+      ));
       log(`  ${kind}: ${Math.round(result.store.writesPerSecond)} private messages acked/s by ${result.store.writers} writers under fan-out of ${publicRate} msg/s`);
     }
   } catch (err) {
@@ -164,17 +176,20 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
     log(`  ${kind}: ${result.error}`);
   } finally {
     if (result.memory) result.memory.peakRssBytes = server.sample().peakRssBytes;
+    result.serverCpuCounts = server.counted;
     await server.stop(); // first, so that the clients' departure costs the server nothing
     fleet.closeAll();
-    const output = fs.readFileSync(server.logFile, 'utf8').trim();
-    if (output) log(`  ${kind} server output (${output.split('\n').length} lines), first lines:\n${output.slice(0, 1500)}`);
+    for (const file of server.logFiles) {
+      const output = fs.readFileSync(file, 'utf8').trim();
+      if (output) log(`  ${path.basename(file)} (${output.split('\n').length} lines), first lines:\n${output.slice(0, 1500)}`);
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return result;
 }
 
 /** Collects garbage once a second until RSS stops falling: right after the login burst it is inflated. */
-async function settledMemory(server: ServerProcess): Promise<MemoryReport> {
+async function settledMemory(server: ServerGroup): Promise<MemoryReport> {
   let last = await server.gc();
   for (let i = 0; i < SETTLE_TRIES; i++) {
     await sleep(1000);

@@ -1,18 +1,21 @@
 /**
- * Readings taken at the edges of a measured window: wall time, what the fleet received, the server child's
- * CPU (from /proc), this process's own CPU (the load generator) and the whole machine's busy time. The
+ * Readings taken at the edges of a measured window: wall time, what the fleet received, the server's CPU
+ * (its processes', from /proc; see ServerGroup for what is counted), this process's own CPU (the load generator) and the whole machine's busy time. The
  * difference of two readings gives rates and CPU shares. A generator near 100% of a core means the figures
  * measure the generator; a large "other" share means something else on the machine (a test run, the
  * kernel's loopback work) competed for the cores.
  */
 import fs from 'node:fs';
 import type { Counters, Fleet } from './fleet';
-import type { ServerProcess } from './server-process';
+import { MICROS_PER_TICK } from './proc';
+import type { CpuParts, ServerGroup } from './server-group';
 
 export interface Reading {
   ms: number;
   counts: Counters;
   serverCpuMicros: number;
+  serverParts: CpuParts;
+  serverWaitMicros: number;
   serverWriteSyscalls: number;
   generatorCpuMicros: number;
   machine: MachineTimes;
@@ -26,6 +29,13 @@ export interface Window {
   serverCpuPercent: number;
   generatorCpuPercent: number;
   serverCpuMicros: number;
+  /** The same, by part (nodes, redis-server, PostgreSQL backends). */
+  serverParts: CpuParts;
+  /**
+   * Share of the window a node's event loop was ready to run but waited for a CPU (mean over the nodes): CPU
+   * contention on the machine, which shows as latency.
+   */
+  serverWaitPercent: number;
   serverWriteSyscalls: number;
   /** CPU of other processes on the machine (a test run, an editor): interference, not load. */
   otherCpuPercent: number;
@@ -36,13 +46,15 @@ export interface Window {
   kernelIrqPercent: number;
 }
 
-export function read(fleet: Fleet, server: ServerProcess): Reading {
+export function read(fleet: Fleet, server: ServerGroup): Reading {
   const own = process.cpuUsage();
   const sample = server.sample();
   return {
     ms: performance.now(),
     counts: { ...fleet.counts },
     serverCpuMicros: sample.cpuMicros,
+    serverParts: sample.parts,
+    serverWaitMicros: sample.waitMicros,
     serverWriteSyscalls: sample.writeSyscalls,
     generatorCpuMicros: own.user + own.system,
     machine: machineTimes(),
@@ -59,6 +71,12 @@ export function between(a: Reading, b: Reading): Window {
     serverCpuPercent: serverCpuMicros / (seconds * 1e4),
     generatorCpuPercent: (b.generatorCpuMicros - a.generatorCpuMicros) / (seconds * 1e4),
     serverCpuMicros,
+    serverParts: {
+      nodes: b.serverParts.nodes - a.serverParts.nodes,
+      ...(b.serverParts.redis !== undefined && { redis: b.serverParts.redis - (a.serverParts.redis ?? 0) }),
+      ...(b.serverParts.postgres !== undefined && { postgres: b.serverParts.postgres - (a.serverParts.postgres ?? 0) }),
+    },
+    serverWaitPercent: (b.serverWaitMicros - a.serverWaitMicros) / (seconds * 1e4),
     serverWriteSyscalls: b.serverWriteSyscalls - a.serverWriteSyscalls,
     otherCpuPercent: Math.max(
       0,
@@ -69,7 +87,11 @@ export function between(a: Reading, b: Reading): Window {
   };
 }
 
-const MICROS_PER_TICK = 1e6 / 100; // USER_HZ, see server-process.ts
+/** Each part of `parts` divided by `divisor`: per delivery, or (divisor = seconds × 10⁴) percent of a core. */
+export function scaleParts(parts: CpuParts, divisor: number): CpuParts {
+  const scale = (micros: number | undefined) => (micros === undefined ? undefined : micros / divisor);
+  return { nodes: parts.nodes / divisor, redis: scale(parts.redis), postgres: scale(parts.postgres) };
+}
 
 export interface MachineTimes {
   /** CPU time all processes used since boot, microseconds. */

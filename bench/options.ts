@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench -- [flags]`, with every problem reported at once. */
 import path from 'node:path';
-import type { ServerKind } from './server-process';
+import { DESCRIPTIONS, SERVER_KINDS, type ServerKind } from './server-group';
 
 export interface Options {
   clients: number[];
@@ -31,19 +31,20 @@ export interface Options {
   /** How long to wait for other processes to calm down before a run or a repeated phase. */
   quietWaitSeconds: number;
   out: string;
-  /** Seconds after which no run starts and no disturbed phase is repeated. */
+  /** Seconds after which no run starts and no disturbed phase is repeated (grows with the servers run). */
   budgetSeconds: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick | --full] [flags]
-  --quick                 100 and 1,000 clients, short windows (about 1 minute on a quiet machine)
-  --full                  100, 1,000, 3,000 and 10,000 clients (about 8 minutes on a quiet machine)
+  --quick                 100 and 1,000 clients, short windows (about 4 minutes on a quiet machine)
+  --full                  100, 1,000, 3,000 and 10,000 clients
   --clients 100,1000      client counts (default 1000)
-  --servers project,reference
+  --servers LIST          which servers, run in this order (default: all):
+${SERVER_KINDS.map((k) => `                            ${k.padEnd(10)} ${DESCRIPTIONS[k]}`).join('\n')}
   --duration S            saturation window in seconds (latency windows follow it)
   --rounds N              saturation windows per run, median reported (default 3, --quick 1)
   --senders N             senders of public messages (default 4)
-  --rate R                public messages/s for the latency run (default: half the project's saturation)
+  --rate R                public messages/s for the latency run (default: half the first server's saturation)
   --private-rate R        private messages/s (default 200)
   --store-writers N       privateMsg writers in the store-writes phase (default 200, at most N−1; 0 skips it)
   --concurrency N         connects+logins in flight during setup (default 64)
@@ -77,13 +78,14 @@ export function parseOptions(argv: string[]): Options {
   const defaultClients = quick ? '100,1000' : full ? '100,1000,3000,10000' : '1000';
   const clients = list('--clients', defaultClients).map(Number);
   if (clients.some((n) => !Number.isInteger(n) || n < 2)) problems.push('--clients takes integers ≥ 2, like 100,1000');
-  const servers = list('--servers', 'project,reference') as ServerKind[];
-  if (servers.some((s) => s !== 'project' && s !== 'reference')) problems.push('--servers takes project and/or reference');
+  const servers = list('--servers', SERVER_KINDS.join(','));
+  const unknown = servers.filter((s) => !(SERVER_KINDS as readonly string[]).includes(s));
+  if (unknown.length > 0) problems.push(`--servers: unknown ${unknown.join(', ')}; it takes ${SERVER_KINDS.join(', ')}`);
   const seconds = number('--duration', quick ? 3 : 8);
   const rate = flags.has('--rate') ? number('--rate', 0) : undefined;
   const options: Options = {
     clients,
-    servers: servers.includes('project') ? ['project', ...servers.filter((s) => s !== 'project')] : servers,
+    servers: SERVER_KINDS.filter((k) => servers.includes(k)),
     seconds,
     rounds: number('--rounds', quick ? 1 : 3),
     latencySeconds: Math.max(2, Math.round(seconds * 0.75)),
@@ -101,7 +103,7 @@ export function parseOptions(argv: string[]): Options {
     profile: flags.has('--profile'),
     quietWaitSeconds: quick ? 10 : 30,
     out: path.resolve(flags.get('--out') ?? path.join(ROOT, 'docs', 'bench')),
-    budgetSeconds: quick ? 150 : 780,
+    budgetSeconds: (quick ? 75 : 390) * Math.max(1, servers.length),
   };
   for (const flag of ['--quick', '--full', '--profile', '--clients', '--servers', '--out']) flags.delete(flag);
   for (const flag of flags.keys()) problems.push(`unknown flag ${flag}`);

@@ -4,13 +4,18 @@
  * database; the SQLite file store (default durability) under the same load is the reference in the same run.
  *
  *   tsc -p bench/tsconfig.json && node dist-bench/bench/pg-store.js [--writers 10,200] [--seconds 5]
+ *     [--messages public|private|lookup]
  *
- * BENCH_POSTGRES_URL (else TEST_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/postgres) is an admin
- * connection: each run gets a fresh database, dropped afterwards. It prints figures; it asserts nothing.
+ * `--messages private` appends private messages; `lookup` looks the recipient up by name key first
+ * (`findUser`), as the server's privateMsg handler does, so that the two show what the lookup costs.
+ * "pg µs" is the CPU time of the database's PostgreSQL backends per append (local server only, see
+ * postgres-database.ts).
+ *
+ * Each run gets a fresh database, dropped afterwards (postgres-database.ts: BENCH_POSTGRES_URL names the admin
+ * connection). It prints figures; it asserts nothing.
  * "per commit" is the mean group-commit batch: messages per commit notification heard in the window (each
  * batch that stores something notifies once, with its id range).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,40 +24,32 @@ import { PostgresStore } from '../src/store/postgres';
 import { COMMIT_CHANNEL } from '../src/store/postgres-schema';
 import { SqliteStore } from '../src/store/sqlite';
 import type { ChatStore } from '../src/store/store';
+import { createDatabase } from './postgres-database';
+import { ProcessSetCpu } from './proc';
 import { Samples } from './stats';
 
-const ADMIN_URL =
-  process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const WARMUP_MS = 1000;
+
+type Messages = 'public' | 'private' | 'lookup';
 
 interface Setup {
   label: string;
   stores: ChatStore[];
+  /** CPU time of the database's backends so far, microseconds (PostgreSQL only). */
+  backendMicros?: () => number;
   /** Counts commits and the messages they stored while `counting` (PostgreSQL only). */
   batches?: { counting: boolean; commits: number; messages: number };
   close(): Promise<void>;
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function postgres(nodes: number): Promise<Setup> {
-  const name = `chat_bench_${randomBytes(5).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await createDatabase();
+  const backends = new ProcessSetCpu(() => database.backends());
   const stores = await Promise.all(
-    Array.from({ length: nodes }, (_, i) => PostgresStore.open(url.toString(), { applicationName: `bench-${i}` })),
+    Array.from({ length: nodes }, (_, i) => PostgresStore.open(database.url, { applicationName: `bench-${i}` })),
   );
   const batches = { counting: false, commits: 0, messages: 0 };
-  const listener = new pg.Client({ connectionString: url.toString() });
+  const listener = new pg.Client({ connectionString: database.url });
   await listener.connect();
   listener.on('notification', (n) => {
     if (!batches.counting || n.payload === undefined) return;
@@ -65,10 +62,11 @@ async function postgres(nodes: number): Promise<Setup> {
     label: `postgres, ${nodes} node${nodes > 1 ? 's' : ''}`,
     stores,
     batches,
+    backendMicros: () => backends.total(),
     close: async () => {
       await listener.end();
       await Promise.all(stores.map((s) => s.close()));
-      await admin((c) => c.query(`DROP DATABASE ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+      await database.drop();
     },
   };
 }
@@ -91,21 +89,33 @@ interface Figures {
   p50: number;
   p99: number;
   appendsPerCommit?: number;
+  backendMicrosPerAppend?: number;
 }
 
 /** `writers` closed loops spread over the setup's stores; counts what completes inside the window. */
-async function measure(setup: Setup, writers: number, seconds: number): Promise<Figures> {
-  const senders = await Promise.all(
-    setup.stores.map(async (store, i) => {
-      const u = await store.createUser({ name: `w${i}`, key: `w${i}`, tokenHash: `h${i}`, now: Date.now(), provisional: false });
-      return { id: u!.id, name: u!.name };
-    }),
-  );
+async function measure(setup: Setup, writers: number, seconds: number, messages: Messages): Promise<Figures> {
+  const user = async (store: ChatStore, name: string) => {
+    const u = await store.createUser({ name, key: name, tokenHash: `h-${name}`, now: Date.now(), provisional: false });
+    return { id: u!.id, name: u!.name };
+  };
+  const senders = await Promise.all(setup.stores.map((store, i) => user(store, `w${i}`)));
+  const recipients = await Promise.all(setup.stores.map((store, i) => user(store, `r${i}`)));
+  const append = async (k: number, text: string, clientId: string) => {
+    const store = setup.stores[k];
+    const sender = senders[k];
+    if (messages === 'public') return store.appendPublic({ sender, text, ts: Date.now(), clientId });
+    const recipient = messages === 'lookup' ? (await store.findUser(recipients[k].name))! : recipients[k];
+    return store.appendPrivate({ sender, recipient: { id: recipient.id, name: recipient.name }, text, ts: Date.now(), clientId });
+  };
   const samples = new Samples();
   const start = performance.now() + WARMUP_MS;
   const end = start + seconds * 1000;
   let acked = 0;
-  const count = (on: boolean) => void (setup.batches && (setup.batches.counting = on));
+  const cpu: number[] = [];
+  const count = (on: boolean) => {
+    if (setup.batches) setup.batches.counting = on;
+    if (setup.backendMicros) cpu.push(setup.backendMicros());
+  };
   const started = setTimeout(() => count(true), WARMUP_MS);
   const ended = setTimeout(() => count(false), WARMUP_MS + seconds * 1000);
   const loop = async (w: number) => {
@@ -113,7 +123,7 @@ async function measure(setup: Setup, writers: number, seconds: number): Promise<
     for (let i = 0; ; i++) {
       const began = performance.now();
       if (began >= end) return;
-      await setup.stores[k].appendPublic({ sender: senders[k], text: `writer ${w} message ${i}`, ts: Date.now(), clientId: `${w}-${i}` });
+      await append(k, `writer ${w} message ${i}`, `${w}-${i}`);
       const done = performance.now();
       if (began >= start && done <= end) {
         acked++;
@@ -131,6 +141,7 @@ async function measure(setup: Setup, writers: number, seconds: number): Promise<
     p50: s.p50,
     p99: s.p99,
     appendsPerCommit: b && b.commits > 0 ? b.messages / b.commits : undefined,
+    backendMicrosPerAppend: cpu.length === 2 && acked > 0 ? (cpu[1] - cpu[0]) / acked : undefined,
   };
 }
 
@@ -142,13 +153,16 @@ function option(name: string, fallback: string): string {
 async function main(): Promise<void> {
   const writerCounts = option('writers', '10,200').split(',').map(Number);
   const seconds = Number(option('seconds', '5'));
+  const messages = option('messages', 'public') as Messages;
+  if (!['public', 'private', 'lookup'].includes(messages)) throw new Error('--messages takes public, private or lookup');
+  console.log(`${messages} messages`);
   const row = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(26) : c.padStart(12))).join(''));
-  row(['store', 'writers', 'appends/s', 'p50 ms', 'p99 ms', 'per commit']);
+  row(['store', 'writers', 'appends/s', 'p50 ms', 'p99 ms', 'per commit', 'pg µs']);
   for (const writers of writerCounts) {
     for (const open of [() => postgres(1), () => postgres(2), sqlite]) {
       const setup = await open();
       try {
-        const f = await measure(setup, writers, seconds);
+        const f = await measure(setup, writers, seconds, messages);
         row([
           setup.label,
           String(writers),
@@ -156,6 +170,7 @@ async function main(): Promise<void> {
           f.p50.toFixed(2),
           f.p99.toFixed(2),
           f.appendsPerCommit === undefined ? '' : f.appendsPerCommit.toFixed(1),
+          f.backendMicrosPerAppend === undefined ? '' : f.backendMicrosPerAppend.toFixed(0),
         ]);
       } finally {
         await setup.close();

@@ -1,6 +1,7 @@
 /**
- * Reads a V8 CPU profile (.cpuprofile) into the few lines a reader needs: where the time went by package,
- * the hottest functions by self time, and the project's own functions (src/) by inclusive time.
+ * Reads V8 CPU profiles (.cpuprofile; one per node of a server, over the same phase) into the few lines a
+ * reader needs: where the time went by package, the hottest functions by self time, and the project's own
+ * functions (src/) by inclusive time, over all the profiles together.
  */
 import fs from 'node:fs';
 
@@ -23,7 +24,8 @@ export interface Hotspot {
 }
 
 export interface ProfileSummary {
-  file: string;
+  /** One per node; the figures are over all of them together. */
+  files: string[];
   /** Share of sampled time per package or category (src, socket.io, engine.io, ws, GC, idle, …). */
   byArea: Record<string, number>;
   topSelf: Hotspot[];
@@ -31,31 +33,32 @@ export interface ProfileSummary {
   topProject: Hotspot[];
 }
 
-export function summarizeProfile(file: string, top = 12): ProfileSummary {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-
+export function summarizeProfile(files: string[], top = 12): ProfileSummary {
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const areas = new Map<string, number>();
   let total = 0;
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
-    total += dt;
-    const node = byId.get(id)!;
-    add(self, key(node), dt);
-    add(areas, area(node.callFrame.url, node.callFrame.functionName), dt);
-    const seen = new Set<string>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const frame = byId.get(at)!;
-      if (area(frame.callFrame.url, '') !== 'src') continue;
-      const k = key(frame);
-      if (!seen.has(k)) add(inclusive, k, dt);
-      seen.add(k);
-    }
-  });
+  for (const file of files) {
+    const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const parent = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+    profile.samples.forEach((id, i) => {
+      const dt = profile.timeDeltas[i] ?? 0;
+      total += dt;
+      const node = byId.get(id)!;
+      add(self, key(node), dt);
+      add(areas, area(node.callFrame.url, node.callFrame.functionName), dt);
+      const seen = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const frame = byId.get(at)!;
+        if (area(frame.callFrame.url, '') !== 'src') continue;
+        const k = key(frame);
+        if (!seen.has(k)) add(inclusive, k, dt);
+        seen.add(k);
+      }
+    });
+  }
 
   const ranked = (map: Map<string, number>) =>
     [...map.entries()]
@@ -66,7 +69,7 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
         return { name, where, percent: round((100 * t) / total) };
       });
   return {
-    file,
+    files,
     byArea: Object.fromEntries([...areas.entries()].sort((a, b) => b[1] - a[1]).map(([k, t]) => [k, round((100 * t) / total)])),
     topSelf: ranked(self),
     topProject: ranked(inclusive),

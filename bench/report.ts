@@ -1,51 +1,77 @@
-/** The figures as text: one block per client count (project, reference, ratio), then growth with clients. */
-import { CONDITIONS, FIGURES, ratio, type Figure } from './figures';
+/**
+ * The figures as text: one block per client count (a column per server, then the ratios of COMPARISONS),
+ * the targets, then growth with clients and the profiles.
+ */
+import { CONDITIONS } from './conditions';
+import { COMPARISONS, FIGURES, ratio, verdict, type Figure } from './figures';
 import type { Machine } from './machine';
 import { DISTURBED_PERCENT } from './interference';
 import type { RunResult } from './measure';
 import type { ProfileSummary } from './profile';
+import { DESCRIPTIONS, SERVER_KINDS, type ServerKind } from './server-group';
+import type { TargetResult } from './targets';
 
 export interface Results {
   machine: Machine;
   options: object;
   runs: RunResult[];
+  targets: TargetResult[];
 }
 
 const LABEL = 52;
-const COL = 13;
+const COL = 12;
 
-export function formatTable({ machine, runs }: Results): string {
+export function formatTable({ machine, runs, targets }: Results): string {
   const lines: string[] = [];
   lines.push(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, socket.io ${machine.socketIo}`);
-  lines.push(`SQLite file on ${machine.databaseFileSystem}; ${machine.date}`);
-  const counts = [...new Set(runs.map((r) => r.clients))];
-  for (const clients of counts) {
-    const project = runs.find((r) => r.clients === clients && r.server === 'project');
-    const reference = runs.find((r) => r.clients === clients && r.server === 'reference');
-    lines.push('', `── ${clients.toLocaleString('en')} clients ${'─'.repeat(Math.max(0, LABEL + 3 * COL - 14 - String(clients).length))}`);
-    lines.push(pad('', LABEL) + lpad('project', COL) + lpad('reference', COL) + lpad('project/ref', COL));
-    for (const figure of [...FIGURES, ...CONDITIONS]) {
-      const r = ratio(figure, project, reference);
-      const ratioText = r === undefined || CONDITIONS.includes(figure) ? '' : `${r.toFixed(r < 10 ? 2 : 1)}${mark(figure, r)}`;
-      lines.push(
-        pad(`${figure.label} (${figure.unit})`, LABEL) +
-          lpad(show(figure, project), COL) +
-          lpad(show(figure, reference), COL) +
-          lpad(ratioText, COL),
-      );
-    }
-    for (const run of [project, reference]) if (run) lines.push(...warnings(run));
+  lines.push(`SQLite file on ${machine.databaseFileSystem}${machine.postgres ? `; ${machine.postgres}` : ''}${machine.redis ? `; ${machine.redis}` : ''}; ${machine.date}`);
+  const servers = SERVER_KINDS.filter((k) => runs.some((r) => r.server === k));
+  for (const kind of servers) {
+    const counted = runs.find((r) => r.server === kind && r.serverCpuCounts)?.serverCpuCounts;
+    lines.push(`  ${kind.padEnd(10)} ${DESCRIPTIONS[kind]}${counted ? `; server CPU = ${counted}` : ''}`);
   }
-  if (counts.length > 1) lines.push('', ...growth(runs, counts));
+  if (servers.includes('cluster')) {
+    lines.push("  cluster latency: senders on node 1; public p99 at receivers on node 2 (node 1's apart), private to node 2");
+  }
+  const counts = [...new Set(runs.map((r) => r.clients))];
+  const comparisons = COMPARISONS.filter((c) => servers.includes(c.of) && servers.includes(c.to));
+  const width = LABEL + (servers.length + comparisons.length) * COL;
+  for (const clients of counts) {
+    const find = (kind: ServerKind) => runs.find((r) => r.clients === clients && r.server === kind);
+    lines.push('', `── ${clients.toLocaleString('en')} clients ${'─'.repeat(Math.max(0, width - 14 - String(clients).length))}`);
+    lines.push(pad('', LABEL) + [...servers, ...comparisons.map((c) => c.name)].map((h) => lpad(h, COL)).join(''));
+    for (const figure of [...FIGURES, ...CONDITIONS]) {
+      const ratios = comparisons.map((c) => {
+        const r = ratio(figure, find(c.of), find(c.to));
+        return r === undefined || CONDITIONS.includes(figure) ? '' : `${r.toFixed(r < 10 ? 2 : 1)}${mark(figure, r)}`;
+      });
+      const cells = [...servers.map((k) => show(figure, find(k))), ...ratios];
+      if (cells.every((c) => c === '—' || c === '')) continue;
+      lines.push(pad(`${figure.label} (${figure.unit})`, LABEL) + cells.map((c) => lpad(c, COL)).join(''));
+    }
+    for (const kind of servers) lines.push(...warnings(find(kind)));
+    const met = targets.filter((t) => t.clients === clients);
+    if (met.length > 0) lines.push('targets (issue 10):', ...met.map(formatTarget));
+  }
+  if (counts.length > 1) lines.push('', ...growth(runs, counts, servers));
   for (const run of runs) {
     for (const [phase, profile] of Object.entries(run.profiles ?? {})) lines.push('', ...hotspots(run, phase, profile));
   }
-  lines.push('', 'ratio marks: ✓ project at least as good as the reference, ✗ worse by more than 10 %.');
+  lines.push('', 'ratio marks: ✓ at least as good as the server it is compared with, ✗ worse by more than 10 %.');
   return lines.join('\n');
 }
 
+function formatTarget(t: TargetResult): string {
+  const digits = t.bound >= 100 ? 0 : 2;
+  const sign = t.kind === 'max' ? '≤' : '≥';
+  const how = `${t.met ? 'met' : 'missed'} by ${Math.abs(t.margin * 100).toFixed(0)} %`;
+  const noisy = t.disturbed ? ' (measured while other processes competed: not conclusive)' : '';
+  return `  ${t.met ? '✓' : '✗'} ${t.what}: ${t.value.toFixed(digits)} (target ${sign} ${t.bound}); ${how}${noisy}`;
+}
+
 /** Errors, and phases measured while other processes competed for the CPU. */
-function warnings(run: RunResult): string[] {
+function warnings(run: RunResult | undefined): string[] {
+  if (!run) return [];
   const lines = run.error ? [`  ! ${run.server}: ${run.error}`] : [];
   for (const phase of ['saturation', 'latency', 'private', 'store'] as const) {
     const other = run[phase]?.otherCpuPercent;
@@ -56,27 +82,28 @@ function warnings(run: RunResult): string[] {
   return lines;
 }
 
-function growth(runs: RunResult[], counts: number[]): string[] {
+function growth(runs: RunResult[], counts: number[], servers: ServerKind[]): string[] {
   const lines = [`── growth with clients ${'─'.repeat(Math.max(0, LABEL + counts.length * COL - 23))}`];
   lines.push(pad('', LABEL) + counts.map((n) => lpad(n.toLocaleString('en'), COL)).join(''));
   for (const figure of FIGURES) {
-    for (const server of ['project', 'reference'] as const) {
-      const label = server === 'project' ? `${figure.label} (${figure.unit})` : '';
+    servers.forEach((server, i) => {
+      const label = i === 0 ? `${figure.label} (${figure.unit})` : '';
       const cells = counts.map((n) => lpad(show(figure, runs.find((r) => r.clients === n && r.server === server)), COL));
       lines.push(pad(label, LABEL - 10) + pad(server, 10) + cells.join(''));
-    }
+    });
   }
   return lines;
 }
 
 function hotspots(run: RunResult, phase: string, p: ProfileSummary): string[] {
-  const lines = [`── ${run.server} server CPU profile, ${phase}, ${run.clients.toLocaleString('en')} clients ──`];
+  const nodes = p.files.length > 1 ? `, ${p.files.length} nodes together` : '';
+  const lines = [`── ${run.server} server CPU profile, ${phase}, ${run.clients.toLocaleString('en')} clients${nodes} ──`];
   lines.push('time by area: ' + Object.entries(p.byArea).slice(0, 8).map(([k, v]) => `${k} ${v}%`).join(', '));
   lines.push('hottest functions (self time):');
   for (const h of p.topSelf.slice(0, 10)) lines.push(`  ${lpad(h.percent.toFixed(1), 5)}%  ${h.name}  ${h.where}`);
   if (p.topProject.length > 0) lines.push('project functions (inclusive time):');
   for (const h of p.topProject.slice(0, 8)) lines.push(`  ${lpad(h.percent.toFixed(1), 5)}%  ${h.name}  ${h.where}`);
-  lines.push(`  (profile: ${p.file})`);
+  lines.push(`  (profiles: ${p.files.join(', ')})`);
   return lines;
 }
 
@@ -87,9 +114,8 @@ function show(figure: Figure, run: RunResult | undefined): string {
 }
 
 function mark(figure: Figure, r: number): string {
-  const good = figure.better === 'higher' ? r >= 1 : r <= 1;
-  const bad = figure.better === 'higher' ? r < 0.9 : r > 1.1;
-  return good ? ' ✓' : bad ? ' ✗' : '  ';
+  const v = verdict(figure, r);
+  return v === 'good' ? ' ✓' : v === 'bad' ? ' ✗' : '  ';
 }
 
 function pad(s: string, n: number): string {

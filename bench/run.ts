@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- [flags]`: measures the project's server against a bare Socket.IO reference, each in its
- * own child process, under the same load from this process (raw WebSocket clients, see wire-client.ts).
+ * `npm run bench -- [flags]`: measures the project's server — one node on SQLite, one node on PostgreSQL, two
+ * nodes on PostgreSQL + Redis — against a bare Socket.IO reference, each in its own child processes, under the
+ * same load from this process (raw WebSocket clients, see wire-client.ts).
  * Prints a table, writes docs/bench/results.json and docs/bench/chart.svg. Everything runs on 127.0.0.1;
  * every wait has a deadline; past its time budget the run measures nothing more, and a watchdog ends it (and
  * its children) should anything still hang.
@@ -14,12 +15,18 @@ import { DISTURBED_PERCENT, waitForQuietMachine } from './interference';
 import { autoRate, measure, type RunResult } from './measure';
 import { parseOptions, UsageError, type Options } from './options';
 import { formatTable, type Results } from './report';
+import { describePostgres, dropAll } from './postgres-database';
+import { redisVersion } from './redis-server';
+import { unavailable, type ServerKind } from './server-group';
+import { evaluateTargets } from './targets';
 import { killAll } from './server-process';
 
 /** How long the watchdog lets a run go on past its budget and the longest setup. */
 const WATCHDOG_GRACE_SECONDS = 120;
 /** Descriptors the load generator needs beyond one per client. */
 const SPARE_FILES = 200;
+/** How long an interrupted run may take to drop its databases. */
+const DROP_TIMEOUT_MS = 5000;
 
 async function main(options: Options): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -29,9 +36,19 @@ async function main(options: Options): Promise<void> {
   const budgetEnd = Date.now() + options.budgetSeconds * 1000;
   const watchdog = setTimeout(() => {
     log(`bench: still running ${WATCHDOG_GRACE_SECONDS} s past its budget; stopping`);
-    killAll();
-    process.exit(1);
+    abort(1);
   }, (options.budgetSeconds + options.setupSeconds + WATCHDOG_GRACE_SECONDS) * 1000);
+
+  const missing = new Map<ServerKind, string>();
+  for (const server of options.servers) {
+    const why = await unavailable(server);
+    if (why === undefined) continue;
+    missing.set(server, why);
+    log(`${server}: cannot run here: ${why} (or leave ${server} out of --servers)`);
+  }
+  const ran = (kinds: ServerKind[]) => kinds.some((k) => options.servers.includes(k) && !missing.has(k));
+  if (ran(['pg', 'cluster'])) machine.postgres = await describePostgres();
+  if (ran(['cluster'])) machine.redis = `Redis ${redisVersion()}`;
 
   const runs: RunResult[] = [];
   try {
@@ -43,6 +60,11 @@ async function main(options: Options): Promise<void> {
       log(`${clients.toLocaleString('en')} clients`);
       let rate = options.rate;
       for (const server of options.servers) {
+        const why = missing.get(server);
+        if (why !== undefined) {
+          runs.push({ server, clients, error: `not run: ${why}` });
+          continue;
+        }
         if (Date.now() > budgetEnd) {
           const error = `skipped: the run's time budget (${options.budgetSeconds} s) was used up`;
           log(`  ${server}: ${error}`);
@@ -60,7 +82,7 @@ async function main(options: Options): Promise<void> {
         if (others >= DISTURBED_PERCENT) log(`  (other processes use ${Math.round(others)}% of a core; measuring anyway)`);
         const run = await measure(server, clients, { options, rate, workDir, log, retryUntil: budgetEnd });
         runs.push(run);
-        // The latency run uses one rate for both servers: half the first one's (the project's) saturation.
+        // The latency runs use one rate for every server: half the first one's saturation (the project's).
         if (rate === undefined && run.saturation) rate = autoRate(run.saturation, clients);
       }
     }
@@ -69,7 +91,12 @@ async function main(options: Options): Promise<void> {
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 
-  const results: Results = { machine, options: { ...options, out: path.relative(process.cwd(), options.out) }, runs };
+  const results: Results = {
+    machine,
+    options: { ...options, out: path.relative(process.cwd(), options.out) },
+    runs,
+    targets: evaluateTargets(runs),
+  };
   console.log(formatTable(results));
   fs.mkdirSync(options.out, { recursive: true });
   fs.writeFileSync(path.join(options.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -89,12 +116,13 @@ function predictSetupSeconds(earlier: RunResult[], clients: number): number | un
   return (largest.setup.seconds + largest.setup.quietSeconds) * (clients / largest.clients) ** 2;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAll();
-    process.exit(130);
-  });
+/** Ends the run at once: kills every process it started, drops its databases, exits with `code`. */
+function abort(code: number): void {
+  killAll();
+  void dropAll(DROP_TIMEOUT_MS).finally(() => process.exit(code));
 }
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort(130));
 process.once('exit', killAll);
 
 let options: Options;
@@ -107,6 +135,5 @@ try {
 }
 main(options).catch((err) => {
   console.error(err);
-  killAll();
-  process.exit(1);
+  abort(1);
 });

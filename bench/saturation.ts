@@ -5,8 +5,8 @@
  * measured is sustained throughput, not how fast memory fills up.
  */
 import { sleep, type Fleet } from './fleet';
-import { between, read } from './meter';
-import type { ServerProcess } from './server-process';
+import { between, read, scaleParts } from './meter';
+import type { CpuParts, ServerGroup } from './server-group';
 import { stampedText } from './stats';
 import type { WireClient } from './wire-client';
 
@@ -27,7 +27,12 @@ export interface SaturationResult {
   /** Messages acked per second: for the project, the store's sustained write rate under fan-out. */
   messagesPerSecond: number;
   serverCpuPercent: number;
+  /** Share of the window the nodes' event loops waited for a CPU (see meter.ts). */
+  serverWaitPercent: number;
+  /** Everything counted as the server (see ServerGroup): for a cluster, its nodes, redis-server and PostgreSQL. */
   serverCpuMicrosPerDelivery: number;
+  /** The same, by part. */
+  serverCpuPartsPerDelivery: CpuParts;
   /** Below 1 when several frames to one socket leave in one write (engine.io and Node batch them). */
   writeSyscallsPerDelivery: number;
   generatorCpuPercent: number;
@@ -39,7 +44,7 @@ export interface SaturationResult {
   refused: number;
 }
 
-export async function saturate(fleet: Fleet, server: ServerProcess, o: SaturationOptions): Promise<SaturationResult> {
+export async function saturate(fleet: Fleet, server: ServerGroup, o: SaturationOptions): Promise<SaturationResult> {
   const n = fleet.clients.length;
   const senders = fleet.spread(o.senders);
   const maxOutstanding = Math.max(1, Math.ceil(o.windowDeliveries / n)); // messages not yet delivered to all
@@ -83,7 +88,9 @@ export async function saturate(fleet: Fleet, server: ServerProcess, o: Saturatio
     deliveriesPerSecond: w.deliveries / w.seconds,
     messagesPerSecond: ackedInWindow / w.seconds,
     serverCpuPercent: w.serverCpuPercent,
+    serverWaitPercent: w.serverWaitPercent,
     serverCpuMicrosPerDelivery: w.serverCpuMicros / Math.max(1, w.deliveries),
+    serverCpuPartsPerDelivery: scaleParts(w.serverParts, Math.max(1, w.deliveries)),
     writeSyscallsPerDelivery: w.serverWriteSyscalls / Math.max(1, w.deliveries),
     generatorCpuPercent: w.generatorCpuPercent,
     otherCpuPercent: w.otherCpuPercent,

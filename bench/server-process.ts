@@ -1,19 +1,24 @@
 /**
- * The orchestrator's handle on one server under test, running in its own child process so that its CPU time
- * and memory can be read apart from the load generator's. CPU and RSS come from /proc/<pid> (Linux), which
- * stays readable while the child's event loop is saturated; garbage collection and profiling go over IPC.
- * Every child started is recorded and killed by pid if the orchestrator exits early.
+ * The orchestrator's handle on one server process under test (a node of the project, or the reference),
+ * running in its own child process so that its CPU time and memory can be read apart from the load
+ * generator's. CPU and RSS come from /proc/<pid> (Linux), which stays readable while the child's event loop
+ * is saturated; garbage collection and profiling go over IPC. Every child started is recorded and killed by
+ * pid if the orchestrator exits early, as is anything else registered with `killOnExit`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FromChild, MemoryReport, Operation, ToChild } from './child-control';
+import { cpuMicros, memory, runQueueWaitMicros, writeSyscalls } from './proc';
 
-export type ServerKind = 'project' | 'reference';
+/** The child programs: `<script>-server.ts`. */
+export type ServerScript = 'project' | 'reference';
 
 export interface ProcSample {
   /** User + system CPU time, microseconds. */
   cpuMicros: number;
+  /** Time its main thread (the event loop) was runnable but waited for a CPU, microseconds. */
+  waitMicros: number;
   rssBytes: number;
   /** Peak RSS so far (VmHWM). */
   peakRssBytes: number;
@@ -24,14 +29,22 @@ export interface ProcSample {
 const STARTUP_MS = 30_000;
 const REQUEST_MS = 60_000;
 const EXIT_MS = 5_000;
-const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK; 100 on every mainstream Linux
 
 const live = new Set<ChildProcess>();
+const otherKillers = new Set<() => void>();
 
-/** Kills (SIGKILL, by pid) every server child still running. Safe to call more than once. */
+/** Kills (SIGKILL, by pid) every server child still running, and what else was registered. Safe to call more than once. */
 export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
+  for (const kill of otherKillers) kill();
+  otherKillers.clear();
+}
+
+/** Has `killAll` call `kill` too (a redis-server the benchmark started); the returned function unregisters it. */
+export function killOnExit(kill: () => void): () => void {
+  otherKillers.add(kill);
+  return () => otherKillers.delete(kill);
 }
 
 export class ServerProcess {
@@ -39,7 +52,8 @@ export class ServerProcess {
   private readonly replies = new Map<number, (message: Extract<FromChild, { type: 'reply' }>) => void>();
 
   private constructor(
-    readonly kind: ServerKind,
+    /** Names it in messages: "project", "cluster node 2". */
+    readonly label: string,
     readonly port: number,
     private readonly child: ChildProcess,
     readonly logFile: string,
@@ -56,15 +70,15 @@ export class ServerProcess {
   }
 
   /**
-   * Starts `dist-bench/bench/<kind>-server.js` with its output in `workDir`/<kind>.log. The child's open-file
-   * limit is raised to the hard limit (through `sh -c ulimit`, which Node cannot do itself).
+   * Starts `dist-bench/bench/<script>-server.js` with its output in `workDir`/<label>.log. The child's
+   * open-file limit is raised to the hard limit (through `sh -c ulimit`, which Node cannot do itself).
    */
-  static async start(kind: ServerKind, workDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-    const script = path.join(__dirname, `${kind}-server.js`);
-    const logFile = path.join(workDir, `${kind}.log`);
+  static async start(script: ServerScript, label: string, workDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+    const file = path.join(__dirname, `${script}-server.js`);
+    const logFile = path.join(workDir, `${label.replace(/\W+/g, '-')}.log`);
     const log = fs.openSync(logFile, 'a');
     const raise = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
-    const child = spawn('/bin/sh', ['-c', raise, 'sh', process.execPath, '--expose-gc', script], {
+    const child = spawn('/bin/sh', ['-c', raise, 'sh', process.execPath, '--expose-gc', file], {
       stdio: ['ignore', log, log, 'ipc'],
       env: { ...process.env, ...env },
     });
@@ -76,7 +90,7 @@ export class ServerProcess {
       const fail = (why: string) => {
         clearTimeout(timer);
         child.kill('SIGKILL');
-        reject(new Error(`${kind} server ${why}; see ${logFile}:\n${tail(logFile)}`));
+        reject(new Error(`${label} server ${why}; see ${logFile}:\n${tail(logFile)}`));
       };
       child.once('exit', (code, signal) => fail(`exited (${signal ?? code}) before it was ready`));
       child.on('message', (message: FromChild) => {
@@ -87,22 +101,13 @@ export class ServerProcess {
         resolve(message.port);
       });
     });
-    return new ServerProcess(kind, port, child, logFile);
+    return new ServerProcess(label, port, child, logFile);
   }
 
   /** CPU time, RSS and write system calls of the child, read from /proc. */
   sample(): ProcSample {
-    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state) of proc(5); utime and stime are fields 14 and 15.
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    return {
-      cpuMicros: (ticks * 1e6) / CLOCK_TICKS_PER_SECOND,
-      rssBytes: kB(status, 'VmRSS') * 1024,
-      peakRssBytes: kB(status, 'VmHWM') * 1024,
-      writeSyscalls: Number(/^syscw:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${this.pid}/io`, 'utf8'))?.[1] ?? NaN),
-    };
+    const pid = this.pid;
+    return { cpuMicros: cpuMicros(pid) ?? NaN, waitMicros: runQueueWaitMicros(pid) ?? NaN, ...memory(pid), writeSyscalls: writeSyscalls(pid) };
   }
 
   /** Runs a full GC in the child and returns its memory figures. */
@@ -137,21 +142,16 @@ export class ServerProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.replies.delete(id);
-        reject(new Error(`${this.kind} server: no answer to ${op} within ${REQUEST_MS} ms`));
+        reject(new Error(`${this.label} server: no answer to ${op} within ${REQUEST_MS} ms`));
       }, REQUEST_MS);
       this.replies.set(id, (reply) => {
         clearTimeout(timer);
-        if (reply.error !== undefined) reject(new Error(`${this.kind} server: ${op} failed: ${reply.error}`));
+        if (reply.error !== undefined) reject(new Error(`${this.label} server: ${op} failed: ${reply.error}`));
         else resolve(reply.result);
       });
       this.child.send({ type: 'request', id, op, file } satisfies ToChild);
     });
   }
-}
-
-function kB(status: string, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-  return match ? Number(match[1]) : NaN;
 }
 
 function tail(file: string, lines = 20): string {

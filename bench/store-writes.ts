@@ -7,10 +7,10 @@
  * load.
  */
 import { sleep, type Fleet } from './fleet';
-import { between, read } from './meter';
+import { between, read, scaleParts } from './meter';
 import { drain } from './saturation';
-import type { ServerProcess } from './server-process';
-import { stampedText } from './stats';
+import type { CpuParts, ServerGroup } from './server-group';
+import { Samples, nowMicros, stampedText, type Summary } from './stats';
 
 export interface StoreWritesOptions {
   writers: number;
@@ -28,10 +28,16 @@ export interface StoreWritesResult {
   writers: number;
   /** privateMsg acked `{ok:true}` per second: for the project, messages committed to the store. */
   writesPerSecond: number;
+  /** From a writer's privateMsg to its ack, for the acks inside the window (the project acks after the commit). */
+  ackMs: Summary | undefined;
   /** Public messages sent per second meanwhile (the fan-out), and their deliveries. */
   fanoutPerSecond: number;
   deliveriesPerSecond: number;
   serverCpuPercent: number;
+  /** The same, by part (% of a core). */
+  serverCpuParts: CpuParts;
+  /** Share of the window the nodes' event loops waited for a CPU (see meter.ts). */
+  serverWaitPercent: number;
   generatorCpuPercent: number;
   otherCpuPercent: number;
   kernelIrqPercent: number;
@@ -41,13 +47,15 @@ export interface StoreWritesResult {
 
 const TICK_MS = 1;
 
-export async function storeWrites(fleet: Fleet, server: ServerProcess, o: StoreWritesOptions): Promise<StoreWritesResult> {
+export async function storeWrites(fleet: Fleet, server: ServerGroup, o: StoreWritesOptions): Promise<StoreWritesResult> {
   const all = fleet.clients;
   const publisher = all[0];
   const w = Math.max(1, Math.min(o.writers, all.length - 1));
   const writers = Array.from({ length: w }, (_, k) => all[1 + Math.floor((k * (all.length - 1)) / w)]);
   const recipient = (k: number) => (w > 1 ? writers[(k + 1) % w] : publisher).name;
   let running = true;
+  let recording = false;
+  const ack = new Samples();
   let acked = 0;
   let refused = 0;
   let seq = 0;
@@ -56,9 +64,12 @@ export async function storeWrites(fleet: Fleet, server: ServerProcess, o: StoreW
     const writer = writers[k];
     while (running && writer.pendingAcks < o.ackWindow) {
       seq++;
+      const at = nowMicros();
       writer.emit('privateMsg', { to: recipient(k), text: stampedText(seq), clientId: `s${k}-${seq}` }, (body) => {
-        if (body?.startsWith('[{"ok":true')) acked++;
-        else refused++;
+        if (body?.startsWith('[{"ok":true')) {
+          acked++;
+          if (recording) ack.push((nowMicros() - at) / 1000);
+        } else refused++;
         write(k);
       });
     }
@@ -83,6 +94,7 @@ export async function storeWrites(fleet: Fleet, server: ServerProcess, o: StoreW
     if (!start && now >= measureFrom) {
       start = read(fleet, server);
       ackedAtStart = acked;
+      recording = true;
       publishedAtStart = published;
     }
     const target = Math.floor(((now - began) / 1000) * o.fanoutRate);
@@ -91,6 +103,7 @@ export async function storeWrites(fleet: Fleet, server: ServerProcess, o: StoreW
   }
   const end = read(fleet, server);
   const ackedInWindow = acked - ackedAtStart;
+  recording = false;
   const publishedInWindow = published - publishedAtStart;
   running = false;
   await drain(fleet, [publisher, ...writers], o.deadline);
@@ -101,9 +114,12 @@ export async function storeWrites(fleet: Fleet, server: ServerProcess, o: StoreW
     seconds: win.seconds,
     writers: w,
     writesPerSecond: ackedInWindow / seconds,
+    ackMs: ack.summary(),
     fanoutPerSecond: publishedInWindow / seconds,
     deliveriesPerSecond: win.deliveries / seconds,
     serverCpuPercent: win.serverCpuPercent,
+    serverCpuParts: scaleParts(win.serverParts, seconds * 1e4),
+    serverWaitPercent: win.serverWaitPercent,
     generatorCpuPercent: win.generatorCpuPercent,
     otherCpuPercent: win.otherCpuPercent,
     kernelIrqPercent: win.kernelIrqPercent,
