@@ -4,7 +4,7 @@
  */
 import { redisMissing } from '../bench/redis-server';
 
-export { RedisServer, redisMissing } from '../bench/redis-server';
+export { freePort, RedisServer, redisMissing } from '../bench/redis-server';
 
 /**
  * `describe` when redis-server is available, else `describe.skip` with the reason printed; under CI=true a
