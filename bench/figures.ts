@@ -5,7 +5,7 @@ import type { ServerKind } from './server-group';
 export interface Figure {
   id: string;
   /** The measurement it comes from (to flag figures measured while other processes competed). */
-  phase: 'setup' | 'memory' | 'saturation' | 'latency' | 'private' | 'store';
+  phase: 'setup' | 'memory' | 'saturation' | 'latency' | 'private' | 'storeAlone' | 'store';
   label: string;
   /** For the chart's panel titles, when `label` is too long for them. */
   short?: string;
@@ -37,6 +37,16 @@ export const FIGURES: Figure[] = [
     unit: 'msg/s',
     better: 'higher',
     value: (r) => r.saturation?.messagesPerSecond,
+    digits: 0,
+  },
+  {
+    id: 'storeWritesAlone',
+    phase: 'storeAlone',
+    label: 'store writes acked, 200 writers, no fan-out',
+    short: 'store writes/s, no fan-out',
+    unit: 'msg/s',
+    better: 'higher',
+    value: (r) => r.storeAlone?.writesPerSecond,
     digits: 0,
   },
   {

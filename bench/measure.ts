@@ -39,9 +39,11 @@ export interface RunResult {
   latency?: FixedRateResult;
   private?: FixedRateResult;
   /** Private messages acked/s by many writers while public fan-out runs at the latency run's rate. */
+  /** The store writers alone (no fan-out), then under fan-out. */
+  storeAlone?: StoreWritesResult;
   store?: StoreWritesResult;
   /** With --profile: where the nodes' CPU went while clients logged in, at saturation and during store writes. */
-  profiles?: { setup?: ProfileSummary; saturation?: ProfileSummary; store?: ProfileSummary };
+  profiles?: { setup?: ProfileSummary; saturation?: ProfileSummary; storeAlone?: ProfileSummary; store?: ProfileSummary };
   /** Set when the run was skipped because its setup would have taken too long. */
   predictedSetupSeconds?: number;
   error?: string;
@@ -79,7 +81,7 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
   }
   const fleet = new Fleet(server.ports);
   const phaseDeadline = () => Date.now() + Math.max(60, o.seconds * 10) * 1000;
-  const profiled = async <T>(phase: 'setup' | 'saturation' | 'store', work: () => Promise<T>): Promise<T> => {
+  const profiled = async <T>(phase: 'setup' | 'saturation' | 'storeAlone' | 'store', work: () => Promise<T>): Promise<T> => {
     if (!o.profile) return work();
     await server.profileStart();
     const value = await work();
@@ -159,6 +161,17 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
     const where = result.latency.crossNode ? ' (cross-node)' : '';
     log(`  ${kind}: p99 ${p99(result.latency)} ms public at ${publicRate} msg/s, ${p99(result.private)} ms private${where}`);
     if (o.storeWriters > 0) {
+      result.storeAlone = await profiled('storeAlone', () => undisturbed(() =>
+        storeWrites(fleet, server, {
+          writers: o.storeWriters,
+          ackWindow: 8,
+          fanoutRate: 0,
+          warmupSeconds: o.warmupSeconds / 2,
+          seconds: o.storeSeconds,
+          deadline: phaseDeadline(),
+        }),
+      ));
+      log(`  ${kind}: ${Math.round(result.storeAlone.writesPerSecond)} private messages acked/s by ${result.storeAlone.writers} writers, no fan-out`);
       result.store = await profiled('store', () => undisturbed(() =>
         storeWrites(fleet, server, {
           writers: o.storeWriters,

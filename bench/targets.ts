@@ -23,7 +23,9 @@ interface Target {
 const TARGETS: Target[] = [
   { figure: 'cpuPerDelivery', of: 'cluster', to: 'pg', bound: 1.25, kind: 'max' },
   { figure: 'latencyP99', of: 'cluster', to: 'pg', bound: 1.5, kind: 'max' },
-  // Issue 10 sets it for 200 concurrent writers.
+  // Issue 10 sets it for 200 concurrent writers; it names no other load, so it is checked on the writers alone
+  // and, as the harder case, under the public fan-out that the store phase of issue 5 adds.
+  { figure: 'storeWritesAlone', of: 'pg', bound: 5000, kind: 'min', when: (run) => run.storeAlone?.writers === 200 },
   { figure: 'storeWrites', of: 'pg', bound: 5000, kind: 'min', when: (run) => run.store?.writers === 200 },
 ];
 

@@ -212,6 +212,21 @@ describePostgres('PostgresStore, several nodes on one database', () => {
     }
   });
 
+  test('user look-ups asked together are answered each as by a query of its own, and never from a cache', async () => {
+    const a = await node('node-a');
+    const b = await node('node-b');
+    const alice = await user(a, 'alice');
+    const bob = await user(a, 'bob');
+    // One turn of the event loop: one batch (postgres-lookups.ts), with a key repeated and one that is free.
+    const found = await Promise.all(['alice', 'bob', 'alice', 'nobody'].map((key) => a.findUser(key)));
+    expect(found.map((u) => u?.id)).toEqual([alice.id, bob.id, alice.id, undefined]);
+    // The name changes hands on the other node: the next look-up here answers its new holder.
+    const successor = await b.createUser({ name: 'alice', key: 'alice', tokenHash: 'h-new', now: 5, provisional: false, replacing: { id: alice.id, seenBefore: 2 } });
+    expect(successor).toBeDefined();
+    expect((await a.findUser('alice'))?.id).toBe(successor!.id);
+    expect(errors).toEqual([]);
+  });
+
   test('several nodes starting at once on an empty database migrate it once, and all of them work', async () => {
     const nodes = await Promise.all(range(1, 5).map((i) => node(`node-${i}`, { poolSize: 1 })));
     const applied = await (await connect()).query('SELECT version FROM schema_migrations ORDER BY version');

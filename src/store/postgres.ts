@@ -4,6 +4,7 @@ import type { ChatMessage, PrivateMessage, PublicMessage } from '../protocol';
 import { connections, inTransaction } from './postgres-connection';
 import { CommitFeed } from './postgres-feed';
 import { CommitListener } from './postgres-listen';
+import { BatchedLookup } from './postgres-lookups';
 import { migrate } from './postgres-migrate';
 import { GroupCommit } from './postgres-writer';
 import type {
@@ -49,6 +50,8 @@ export interface PostgresOptions {
  */
 export class PostgresStore implements ChatStore {
   private closing: Promise<void> | undefined;
+  /** Active users by key, looked up in batches (postgres-lookups.ts): privateMsg finds its recipient so. */
+  private readonly usersByKey: BatchedLookup<UserRecord>;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -57,7 +60,9 @@ export class PostgresStore implements ChatStore {
     private readonly feed: CommitFeed,
     private readonly writer: GroupCommit,
     private readonly checkTimer: NodeJS.Timeout,
-  ) {}
+  ) {
+    this.usersByKey = new BatchedLookup(pool, `${SELECT_USER} WHERE name_key = ANY($1::text[]) AND retired_at IS NULL`, (u) => u.key);
+  }
 
   /** Connects, applies pending migrations (safe when several nodes start at once) and starts listening. */
   static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
@@ -87,8 +92,8 @@ export class PostgresStore implements ChatStore {
     }
   }
 
-  async findUser(key: string): Promise<UserRecord | undefined> {
-    return (await this.pool.query<UserRecord>(`${SELECT_USER} WHERE name_key = $1 AND retired_at IS NULL`, [key])).rows[0];
+  findUser(key: string): Promise<UserRecord | undefined> {
+    return this.usersByKey.find(key);
   }
 
   async findUserByToken(tokenHash: string): Promise<UserRecord | undefined> {
