@@ -10,10 +10,15 @@ import { createApp, type ChatApp } from '../../src/app';
 import { loadConfig, testConfig } from '../../src/config';
 import { MemoryPresence } from '../../src/presence/memory';
 import { gated } from '../gated-store';
-import { ack, startServer } from '../helpers';
+import { ack, startServer, type TestServer } from '../helpers';
 import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
 const SOCKET_IO = /\/socket\.io\//;
+
+/** How many refusals `server` has answered `rate_limited` so far (its chat_errors_total counter). */
+async function rateLimited(server: TestServer): Promise<number> {
+  return (await server.app.services.metrics.errors.get()).values.find((v) => v.labels.code === 'rate_limited')?.value ?? 0;
+}
 
 /** The number of seconds a countdown shows ("… in 5 s…"), once it is visible. */
 async function secondsIn(countdown: Locator): Promise<number> {
@@ -220,8 +225,6 @@ describeInBrowser('chat page: network trouble', () => {
     const WINDOW = { points: 3, seconds: 3 };
     const limits = { ...loadConfig({}).rateLimits, messagesBurst: WINDOW };
     const server = useServerPerTest(browsers, () => startServer({ rateLimits: limits }));
-    const refusals = async () =>
-      (await server.current.app.services.metrics.errors.get()).values.find((v) => v.labels.code === 'rate_limited')?.value ?? 0;
 
     test(
       'what was written offline goes out at the pace the server allows, in order, about one refusal a window and never cut off',
@@ -236,7 +239,7 @@ describeInBrowser('chat page: network trouble', () => {
         await ack(bob, 'sendMsg', { text: 'while alice is away' });
         await alice.connectionState('reconnecting');
         for (const text of texts) await alice.send(text);
-        const before = await refusals();
+        const before = await rateLimited(server.current);
         await alice.page.context().unroute(SOCKET_IO, cut);
         for (const text of texts) {
           await alice.message(text).and(alice.page.locator('[data-status="sent"]')).waitFor({ timeout: 30_000 });
@@ -245,7 +248,7 @@ describeInBrowser('chat page: network trouble', () => {
         // 15 messages at 3 per window are 5 windows: the first four end with a refusal (two at most, for a
         // send already in flight). Sending all at once, and all again after each wait, costs 12 + 9 + 6 + 3 =
         // 30: the server's cut-off (30 refusals in a minute) would disconnect the page.
-        expect((await refusals()) - before).toBeLessThanOrEqual(8);
+        expect((await rateLimited(server.current)) - before).toBeLessThanOrEqual(8);
         expect(alice.problems).toEqual([]);
       },
       BROWSER_TEST_MS,
@@ -255,8 +258,6 @@ describeInBrowser('chat page: network trouble', () => {
   describe('under a login limit', () => {
     const limits = { ...loadConfig({}).rateLimits, loginsPerAddress: { points: 2, seconds: 8 } };
     const server = useServerPerTest(browsers, () => startServer({ rateLimits: limits }));
-    const refusals = async () =>
-      (await server.current.app.services.metrics.errors.get()).values.find((v) => v.labels.code === 'rate_limited')?.value ?? 0;
 
     test(
       'a refused handshake waits the retryAfterMs the server named, counting down, then reconnects by itself',
@@ -264,7 +265,7 @@ describeInBrowser('chat page: network trouble', () => {
         const alice = await browsers.person(server.current.url);
         await alice.login('alice');
         await server.current.login('bob'); // every client here is 127.0.0.1: the address has used its 2 logins
-        const before = await refusals();
+        const before = await rateLimited(server.current);
         // The server drops alice's connection; her page reconnects with its saved token, a login refused now.
         for (const socket of await server.current.app.io.fetchSockets()) if (socket.data.user?.name === 'alice') socket.disconnect(true);
         await alice.connectionState('waiting');
@@ -274,7 +275,7 @@ describeInBrowser('chat page: network trouble', () => {
         await alice.page.locator('#connection-text', { hasText: `reconnecting in ${first - 1} s` }).waitFor();
         await alice.connected();
         // One refusal: the page did not knock again before the server said it would let it in.
-        expect((await refusals()) - before).toBe(1);
+        expect((await rateLimited(server.current)) - before).toBe(1);
         await alice.send('back');
         await alice.message('back').and(alice.page.locator('[data-status="sent"]')).waitFor();
         expect(alice.problems).toEqual([]);
