@@ -1,5 +1,6 @@
 import type { Presence } from '../presence/presence';
 import { rateLimited, type RateLimitConfig } from './rate-limits';
+import { Tally } from './tally';
 
 /** A socket's claim on one of its user's MAX_SOCKETS_PER_USER places, until presence counts the socket. */
 export interface Slot {
@@ -26,7 +27,7 @@ const NO_SLOT: Slot = { release: () => undefined };
  */
 export class SocketSlots {
   /** Reservations of this node not yet counted by presence, per user. */
-  private readonly reserved = new Map<number, number>();
+  private readonly reserved = new Tally<number>();
   /** The tail of each user's chain of reservation decisions. */
   private readonly locks = new Map<number, Promise<void>>();
 
@@ -46,9 +47,9 @@ export class SocketSlots {
     await before;
     try {
       const max = this.config.socketsPerUser;
-      const taken = (await this.presence.socketCount(userId)) + (this.reserved.get(userId) ?? 0);
+      const taken = (await this.presence.socketCount(userId)) + this.reserved.count(userId);
       if (taken >= max) throw rateLimited(`This user already has ${max} connections; close one first.`, SOCKET_CAP_RETRY_MS);
-      this.reserved.set(userId, (this.reserved.get(userId) ?? 0) + 1);
+      this.reserved.add(userId);
     } finally {
       unlock();
       if (this.locks.get(userId) === mine) this.locks.delete(userId);
@@ -58,9 +59,7 @@ export class SocketSlots {
       release: () => {
         if (!held) return;
         held = false;
-        const left = (this.reserved.get(userId) ?? 1) - 1;
-        if (left > 0) this.reserved.set(userId, left);
-        else this.reserved.delete(userId);
+        this.reserved.remove(userId);
       },
     };
   }

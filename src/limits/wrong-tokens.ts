@@ -1,4 +1,5 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { Tally } from './tally';
 
 /** One counter an attempt is counted on: a limiter and the key in it. */
 export interface Counter {
@@ -28,7 +29,7 @@ export const IN_FLIGHT_RETRY_MS = 1000;
  */
 export class WrongTokens {
   /** Attempts of this node holding a point on a counter, per counter. */
-  private readonly inFlight = new Map<string, number>();
+  private readonly inFlight = new Tally<string>();
 
   /**
    * Runs `login` counted on `counters` (in order; a later one is only counted if the earlier ones allow).
@@ -42,7 +43,7 @@ export class WrongTokens {
       for (const counter of counters) {
         await this.take(counter);
         taken.push(counter);
-        this.inFlight.set(idOf(counter), (this.inFlight.get(idOf(counter)) ?? 0) + 1);
+        this.inFlight.add(idOf(counter));
       }
       try {
         return await login();
@@ -54,7 +55,7 @@ export class WrongTokens {
       for (const counter of taken) {
         // A refund that fails (Redis gone) leaves the point counted: at worst one attempt too many is remembered.
         if (!keep) await counter.limiter.reward(counter.key, 1).catch(() => undefined);
-        this.release(idOf(counter));
+        this.inFlight.remove(idOf(counter));
       }
     }
   }
@@ -66,15 +67,9 @@ export class WrongTokens {
       if (!(err instanceof RateLimiterRes)) throw err;
       // A refused consume still counted its point: give it back, the attempt never ran.
       await limiter.reward(key, 1).catch(() => undefined);
-      if (!this.inFlight.has(idOf({ limiter, key }))) throw err;
+      if (this.inFlight.count(idOf({ limiter, key })) === 0) throw err;
       throw new RateLimiterRes(err.remainingPoints, Math.min(err.msBeforeNext, IN_FLIGHT_RETRY_MS), err.consumedPoints, err.isFirstInDuration);
     }
-  }
-
-  private release(id: string): void {
-    const left = (this.inFlight.get(id) ?? 1) - 1;
-    if (left > 0) this.inFlight.set(id, left);
-    else this.inFlight.delete(id);
   }
 }
 
