@@ -2,6 +2,8 @@
 // (Socket.IO's backoff), waiting (the server refused the connection for a rate limit and said how long to
 // wait), or offline. Tests read #connection[data-state] and [data-transport].
 
+import { secondsLeft, untilNextSecond } from './dom.js';
+
 const TRANSPORT_LABELS = { websocket: 'WebSocket', polling: 'HTTP long-polling', webtransport: 'WebTransport' };
 
 /**
@@ -45,13 +47,12 @@ export function watchConnection(socket, { status, text, reconnect }) {
       connecting: 'Connecting…',
       connected: how ? `Connected · ${how}` : 'Connected',
       reconnecting: attempt > 0 ? `Reconnecting… (attempt ${attempt})` : 'Reconnecting…',
-      waiting: `Too many connections: reconnecting in ${Math.max(1, Math.ceil((retryAt - Date.now()) / 1000))} s…`,
+      waiting: `Too many connections: reconnecting in ${secondsLeft(retryAt)} s…`,
       offline: navigator.onLine ? 'Offline' : 'Offline: no network',
     }[state];
     // While waiting, redraw at each whole second left (and once the wait is over).
     clearTimeout(tick);
-    const left = retryAt - Date.now();
-    if (left > 0) tick = setTimeout(render, left % 1000 || 1000);
+    if (retryAt > Date.now()) tick = setTimeout(render, untilNextSecond(retryAt));
   };
 
   const waitUntil = (ms) => {

@@ -67,3 +67,13 @@ export function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
+
+/** Whole seconds a countdown to `until` (epoch ms) shows: at least 1 while it runs. */
+export function secondsLeft(until) {
+  return Math.max(1, Math.ceil((until - Date.now()) / 1000));
+}
+
+/** How long until a countdown to `until` shows one second less (its next redraw). */
+export function untilNextSecond(until) {
+  return (until - Date.now()) % 1000 || 1000;
+}

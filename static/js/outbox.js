@@ -1,7 +1,7 @@
 // Messages the user wrote that the server has not acknowledged yet. Each carries a random clientId, reused
 // by every retry, so the server stores it once however often it is sent (issue 4). A message written while
 // disconnected waits here, shown as pending, and is sent after the automatic re-login.
-import { h, newClientId } from './dom.js';
+import { h, newClientId, secondsLeft, untilNextSecond } from './dom.js';
 import { request, NO_ANSWER } from './request.js';
 
 /** Sends of one message while connected before it is shown as failed. */
@@ -22,9 +22,6 @@ const STATE_TEXT = {
 
 /** If the server gives no wait with a `rate_limited` refusal (it always should), wait this long. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 2000;
-
-/** Whole seconds until `until` (epoch ms), at least 1: what a countdown shows. */
-const secondsLeft = (until) => Math.max(1, Math.ceil((until - Date.now()) / 1000));
 
 export class Outbox {
   /**
@@ -176,13 +173,12 @@ export class Outbox {
   /** Redraws the waiting entries' countdown, and again at each whole second left, until the pause ends. */
   #tick() {
     clearTimeout(this.tickTimer);
-    const left = this.pausedUntil - Date.now();
-    if (left <= 0) return;
+    if (this.pausedUntil <= Date.now()) return;
     for (const entry of this.entries) {
       const countdown = entry.state === 'waiting' ? entry.el.querySelector('.countdown') : null;
       if (countdown) countdown.textContent = String(secondsLeft(this.pausedUntil));
     }
-    this.tickTimer = setTimeout(() => this.#tick(), left % 1000 || 1000);
+    this.tickTimer = setTimeout(() => this.#tick(), untilNextSecond(this.pausedUntil));
   }
 
   #settle(entry, message) {
