@@ -24,7 +24,7 @@ export interface BenchDatabase {
    * update_process_title on (the default on Linux).
    */
   backends(): number[];
-  /** Ends whatever is still connected and drops the database. */
+  /** Ends whatever is still connected and drops the database (`WITH (FORCE)`). */
   drop(): Promise<void>;
 }
 
@@ -47,11 +47,12 @@ export async function describePostgres(): Promise<string> {
   });
 }
 
-export async function createDatabase(prefix = 'chat_bench_'): Promise<BenchDatabase> {
+/** A fresh database named `prefix` + random hex, created through the admin connection `adminUrl`. */
+export async function createDatabase(prefix = 'chat_bench_', adminUrl = ADMIN_URL): Promise<BenchDatabase> {
   const name = `${prefix}${randomBytes(5).toString('hex')}`;
   const ident = pg.escapeIdentifier(name);
-  await admin((c) => c.query(`CREATE DATABASE ${ident}`));
-  const url = new URL(ADMIN_URL);
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${ident}`));
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const title = new RegExp(`^postgres: (?:\\S+: )?\\S+ ${name} `);
   const database: BenchDatabase = {
@@ -60,7 +61,7 @@ export async function createDatabase(prefix = 'chat_bench_'): Promise<BenchDatab
     backends: () => findProcesses((commandLine) => title.test(commandLine)),
     drop: async () => {
       live.delete(database);
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`));
+      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`));
     },
   };
   live.add(database);
@@ -73,8 +74,13 @@ export async function dropAll(timeoutMs: number): Promise<void> {
   await Promise.race([Promise.allSettled([...live].map((d) => d.drop())), timeout]);
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(ADMIN_URL, work);
+}
+
+/** Runs `work` on a plain connection to `url`, closed afterwards. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   await client.connect();
   try {
     return await work(client);

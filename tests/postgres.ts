@@ -4,8 +4,7 @@
  * answer, PostgreSQL suites skip with the reason printed, except under CI=true, where that is a failure.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createDatabase as createBenchDatabase, type BenchDatabase } from '../bench/postgres-database';
 
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -31,37 +30,9 @@ if (reason !== undefined) console.warn(`skipping PostgreSQL tests: ${reason} (se
 export const postgresReason = reason;
 export const describePostgres = reason === undefined ? describe : describe.skip;
 
-export interface TestDatabase {
-  url: string;
-  name: string;
-  /** Terminates whatever is still connected to it and drops it. */
-  drop(): Promise<void>;
-}
+/** A database of a test's own (bench/postgres-database.ts makes it): `drop()` ends its connections and drops it. */
+export type TestDatabase = BenchDatabase;
 
-export async function createDatabase(): Promise<TestDatabase> {
-  const name = `chat_test_${randomBytes(6).toString('hex')}`;
-  const ident = pg.escapeIdentifier(name);
-  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${ident}`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    drop: () =>
-      withClient(ADMIN_URL, async (c) => {
-        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
-        await c.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
-      }),
-  };
-}
-
-/** Runs `work` on a plain connection to `url`, closed afterwards. */
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+export function createDatabase(): Promise<TestDatabase> {
+  return createBenchDatabase('chat_test_', ADMIN_URL);
 }
