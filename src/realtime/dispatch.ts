@@ -2,11 +2,11 @@ import compose from 'koa-compose';
 import { errorBody, ChatError, type ErrorBody } from '../errors';
 import type { Ack, ClientEvent } from '../protocol';
 import type { ChatSocket, EventContext, EventMiddleware, Services } from './context';
-import { instrument, requireLogin } from './middleware';
+import { instrument } from './middleware';
+import type { Routes } from './routes';
 import type { SerialQueue } from './serial-queue';
 import type { Session } from './session';
 
-export type Routes = Record<ClientEvent, EventMiddleware<any>[]>;
 type AckCallback = (response: Ack) => void;
 type Pipeline = (ctx: EventContext) => Promise<void>;
 
@@ -30,9 +30,9 @@ export class Dispatcher {
     private readonly services: Services,
     routes: Routes,
   ) {
-    for (const [event, middleware] of Object.entries(routes)) {
-      this.pipelines.set(event, compose([instrument, ...middleware]) as Pipeline);
-      if (middleware.includes(requireLogin)) this.needLogin.add(event);
+    for (const [event, { middleware, needsLogin }] of Object.entries(routes)) {
+      this.pipelines.set(event, compose([instrument, ...(middleware as EventMiddleware[])]));
+      if (needsLogin) this.needLogin.add(event);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   historySchema,
   jwtLoginSchema,
@@ -10,33 +11,58 @@ import {
   typingSchema,
   usersSchema,
 } from '../schemas';
-import type { Routes } from './dispatch';
+import type { ClientEvent } from '../protocol';
 import { login, loginWithJwt } from './handlers/login';
 import { logout } from './handlers/logout';
 import { privateMsg, received, sendMsg } from './handlers/messages';
 import { history, users } from './handlers/queries';
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
-import type { EventMiddleware } from './context';
+import type { EventContext, EventMiddleware, LoggedInContext } from './context';
 import { rateLimit, requireLogin, validate } from './middleware';
 
-/** Adapts a handler (the last step, which takes no `next`) to a middleware slot. */
-function handler<P>(fn: (ctx: any) => Promise<void>): EventMiddleware<P> {
-  return (ctx) => fn(ctx);
+/**
+ * One event's pipeline, in execution order, and whether it needs a login. Built only by `open` and
+ * `loggedIn`, whose types tie the handler's payload to what the schema outputs: a handler cannot be routed
+ * behind a schema that parses something else.
+ */
+export interface Route {
+  readonly middleware: ReadonlyArray<EventMiddleware<never>>;
+  readonly needsLogin: boolean;
+}
+
+export type Routes = Record<ClientEvent, Route>;
+
+/** An event anyone may send, logged in or not: validated, then handled. */
+function open<S extends z.ZodType>(schema: S, handler: (ctx: EventContext<z.output<S>>) => Promise<void>): Route {
+  return { middleware: [validate(schema), (ctx) => handler(ctx)], needsLogin: false };
 }
 
 /**
- * Every client→server event, as its middleware pipeline. Order inside each list is execution order. `login`
- * depends on AUTH_MODE: a name (and token) in the open mode, the host's JWT in the jwt mode.
+ * An event of a logged-in socket: validated, refused `not_logged_in` without a login (or held until the
+ * first one, dispatch.ts), then through `guards` (rate limits) to the handler, which sees `ctx.user` set.
+ */
+function loggedIn<S extends z.ZodType>(
+  schema: S,
+  handler: (ctx: LoggedInContext<z.output<S>>) => Promise<void>,
+  ...guards: EventMiddleware[]
+): Route {
+  const last: EventMiddleware<z.output<S>> = (ctx) => handler(ctx as LoggedInContext<z.output<S>>); // requireLogin set ctx.user
+  return { middleware: [validate(schema), requireLogin, ...guards, last], needsLogin: true };
+}
+
+/**
+ * Every client→server event, as its pipeline. `login` depends on AUTH_MODE: a name (and token) in the open
+ * mode, the host's JWT in the jwt mode.
  */
 export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
-  login: authMode === 'jwt' ? [validate(jwtLoginSchema), handler(loginWithJwt)] : [validate(loginSchema), handler(login)],
-  sendMsg: [validate(sendMsgSchema), requireLogin, rateLimit('messages'), handler(sendMsg)],
-  privateMsg: [validate(privateMsgSchema), requireLogin, rateLimit('messages'), handler(privateMsg)],
-  history: [validate(historySchema), handler(history)],
-  users: [validate(usersSchema), handler(users)],
-  typing: [validate(typingSchema), requireLogin, rateLimit('typing'), handler(typing)],
-  sync: [validate(syncSchema), handler(sync)],
-  logout: [validate(logoutSchema), requireLogin, handler(logout)],
-  received: [validate(receivedSchema), requireLogin, handler(received)],
+  login: authMode === 'jwt' ? open(jwtLoginSchema, loginWithJwt) : open(loginSchema, login),
+  sendMsg: loggedIn(sendMsgSchema, sendMsg, rateLimit('messages')),
+  privateMsg: loggedIn(privateMsgSchema, privateMsg, rateLimit('messages')),
+  history: open(historySchema, history),
+  users: open(usersSchema, users),
+  typing: loggedIn(typingSchema, typing, rateLimit('typing')),
+  sync: open(syncSchema, sync),
+  logout: loggedIn(logoutSchema, logout),
+  received: loggedIn(receivedSchema, received),
 });
