@@ -74,7 +74,7 @@ async function runScenario(scenario: Scenario, options: Options, dir: string): P
   return { scenario, flooder: tallies[0], person: tallies[1], inStore: storedPerSender(db) };
 }
 
-/** Read after the server has exited. The query knows the SQLite schema (src/store/sqlite-schema.ts). */
+/** Read after the server has exited. The query knows the SQLite schema (src/store/sqlite/schema.ts). */
 function storedPerSender(file: string): Record<string, number> {
   const db = new Database(file, { readonly: true });
   try {

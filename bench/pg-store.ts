@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { PostgresStore } from '../src/store/postgres';
-import { COMMIT_CHANNEL } from '../src/store/postgres-schema';
+import { COMMIT_CHANNEL } from '../src/store/postgres/schema';
 import { SqliteStore } from '../src/store/sqlite';
 import type { ChatStore } from '../src/store/store';
 import { createDatabase } from './postgres-database';

@@ -175,8 +175,12 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const port = (server.address() as AddressInfo).port;
-          log.info({ port, host: config.host ?? '(all interfaces)' }, 'listening');
-          resolve(port);
+          // What the storage says it does with a commit, read back from it: a durability downgrade shows here.
+          const logged = store.durability().then(
+            (storage) => log.info({ port, host: config.host ?? '(all interfaces)', storage }, 'listening'),
+            (err) => log.warn({ port, host: config.host ?? '(all interfaces)', err }, 'listening (storage settings unreadable)'),
+          );
+          void logged.then(() => resolve(port));
         });
       }),
     close: () =>

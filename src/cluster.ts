@@ -2,7 +2,7 @@
  * Cluster mode (REDIS_URL set): what the nodes behind one proxy share, built before the app (issue 10).
  *
  * - Messages do not travel through Redis. Every node's PostgresStore hears every commit, in commit order, from
- *   the database itself (store/postgres.ts: LISTEN/NOTIFY with catch-up from the table), and delivers it to its
+ *   the database itself (store/postgres/: LISTEN/NOTIFY with catch-up from the table), and delivers it to its
  *   own sockets (realtime/delivery.ts). So a Redis outage cannot make a client miss a message, and each node
  *   delivers in id order, which the resume cursor relies on (docs/protocol.md, "The delivery guarantee").
  * - Everything else that crosses nodes goes through the Socket.IO Redis Streams adapter: presence and typing

@@ -6,8 +6,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { PostgresStore, type PostgresOptions } from '../src/store/postgres';
-import { MIGRATIONS } from '../src/store/postgres-schema';
-import { APPEND_SQL, batchParam, type AppendInput } from '../src/store/postgres-writer';
+import { MIGRATIONS } from '../src/store/postgres/schema';
+import { APPEND_SQL, batchParam, type AppendInput } from '../src/store/postgres/writer';
 import { range, recordFeed, type FeedRecorder } from './feed-recorder';
 import { ADMIN_URL, createDatabase, describePostgres, type TestDatabase } from './postgres';
 
@@ -217,7 +217,7 @@ describePostgres('PostgresStore, several nodes on one database', () => {
     const b = await node('node-b');
     const alice = await user(a, 'alice');
     const bob = await user(a, 'bob');
-    // One turn of the event loop: one batch (postgres-lookups.ts), with a key repeated and one that is free.
+    // One turn of the event loop: one batch (src/store/postgres/lookups.ts), with a key repeated and one that is free.
     const found = await Promise.all(['alice', 'bob', 'alice', 'nobody'].map((key) => a.findUser(key)));
     expect(found.map((u) => u?.id)).toEqual([alice.id, bob.id, alice.id, undefined]);
     // The name changes hands on the other node: the next look-up here answers its new holder.

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { openSqliteStore, openStore } from '../src/store';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
-import { MIGRATIONS } from '../src/store/sqlite-schema';
+import { MIGRATIONS } from '../src/store/sqlite/schema';
 import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
 import { createDatabase, describePostgres, postgresReason } from './postgres';

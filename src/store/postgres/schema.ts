@@ -1,10 +1,10 @@
 /**
  * The PostgreSQL schema as an append-only list of migrations; table `schema_migrations` records which have run
- * (postgres-migrate.ts). Never edit a released migration: add a new one (CREATE OR REPLACE FUNCTION included).
+ * (migrate.ts). Never edit a released migration: add a new one (CREATE OR REPLACE FUNCTION included).
  *
- * It mirrors the SQLite schema (sqlite-schema.ts), with two additions that several writers need:
+ * It mirrors the SQLite schema (sqlite/schema.ts), with two additions that several writers need:
  * - `log_head`, a one-row counter of the last message id. Writers take its row lock before assigning ids and
- *   hold it until they commit, so ids are assigned in commit order and without gaps (see postgres.ts).
+ *   hold it until they commit, so ids are assigned in commit order and without gaps (see index.ts).
  * - `chat_append`, the function that appends one group commit: one round trip per batch, so the row lock is
  *   held for the statement and its commit, never across a network round trip.
  * Timestamps are epoch milliseconds in bigint columns; name_key sorts bytewise ("C"), as SQLite does.

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { ChatMessage } from '../protocol';
-import type { CommitFeed } from './postgres-feed';
-import type { Appended, Committed, NewMessage } from './store';
+import type { ChatMessage } from '../../protocol';
+import type { CommitFeed } from './feed';
+import type { Appended, Committed, NewMessage } from '../store';
 
 /** One append as `chat_append` takes it: a message, private when it has a recipient. */
 export interface AppendInput extends NewMessage {
@@ -9,7 +9,7 @@ export interface AppendInput extends NewMessage {
 }
 
 /**
- * One group commit: `chat_append` (postgres-schema.ts) in a single statement, so a single round trip and one
+ * One group commit: `chat_append` (schema.ts) in a single statement, so a single round trip and one
  * transaction. Exported so tests can hold such a transaction open on a client of their own.
  */
 export const APPEND_SQL = 'SELECT * FROM chat_append($1, $2::jsonb) ORDER BY n';
@@ -67,7 +67,7 @@ interface ResultRow {
  *
  * Appends that arrive in the same turn of the event loop, or while a batch is in flight, go out together as
  * the next batch. One lane runs one thing at a time, batches and `CommitFeed.fetch` alike, so a fetch never
- * overlaps a batch whose ids it could read before this store knows them as its own (see postgres-feed.ts).
+ * overlaps a batch whose ids it could read before this store knows them as its own (see feed.ts).
  * An append resolves once the feed has told its message to this store's listeners, so in id order.
  */
 export class GroupCommit {

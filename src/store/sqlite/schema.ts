@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { rekeyUsers, type StoredUser } from '../rekey';
+import { rekeyUsers, type StoredUser } from '../../rekey';
 
 /** A migration: SQL, or a function for what SQL alone cannot compute. Each runs in its own transaction. */
 export type Migration = string | ((db: Database.Database) => void);

@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import type { ChatMessage } from '../protocol';
-import type { Committed } from './store';
+import type { ChatMessage } from '../../protocol';
+import type { Committed } from '../store';
 
 /**
  * The commit feed of one PostgresStore: tells its listeners about every committed message, its own node's and
  * every other node's, exactly once and in id order.
  *
- * It rests on two properties of the ids `chat_append` assigns (postgres-schema.ts): they are commit-ordered and
+ * It rests on two properties of the ids `chat_append` assigns (schema.ts): they are commit-ordered and
  * gapless. So "id N is committed" means every id up to N is committed and visible, and the feed only needs to
  * learn the head (the highest committed id) and the messages up to it. It learns them from
  * - its own store's batches, with their origins, as soon as they commit (`committed`);
@@ -18,7 +18,7 @@ import type { Committed } from './store';
  * are read from the table (`fetch`); such messages carry no origin. Messages pruned meanwhile are skipped.
  *
  * `fetch` must not run while a batch of this store is in flight: that batch may have committed ids the fetch
- * would read without their origins. GroupCommit (postgres-writer.ts) runs both in one lane for that reason.
+ * would read without their origins. GroupCommit (writer.ts) runs both in one lane for that reason.
  */
 export class CommitFeed {
   /** Every id up to this one has been told to listeners (or was committed before the store opened). */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { MIGRATIONS } from './postgres-schema';
+import { MIGRATIONS } from './schema';
 
 /**
  * Key of the advisory lock every node takes around its migrations (any fixed number; advisory locks are per

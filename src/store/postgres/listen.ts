@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { COMMIT_CHANNEL } from './postgres-schema';
+import { COMMIT_CHANNEL } from './schema';
 
 export interface ListenHandlers {
   /** A commit notification's payload. */

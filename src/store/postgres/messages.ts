@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import type { PrivateMessage, PublicMessage } from '../../protocol';
+import type { Appended, MessageStore } from '../messages';
+import { newestPage, toMessage, type MessageRow } from '../rows';
+import type { CommitFeed } from './feed';
+import type { GroupCommit } from './writer';
+
+/**
+ * The messages part of the PostgreSQL store (ChatStore's MessageStore): appends go through the group commit
+ * (writer.ts), the feed tells every node's commits (feed.ts), and the queries read the table.
+ *
+ * Idempotency across nodes: the unique index on (sender_id, client_id); the loser of a race reads the original.
+ */
+export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: CommitFeed): MessageStore {
+  return {
+    appendPublic(m) {
+      return writer.append({ ...m, recipient: null }) as Promise<Appended<PublicMessage>>;
+    },
+    appendPrivate(m) {
+      return writer.append(m) as Promise<Appended<PrivateMessage>>;
+    },
+    onCommitted(listener) {
+      return feed.subscribe(listener);
+    },
+    async publicHistory(query) {
+      const { rows } = await pool.query<PublicMessage>(
+        `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
+         WHERE recipient_id IS NULL AND id < $1 ORDER BY id DESC LIMIT $2`,
+        [query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
+      );
+      return newestPage(rows, query.limit);
+    },
+    async conversation(a, b, query) {
+      const { rows } = await pool.query<PrivateMessage>(
+        `${SELECT_MESSAGE} WHERE ((sender_id = $1 AND recipient_id = $2) OR (sender_id = $2 AND recipient_id = $1))
+           AND id < $3 ORDER BY id DESC LIMIT $4`,
+        [a, b, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
+      );
+      return newestPage(rows, query.limit);
+    },
+    async undelivered(recipient, after, limit) {
+      const { rows } = await pool.query<PrivateMessage>(
+        `${SELECT_MESSAGE} WHERE recipient_id = $1 AND NOT delivered AND id > $2 ORDER BY id LIMIT $3`,
+        [recipient, after, limit],
+      );
+      return rows;
+    },
+    async markDelivered(recipient, ids) {
+      if (ids.length === 0) return;
+      await pool.query(
+        'UPDATE messages SET delivered = true WHERE id = ANY($1::bigint[]) AND recipient_id = $2 AND NOT delivered',
+        [ids, recipient],
+      );
+    },
+    async since(reader, after, limit) {
+      const { rows } = await pool.query<MessageRow>(
+        `${SELECT_MESSAGE} WHERE id > $1 AND (recipient_id IS NULL OR sender_id = $2 OR recipient_id = $2)
+         ORDER BY id LIMIT $3`,
+        [after, reader ?? null, limit + 1],
+      );
+      return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
+    },
+    async prune(cutoffTs) {
+      // One statement, so pruned_through covers exactly the rows it deleted, whatever commits meanwhile.
+      const { rows } = await pool.query<{ removed: number }>(
+        `WITH gone AS (DELETE FROM messages WHERE created_at < $1 RETURNING id),
+              mark AS (INSERT INTO meta (key, value) SELECT 'pruned_through', max(id) FROM gone HAVING count(*) > 0
+                       ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value, excluded.value))
+         SELECT count(*) AS removed FROM gone`,
+        [cutoffTs],
+      );
+      return rows[0].removed;
+    },
+    async prunedThrough() {
+      const { rows } = await pool.query<{ value: number }>("SELECT value FROM meta WHERE key = 'pruned_through'");
+      return rows[0]?.value ?? 0;
+    },
+  };
+}
+
+const SELECT_MESSAGE = 'SELECT id, sender_name AS "from", recipient_name AS "to", body AS text, created_at AS ts FROM messages';

@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import type { ChatMessage, PrivateMessage, PublicMessage } from '../../protocol';
+import type { Appended, MessageStore, NewMessage } from '../messages';
+import { newestPage, toMessage, type MessageRow } from '../rows';
+import type { SqliteWriter } from './writer';
+
+/**
+ * The messages part of the SQLite store (ChatStore's MessageStore). Ids are the table's AUTOINCREMENT rowids:
+ * one process owns the file and commits one transaction at a time, so they are assigned in commit order and
+ * never reused.
+ */
+export function sqliteMessages(db: Database.Database, writer: SqliteWriter): MessageStore {
+  const q = prepare(db);
+
+  const insert = (m: NewMessage, to: { id: number; name: string } | null, delivered: boolean): Appended<ChatMessage> => {
+    if (m.clientId !== undefined) {
+      const original = q.byClientId.get(m.sender.id, m.clientId) as MessageRow | undefined;
+      if (original) return { message: toMessage(original), duplicate: true };
+    }
+    const { lastInsertRowid } = q.insertMessage.run(
+      m.sender.id,
+      m.sender.name,
+      to?.id ?? null,
+      to?.name ?? null,
+      m.text,
+      m.ts,
+      delivered ? 1 : 0,
+      m.clientId ?? null,
+    );
+    const base = { id: Number(lastInsertRowid), from: m.sender.name, text: m.text, ts: m.ts };
+    const message: ChatMessage = to ? { ...base, to: to.name } : base;
+    writer.committed({ message, senderId: m.sender.id, recipientId: to?.id ?? null, origin: m.origin });
+    return { message, duplicate: false };
+  };
+
+  return {
+    appendPublic(m) {
+      return writer.write(() => insert(m, null, true) as Appended<PublicMessage>);
+    },
+    appendPrivate(m) {
+      return writer.write(() => insert(m, m.recipient, false) as Appended<PrivateMessage>);
+    },
+    onCommitted(listener) {
+      return writer.onCommitted(listener);
+    },
+    async publicHistory(query) {
+      const rows = q.publicPage.all({ before: query.before ?? null, limit: query.limit + 1 }) as PublicMessage[];
+      return newestPage(rows, query.limit);
+    },
+    async conversation(a, b, query) {
+      const rows = q.conversationPage.all({ a, b, before: query.before ?? null, limit: query.limit + 1 });
+      return newestPage(rows as PrivateMessage[], query.limit);
+    },
+    async undelivered(recipient, after, limit) {
+      return q.undelivered.all(recipient, after, limit) as PrivateMessage[];
+    },
+    markDelivered(recipient, ids) {
+      if (ids.length === 0) return Promise.resolve();
+      return writer.write(() => {
+        for (const id of ids) q.markDelivered.run(id, recipient);
+      });
+    },
+    async since(reader, after, limit) {
+      const rows = q.since.all({ after, reader: reader ?? null, limit: limit + 1 }) as MessageRow[];
+      return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
+    },
+    prune(cutoffTs) {
+      return writer.write(() => {
+        const { maxId } = q.maxIdBefore.get(cutoffTs) as { maxId: number | null };
+        if (maxId === null) return 0;
+        q.setPrunedThrough.run(maxId);
+        return q.deleteBefore.run(cutoffTs).changes;
+      });
+    },
+    async prunedThrough() {
+      return (q.prunedThrough.get() as { value: number } | undefined)?.value ?? 0;
+    },
+  };
+}
+
+function prepare(db: Database.Database) {
+  const msg = 'id, sender_name AS "from", recipient_name AS "to", body AS text, created_at AS ts';
+  return {
+    insertMessage: db.prepare(
+      `INSERT INTO messages
+         (sender_id, sender_name, recipient_id, recipient_name, body, created_at, delivered, client_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    byClientId: db.prepare(`SELECT ${msg} FROM messages WHERE sender_id = ? AND client_id = ?`),
+    publicPage: db.prepare(
+      `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
+       WHERE recipient_id IS NULL AND ($before IS NULL OR id < $before) ORDER BY id DESC LIMIT $limit`,
+    ),
+    conversationPage: db.prepare(
+      `SELECT ${msg} FROM messages
+       WHERE ((sender_id = $a AND recipient_id = $b) OR (sender_id = $b AND recipient_id = $a))
+         AND ($before IS NULL OR id < $before)
+       ORDER BY id DESC LIMIT $limit`,
+    ),
+    undelivered: db.prepare(
+      `SELECT ${msg} FROM messages WHERE recipient_id = ? AND delivered = 0 AND id > ? ORDER BY id LIMIT ?`,
+    ),
+    markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ? AND recipient_id = ?'),
+    since: db.prepare(
+      `SELECT ${msg} FROM messages
+       WHERE id > $after AND (recipient_id IS NULL OR sender_id = $reader OR recipient_id = $reader)
+       ORDER BY id LIMIT $limit`,
+    ),
+    maxIdBefore: db.prepare('SELECT max(id) AS maxId FROM messages WHERE created_at < ?'),
+    deleteBefore: db.prepare('DELETE FROM messages WHERE created_at < ?'),
+    setPrunedThrough: db.prepare(
+      `INSERT INTO meta (key, value) VALUES ('pruned_through', ?)
+       ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
+    ),
+    prunedThrough: db.prepare(`SELECT value FROM meta WHERE key = 'pruned_through'`),
+  };
+}
