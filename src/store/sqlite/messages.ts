@@ -5,11 +5,11 @@ import { newestPage, toMessage, type MessageRow } from '../rows';
 import type { SqliteWriter } from './writer';
 
 /**
- * The messages part of the SQLite store (ChatStore's MessageStore). Ids are the table's AUTOINCREMENT rowids:
+ * The messages part of the SQLite store (ChatStore's MessageStore; the feed is the writer's, see engine.ts). Ids are the table's AUTOINCREMENT rowids:
  * one process owns the file and commits one transaction at a time, so they are assigned in commit order and
  * never reused.
  */
-export function sqliteMessages(db: Database.Database, writer: SqliteWriter): MessageStore {
+export function sqliteMessages(db: Database.Database, writer: SqliteWriter): Omit<MessageStore, 'onCommitted'> {
   const q = prepare(db);
 
   const insert = (m: NewMessage, to: { id: number; name: string } | null, delivered: boolean): Appended<ChatMessage> => {
@@ -39,9 +39,6 @@ export function sqliteMessages(db: Database.Database, writer: SqliteWriter): Mes
     },
     appendPrivate(m) {
       return writer.write(() => insert(m, m.recipient, false) as Appended<PrivateMessage>);
-    },
-    onCommitted(listener) {
-      return writer.onCommitted(listener);
     },
     async publicHistory(query) {
       const rows = q.publicPage.all({ before: query.before ?? null, limit: query.limit + 1 }) as PublicMessage[];

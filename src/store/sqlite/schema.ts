@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { rekeyUsers, type StoredUser } from '../../rekey';
+import type { StoredUser } from '../../rekey';
 
 /** A migration: SQL, or a function for what SQL alone cannot compute. Each runs in its own transaction. */
 export type Migration = string | ((db: Database.Database) => void);
@@ -57,6 +57,11 @@ function rekeyAll(db: Database.Database): void {
        FROM users`,
     )
     .all() as Array<Omit<StoredUser, 'retired'> & { retired: number }>;
+  if (users.length === 0) return;
+  // Loaded only when there is something to rekey: the name data behind it take ~25 ms to load, and every
+  // store's thread (sqlite/worker.ts) runs this migration on a new file.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { rekeyUsers } = require('../../rekey') as typeof import('../../rekey');
   const update = db.prepare('UPDATE users SET name_key = ? WHERE id = ?');
   const stored = users.map((u) => ({ ...u, retired: u.retired === 1 }));
   for (const next of rekeyUsers(stored)) if (next.changed) update.run(next.key, next.id);

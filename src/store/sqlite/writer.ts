@@ -12,18 +12,22 @@ interface Job {
  *
  * Writes queued in the same turn of the event loop are run in one transaction (one fsync) on the next
  * `setImmediate`, each in its own savepoint, so one failure does not fail the others. After the commit,
- * `onCommitted` listeners hear of the new messages (what the writes passed to `committed`) and then the
- * promises resolve, both in call order, which is id order. One process owns the file, so ids are
+ * `tell` hears of the new messages (what the writes passed to `committed`) and then the promises settle, both
+ * in call order, which is id order. On the store's thread (worker.ts), writes that arrive while a commit's
+ * fsync runs wait in the thread's message queue and go out together in the next transaction. One process owns the file, so ids are
  * commit-ordered and the feed is complete without further work.
  */
 export class SqliteWriter {
   private batch: Job[] = [];
   private flushScheduled = false;
-  private readonly listeners = new Set<(committed: Committed) => void>();
-  /** Messages written by the transaction being committed, told to listeners once it has committed. */
+  /** Messages written by the transaction being committed, told once it has committed. */
   private committing: Committed[] = [];
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    /** Told the messages of each transaction once it has committed, before its writes' promises settle. */
+    private readonly tell: (committed: Committed[]) => void,
+  ) {}
 
   /** Queues a write for the next group commit; resolves with its result once committed. */
   write<T>(run: () => T): Promise<T> {
@@ -40,11 +44,6 @@ export class SqliteWriter {
   /** Called by a write for each message it stored: told to listeners once the transaction commits. */
   committed(record: Committed): void {
     this.committing.push(record);
-  }
-
-  onCommitted(listener: (committed: Committed) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Commits what is queued now (also called on close). */
@@ -77,7 +76,7 @@ export class SqliteWriter {
     }
     const committed = this.committing;
     this.committing = [];
-    for (const event of committed) for (const listener of this.listeners) listener(event);
+    if (committed.length > 0) this.tell(committed);
     jobs.forEach((job, i) => {
       const outcome = outcomes[i];
       if (outcome.ok) job.resolve(outcome.value);

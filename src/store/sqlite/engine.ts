@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { SqliteSync } from '../../config';
+import type { ChatStore, Committed, Durability } from '../store';
+import { sqliteMessages } from './messages';
+import { MIGRATIONS } from './schema';
+import { sqliteUsers } from './users';
+import { SqliteWriter } from './writer';
+
+/** What the store's thread runs: every ChatStore call but the feed's subscription and `close`. */
+export type EngineCalls = Omit<ChatStore, 'onCommitted' | 'close'>;
+
+/**
+ * The calls main-thread stores forward to the engine, one entry per ChatStore method. `satisfies` keeps it
+ * complete: a method added to the contract and not listed here (or listed and not in the contract) does not
+ * compile.
+ */
+export const ENGINE_CALLS = {
+  findUser: true,
+  findUserByToken: true,
+  createUser: true,
+  touchUser: true,
+  seenUsers: true,
+  releaseUser: true,
+  listUsers: true,
+  appendPublic: true,
+  appendPrivate: true,
+  publicHistory: true,
+  conversation: true,
+  undelivered: true,
+  markDelivered: true,
+  since: true,
+  prune: true,
+  prunedThrough: true,
+  ping: true,
+  durability: true,
+} as const satisfies Record<keyof EngineCalls, true>;
+
+export interface Engine {
+  calls: EngineCalls;
+  /** Commits what is queued and closes the file. */
+  close(): void;
+}
+
+/**
+ * One SQLite file, opened, migrated and assembled from one module per concern (users.ts, messages.ts) that
+ * share the connection and the group commit (writer.ts). Synchronous all through: it runs on the store's own
+ * thread (worker.ts), where a commit's fsync holds nobody's socket.
+ */
+export function openEngine(file: string, synchronous: SqliteSync, onCommitted: (records: Committed[]) => void): Engine {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const writer = new SqliteWriter(db, onCommitted);
+  const ping = db.prepare('SELECT 1');
+  const calls: EngineCalls = {
+    ...sqliteUsers(db, writer),
+    ...sqliteMessages(db, writer),
+    async ping() {
+      ping.get();
+    },
+    async durability(): Promise<Durability> {
+      const journalMode = String(db.pragma('journal_mode', { simple: true }));
+      const level = SYNCHRONOUS_LEVELS[Number(db.pragma('synchronous', { simple: true }))] ?? 'unknown';
+      return { engine: 'sqlite', settings: { journal_mode: journalMode, synchronous: level } };
+    },
+  };
+  return {
+    calls,
+    close() {
+      if (!db.open) return;
+      writer.flush();
+      db.close();
+    },
+  };
+}
+
+/** `PRAGMA synchronous` answers a number. */
+const SYNCHRONOUS_LEVELS = ['off', 'normal', 'full', 'extra'];
+
+/** Applies the migrations newer than the file's `user_version`, each in its own transaction. */
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    const migration = MIGRATIONS[v];
+    db.transaction(() => {
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
