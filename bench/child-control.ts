@@ -6,8 +6,9 @@
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector';
+import v8 from 'node:v8';
 
-export type Operation = 'gc' | 'profile-start' | 'profile-stop';
+export type Operation = 'gc' | 'profile-start' | 'profile-stop' | 'heap-snapshot';
 
 export type ToChild = { type: 'request'; id: number; op: Operation; file?: string } | { type: 'exit' };
 
@@ -52,6 +53,7 @@ export function serveControl(port: number): void {
       if (file) fs.writeFileSync(file, JSON.stringify(profile));
       return file;
     },
+    'heap-snapshot': async (file) => v8.writeHeapSnapshot(file),
   };
 
   process.on('message', (message: ToChild) => {

@@ -44,8 +44,11 @@ export class Fleet implements EventSink {
   private sampled = new Uint8Array(0);
   private readonly urls: string[];
 
-  /** `ports`: the nodes' ports, one for a single server. */
-  constructor(ports: number[]) {
+  /** `ports`: the nodes' ports, one for a single server. Clients are named `<namePrefix><index>`. */
+  constructor(
+    ports: number[],
+    private readonly namePrefix = 'u',
+  ) {
     this.urls = ports.map(socketUrl);
   }
 
@@ -97,7 +100,7 @@ export class Fleet implements EventSink {
         while (next < total && failure === undefined) {
           if (Date.now() > deadline) throw new Error(`setup ran out of time at ${next} of ${total} clients`);
           const index = next++;
-          const client = new WireClient(index, `u${index}`, this);
+          const client = new WireClient(index, `${this.namePrefix}${index}`, this);
           this.clients.push(client);
           await client.connect(this.urls[index % this.urls.length], timeoutMs);
           const ack = await client.request('login', { username: client.name }, timeoutMs);

@@ -119,6 +119,11 @@ export class ServerProcess {
     return this.request('profile-start');
   }
 
+  /** Has the child write a heap snapshot (after a full GC, which writing one implies) to `file`. */
+  heapSnapshot(file: string): Promise<unknown> {
+    return this.request('heap-snapshot', file);
+  }
+
   /** Stops the profile and has the child write it to `file`. */
   profileStop(file: string): Promise<unknown> {
     return this.request('profile-stop', file);
