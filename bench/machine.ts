@@ -19,6 +19,8 @@ export interface Machine {
   postgres?: string;
   /** When the cluster ran: the redis-server it started. */
   redis?: string;
+  /** CPU steal over the whole run (steal.ts): above 10 % the figures measure the host. */
+  stealPercent?: number;
 }
 
 export function describeMachine(databaseDir: string): Machine {

@@ -33,6 +33,8 @@ export interface Options {
   out: string;
   /** Seconds after which no run starts and no disturbed phase is repeated (grows with the servers run). */
   budgetSeconds: number;
+  /** The slow-disk scenario's fsync delay (slow-disk.ts), ms; 0 skips it. */
+  fsyncDelayMs: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick | --full] [flags]
@@ -48,6 +50,7 @@ ${SERVER_KINDS.map((k) => `                            ${k.padEnd(10)} ${DESCRIP
   --private-rate R        private messages/s (default 200)
   --store-writers N       privateMsg writers in the store-writes phase (default 200, at most N−1; 0 skips it)
   --concurrency N         connects+logins in flight during setup (default 64)
+  --fsync-delay MS        the slow-disk scenario: the SQLite node with every fsync delayed MS (default 20; 0 skips it)
   --profile               CPU-profile each server while clients log in and at saturation
   --out DIR               where results.json and chart.svg go (default docs/bench)`;
 
@@ -104,6 +107,7 @@ export function parseOptions(argv: string[]): Options {
     quietWaitSeconds: quick ? 10 : 30,
     out: path.resolve(flags.get('--out') ?? path.join(ROOT, 'docs', 'bench')),
     budgetSeconds: (quick ? 75 : 390) * Math.max(1, servers.length),
+    fsyncDelayMs: servers.includes('project') ? number('--fsync-delay', 20, 0) : 0,
   };
   for (const flag of ['--quick', '--full', '--profile', '--clients', '--servers', '--out']) flags.delete(flag);
   for (const flag of flags.keys()) problems.push(`unknown flag ${flag}`);

@@ -10,18 +10,21 @@ import type { RunResult } from './measure';
 import type { ProfileSummary } from './profile';
 import { DESCRIPTIONS, SERVER_KINDS, type ServerKind } from './server-group';
 import type { TargetResult } from './targets';
+import { diskTargets, type SlowDiskResult } from './slow-disk';
+import { describeSteal } from './steal';
 
 export interface Results {
   machine: Machine;
   options: object;
   runs: RunResult[];
   targets: TargetResult[];
+  slowDisk?: SlowDiskResult;
 }
 
 const LABEL = 52;
 const COL = 12;
 
-export function formatTable({ machine, runs, targets }: Results): string {
+export function formatTable({ machine, runs, targets, slowDisk }: Results): string {
   const lines: string[] = [];
   lines.push(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, socket.io ${machine.socketIo}`);
   lines.push(`SQLite file on ${machine.databaseFileSystem}${machine.postgres ? `; ${machine.postgres}` : ''}${machine.redis ? `; ${machine.redis}` : ''}; ${machine.date}`);
@@ -57,6 +60,8 @@ export function formatTable({ machine, runs, targets }: Results): string {
   for (const run of runs) {
     for (const [phase, profile] of Object.entries(run.profiles ?? {})) lines.push('', ...hotspots(run, phase, profile));
   }
+  if (slowDisk) lines.push('', ...diskLines(slowDisk));
+  if (machine.stealPercent !== undefined) lines.push('', describeSteal(machine.stealPercent));
   lines.push('', 'ratio marks: ✓ at least as good as the server it is compared with, ✗ worse by more than 10 %.');
   return lines.join('\n');
 }
@@ -124,4 +129,29 @@ function pad(s: string, n: number): string {
 
 function lpad(s: string, n: number): string {
   return s.length >= n ? s : ' '.repeat(n - s.length) + s;
+}
+
+/** The slow-disk scenario: each disk's figures, the bound the disk sets, and the two targets. */
+function diskLines(r: SlowDiskResult): string[] {
+  const lines = [`── slower disk: ${r.clients.toLocaleString('en')} clients, public ${r.publicRate} msg/s, ${r.writers} writers with one private message in flight`];
+  if (r.error) return [...lines, `  ${r.error}`];
+  for (const run of r.runs) {
+    const label = run.fsyncDelayMs === 0 ? 'normal disk' : `fsync +${run.fsyncDelayMs} ms`;
+    const x = run.result;
+    if (!x) {
+      lines.push(`  ${label.padEnd(16)} ${run.error ?? 'not measured'}`);
+      continue;
+    }
+    const p = x.publicLatencyMs;
+    lines.push(
+      `  ${label.padEnd(16)} public p50 ${p ? p.p50.toFixed(1) : '—'} ms, p99 ${p ? p.p99.toFixed(1) : '—'} ms; ` +
+        `writes acked ${Math.round(x.writesPerSecond).toLocaleString('en')}/s (ack p99 ${x.ackMs?.p99.toFixed(1) ?? '—'} ms)`,
+    );
+  }
+  lines.push(`  bound for one message in flight per writer: ${r.writers} / (2 × fsync) = ${Math.round(r.boundPerSecond).toLocaleString('en')}/s`);
+  lines.push('targets (issue 18, slower disk):');
+  for (const t of diskTargets(r)) {
+    lines.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.value.toFixed(1)} ${t.kind === 'max' ? '≤' : '≥'} ${t.bound.toFixed(1)}`);
+  }
+  return lines;
 }

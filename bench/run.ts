@@ -20,6 +20,8 @@ import { redisVersion } from './redis-server';
 import { unavailable, type ServerKind } from './server-group';
 import { evaluateTargets } from './targets';
 import { killAll } from './server-process';
+import { slowDisk, type SlowDiskResult } from './slow-disk';
+import { measureSteal } from './steal';
 
 /** How long the watchdog lets a run go on past its budget and the longest setup. */
 const WATCHDOG_GRACE_SECONDS = 120;
@@ -51,6 +53,8 @@ async function main(options: Options): Promise<void> {
   if (ran(['cluster'])) machine.redis = `Redis ${redisVersion()}`;
 
   const runs: RunResult[] = [];
+  let disk: SlowDiskResult | undefined;
+  const steal = measureSteal();
   try {
     for (const clients of options.clients) {
       if (clients + SPARE_FILES > softFileLimit()) {
@@ -86,16 +90,19 @@ async function main(options: Options): Promise<void> {
         if (rate === undefined && run.saturation) rate = autoRate(run.saturation, clients);
       }
     }
+    if (options.fsyncDelayMs > 0) disk = await slowDisk(options, workDir, log, budgetEnd);
   } finally {
     clearTimeout(watchdog);
     fs.rmSync(workDir, { recursive: true, force: true });
   }
+  machine.stealPercent = steal();
 
   const results: Results = {
     machine,
     options: { ...options, out: path.relative(process.cwd(), options.out) },
     runs,
     targets: evaluateTargets(runs),
+    ...(disk && { slowDisk: disk }),
   };
   console.log(formatTable(results));
   fs.mkdirSync(options.out, { recursive: true });

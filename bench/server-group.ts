@@ -61,14 +61,19 @@ export class ServerGroup {
     private readonly cleanup: (() => Promise<void>)[],
   ) {}
 
-  /** Starts the processes of `kind`, with their files in `dir`; on a failure, stops what it had started. */
-  static async start(kind: ServerKind, dir: string): Promise<ServerGroup> {
+  /**
+   * Starts the processes of `kind`, with their files in `dir`; on a failure, stops what it had started.
+   * `fsyncDelayMs` (project only) runs the node under strace, every fsync and fdatasync delayed that long: a
+   * slower disk, simulated (slow-disk.ts).
+   */
+  static async start(kind: ServerKind, dir: string, { fsyncDelayMs = 0 } = {}): Promise<ServerGroup> {
     const cleanup: (() => Promise<void>)[] = [];
     const nodes: ServerProcess[] = [];
     try {
       if (kind === 'reference' || kind === 'project') {
         const env: Record<string, string> = kind === 'project' ? { BENCH_DATABASE_URL: path.join(dir, 'chat.db') } : {};
-        nodes.push(await ServerProcess.start(kind, kind, dir, env));
+        const wrapper = fsyncDelayMs > 0 ? slowDisk(fsyncDelayMs) : [];
+        nodes.push(await ServerProcess.start(kind, fsyncDelayMs > 0 ? `${kind} (fsync +${fsyncDelayMs} ms)` : kind, dir, env, wrapper));
         return new ServerGroup(kind, nodes, undefined, undefined, cleanup);
       }
       const database = await createDatabase();
@@ -154,6 +159,12 @@ export class ServerGroup {
     await Promise.all(this.nodes.map((n) => n.stop()));
     await undo(this.cleanup);
   }
+}
+
+/** strace delaying every fsync/fdatasync of the process and its threads by `ms` (only those calls stop it). */
+function slowDisk(ms: number): string[] {
+  const inject = `fsync,fdatasync:delay_exit=${ms * 1000}`;
+  return ['strace', '-f', '--seccomp-bpf', '-e', 'trace=fsync,fdatasync', '-e', `inject=${inject}`, '-o', '/dev/null'];
 }
 
 async function undo(steps: (() => Promise<void>)[]): Promise<void> {

@@ -57,6 +57,7 @@ export class ServerProcess {
     readonly port: number,
     private readonly child: ChildProcess,
     readonly logFile: string,
+    private readonly wrapped: boolean,
   ) {
     child.on('message', (message: FromChild) => {
       if (message.type !== 'reply') return;
@@ -65,20 +66,28 @@ export class ServerProcess {
     });
   }
 
+  /** The server's own process: the child, or, when it runs under a wrapper (strace), the wrapper's child. */
   get pid(): number {
-    return this.child.pid!;
+    return (this.wrapped && childOf(this.child.pid!)) || this.child.pid!;
   }
 
   /**
    * Starts `dist-bench/bench/<script>-server.js` with its output in `workDir`/<label>.log. The child's
    * open-file limit is raised to the hard limit (through `sh -c ulimit`, which Node cannot do itself).
    */
-  static async start(script: ServerScript, label: string, workDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  static async start(
+    script: ServerScript,
+    label: string,
+    workDir: string,
+    env: Record<string, string> = {},
+    /** A command the server runs under (e.g. strace with fault injection); its pid is then the wrapper's. */
+    wrapper: string[] = [],
+  ): Promise<ServerProcess> {
     const file = path.join(__dirname, `${script}-server.js`);
     const logFile = path.join(workDir, `${label.replace(/\W+/g, '-')}.log`);
     const log = fs.openSync(logFile, 'a');
     const raise = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
-    const child = spawn('/bin/sh', ['-c', raise, 'sh', process.execPath, '--expose-gc', file], {
+    const child = spawn('/bin/sh', ['-c', raise, 'sh', ...wrapper, process.execPath, '--expose-gc', file], {
       stdio: ['ignore', log, log, 'ipc'],
       env: { ...process.env, ...env },
     });
@@ -101,7 +110,7 @@ export class ServerProcess {
         resolve(message.port);
       });
     });
-    return new ServerProcess(label, port, child, logFile);
+    return new ServerProcess(label, port, child, logFile, wrapper.length > 0);
   }
 
   /** CPU time, RSS and write system calls of the child, read from /proc. */
@@ -156,6 +165,16 @@ export class ServerProcess {
       });
       this.child.send({ type: 'request', id, op, file } satisfies ToChild);
     });
+  }
+}
+
+/** The first child process of `pid` (Linux), if any. */
+function childOf(pid: number): number | undefined {
+  try {
+    const first = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -21,6 +21,8 @@ export interface StoreWritesOptions {
   warmupSeconds: number;
   seconds: number;
   deadline: number;
+  /** About how many receivers record the fan-out's latency (0 or absent: none). */
+  sampledReceivers?: number;
 }
 
 export interface StoreWritesResult {
@@ -30,6 +32,8 @@ export interface StoreWritesResult {
   writesPerSecond: number;
   /** From a writer's privateMsg to its ack, for the acks inside the window (the project acks after the commit). */
   ackMs: Summary | undefined;
+  /** The fan-out's latency at the sampled receivers, when asked for. */
+  publicLatencyMs?: Summary;
   /** Public messages sent per second meanwhile (the fan-out), and their deliveries. */
   fanoutPerSecond: number;
   deliveriesPerSecond: number;
@@ -82,6 +86,9 @@ export async function storeWrites(fleet: Fleet, server: ServerGroup, o: StoreWri
     publisher.emit('sendMsg', { text: stampedText(published) }, () => {});
   };
 
+  const latency = new Samples();
+  const sampling = (o.sampledReceivers ?? 0) > 0;
+  if (sampling) fleet.sampleReceivers(o.sampledReceivers!);
   const began = performance.now();
   const measureFrom = began + o.warmupSeconds * 1000;
   const stopAt = measureFrom + o.seconds * 1000;
@@ -96,6 +103,7 @@ export async function storeWrites(fleet: Fleet, server: ServerGroup, o: StoreWri
       ackedAtStart = acked;
       recording = true;
       publishedAtStart = published;
+      if (sampling) fleet.publicLatency = [latency];
     }
     const target = Math.floor(((now - began) / 1000) * o.fanoutRate);
     for (; due < target; due++) publish();
@@ -104,6 +112,7 @@ export async function storeWrites(fleet: Fleet, server: ServerGroup, o: StoreWri
   const end = read(fleet, server);
   const ackedInWindow = acked - ackedAtStart;
   recording = false;
+  fleet.publicLatency = undefined;
   const publishedInWindow = published - publishedAtStart;
   running = false;
   await drain(fleet, [publisher, ...writers], o.deadline);
@@ -115,6 +124,7 @@ export async function storeWrites(fleet: Fleet, server: ServerGroup, o: StoreWri
     writers: w,
     writesPerSecond: ackedInWindow / seconds,
     ackMs: ack.summary(),
+    ...(sampling && { publicLatencyMs: latency.summary() }),
     fanoutPerSecond: publishedInWindow / seconds,
     deliveriesPerSecond: win.deliveries / seconds,
     serverCpuPercent: win.serverCpuPercent,
