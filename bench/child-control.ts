@@ -21,6 +21,8 @@ export interface MemoryReport {
   rss: number;
   heapUsed: number;
   external: number;
+  /** V8's heap spaces: what each has committed (its pages, in RSS) and uses. */
+  spaces?: Array<{ name: string; committed: number; used: number }>;
 }
 
 /** Sampling interval of the CPU profile, in microseconds. */
@@ -41,7 +43,8 @@ export function serveControl(port: number): void {
       if (!collect) throw new Error('start the child with --expose-gc');
       collect();
       const { rss, heapUsed, external } = process.memoryUsage();
-      return { rss, heapUsed, external } satisfies MemoryReport;
+      const spaces = v8.getHeapSpaceStatistics().map((s) => ({ name: s.space_name, committed: s.physical_space_size, used: s.space_used_size }));
+      return { rss, heapUsed, external, spaces } satisfies MemoryReport;
     },
     'profile-start': async () => {
       await post('Profiler.enable');
