@@ -123,6 +123,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     limits: new RateLimits(config.rateLimits, deps.redis),
     slots: new SocketSlots(presence, config.rateLimits),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
+    clustered: deps.adapter !== undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
     deviceOf: (socket) => ({ address: services.addressOf(socket), agent: agents.get(socket.conn) ?? '' }),
   };

@@ -84,7 +84,8 @@ export const loginSchema = z.unknown().transform((input, ctx) => {
   // Read on the payload as received, as jwtLoginSchema does (an own `__proto__` key survives only there).
   const parsed = (hasCode(input) ? loginWithCode : loginWithName).safeParse(input);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues.slice(0, 1)) forward(issue, input, ctx);
+  // The tutorial's `id` is a name; endSession's `id` is not (FIELD_CODES), so login says so itself.
+  for (const issue of parsed.error.issues.slice(0, 1)) forward(issue, input, ctx, issue.path[0] === 'id' ? 'invalid_username' : undefined);
   return z.NEVER;
 });
 
@@ -122,11 +123,14 @@ export const jwtLoginSchema = z.unknown().transform((input, ctx) => {
   return z.NEVER;
 });
 
-/** Reports an issue found by an inner schema as this one's, so that parsePayload maps its field as usual. */
-function forward(issue: z.core.$ZodIssue, input: unknown, ctx: z.RefinementCtx): void {
+/**
+ * Reports an issue found by an inner schema as this one's, so that parsePayload maps its field as usual, or to
+ * `code` when given.
+ */
+function forward(issue: z.core.$ZodIssue, input: unknown, ctx: z.RefinementCtx, code?: ErrorCode): void {
   if (issue.code === 'unrecognized_keys') ctx.addIssue({ code: 'unrecognized_keys', keys: issue.keys, input: input as Record<string, unknown> });
   else if (issue.code === 'invalid_type' && issue.path.length === 0) ctx.addIssue({ code: 'custom', message: issue.message });
-  else ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  else ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, ...(code && { params: { code } }) });
 }
 
 export const sendMsgSchema = z
@@ -195,7 +199,6 @@ export const syncSchema = z
 
 /** Which error code a failure on a given field maps to; anything else is `invalid_payload`. */
 const FIELD_CODES: Record<string, ErrorCode> = {
-  id: 'invalid_username',
   username: 'invalid_username',
   to: 'invalid_username',
   with: 'invalid_username',
@@ -214,7 +217,8 @@ export function parsePayload<T>(schema: z.ZodType<T>, input: unknown): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue.code === 'unrecognized_keys' ? undefined : issue.path[0];
-  const code = (typeof field === 'string' && FIELD_CODES[field]) || 'invalid_payload';
+  const named = issue.code === 'custom' ? (issue.params?.code as ErrorCode | undefined) : undefined;
+  const code = named ?? ((typeof field === 'string' && FIELD_CODES[field]) || 'invalid_payload');
   throw new ChatError(code, describe(code, issue, field));
 }
 

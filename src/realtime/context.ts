@@ -49,6 +49,8 @@ export interface Services {
   slots: SocketSlots;
   /** AUTH_MODE=jwt: the host application's token verifier; absent in the open mode. */
   jwt?: JwtVerifier;
+  /** Cluster mode: other nodes share this app's rooms through the adapter (and hear `serverSideEmit`). */
+  clustered: boolean;
   /** Where a socket connects from (client-address.ts: X-Forwarded-For only with TRUST_PROXY). */
   addressOf(socket: ChatSocket): string;
   /** Its address and a summary of its user agent, as recorded on the session it logs in with (device.ts). */

@@ -19,7 +19,7 @@ export function announceRename(services: Services, user: SessionUser, formerName
     return;
   }
   applyDisplayName(services, user.id, user.displayName);
-  io.serverSideEmit('displayNameChanged', user.id, user.displayName);
+  if (services.clustered) io.serverSideEmit('displayNameChanged', user.id, user.displayName);
 }
 
 /** Writes `displayName` into this node's sockets of user `userId`. */
