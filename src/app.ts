@@ -34,7 +34,7 @@ import { routesFor } from './realtime/routes';
 import { openSqliteStore } from './store';
 import type { ChatStore } from './store/store';
 import { admitSession, CONNECT_TIMEOUT_MS } from './realtime/admission';
-import { agentSummary } from './realtime/device';
+import { agentSummary, displayAddress } from './realtime/device';
 import { followDisplayNames } from './realtime/profiles';
 import { hostGuard, checkEveryRequest } from './http/hosts';
 
@@ -125,7 +125,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     clustered: deps.adapter !== undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
-    deviceOf: (socket) => ({ address: services.addressOf(socket), agent: agents.get(socket.conn) ?? '' }),
+    deviceOf: (socket) => ({ address: displayAddress(services.addressOf(socket)), agent: agents.get(socket.conn) ?? '' }),
   };
 
   const admit = admitSession(services);

@@ -18,3 +18,9 @@ export function agentSummary(userAgent: string | undefined): string {
   const summary = browser ? `${browser}${major ? ` ${major}` : ''}${os ? ` on ${os}` : ''}` : ua.split(/[\s(]/)[0];
   return summary.replace(/[\p{Cc}\p{Cf}]/gu, '').slice(0, MAX_AGENT_LENGTH);
 }
+
+/** An address as people read it: an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) as the IPv4 one. */
+export function displayAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1] : address;
+}
