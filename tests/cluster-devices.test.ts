@@ -51,6 +51,13 @@ describeCluster('devices across nodes', () => {
     expect(results.filter((r) => r.status === 'rejected')).toEqual(Array(3).fill({ status: 'rejected', reason: expect.objectContaining({ data: expect.objectContaining({ code: 'unauthorized' }) }) }));
   });
 
+  test('docs/nginx/chat-cluster.conf keeps /metrics off the public side; each node answers it on its own address', async () => {
+    const hidden = await fetch(`${cluster.nginx.url}/metrics`);
+    expect(hidden.status).toBe(404);
+    expect(await hidden.text()).not.toContain('chat_');
+    expect((await fetch(`${url(0)}/metrics`)).status).toBe(200);
+  });
+
   test("a new display name reaches the user's connections on every node", async () => {
     const { client: onA, session } = await clients.login(url(0), { username: 'cy' });
     const { client: onB } = await clients.login(url(1), { token: session.token });
