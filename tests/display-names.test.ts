@@ -31,7 +31,7 @@ test('every event that shows a person carries the handle and the display name', 
   expect(history.ok && history.messages).toEqual([expect.objectContaining({ fromName: 'Ann Smith', toName: 'bob' })]);
   const synced = await ack(bob, 'sync', { after: 0 });
   expect(synced.ok && synced.messages.map((m) => m.fromName)).toEqual(['Ann Smith', 'Ann Smith']);
-  const page = await (await fetch(`${server.url}/api/messages`)).json();
+  const page = (await (await fetch(`${server.url}/api/messages`)).json()) as { messages: unknown[] };
   expect(page.messages).toEqual([expect.objectContaining({ from: 'ann', fromName: 'Ann Smith' })]);
 
   // Typing, the user list (event and HTTP), presence, a login's answer.

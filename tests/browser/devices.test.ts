@@ -2,6 +2,7 @@
  * Issue 21 on the page: a second browser signs in with a code (typed, or the link) from the first; Log out and
  * back in is the same person with the same conversations; giving the name up asks first; display names.
  */
+import { ack } from '../helpers';
 import type { ChatPage } from './chat-page';
 import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
@@ -38,12 +39,14 @@ describeInBrowser('chat page: devices and names', () => {
       const code = (await ann.page.locator('#code-text').textContent())!;
       const link = (await ann.page.locator('#code-link').getAttribute('href'))!;
       expect(link).toBe(`${server.current.url}/#code=${code}`);
-      const qr = await ann.page.locator('#code-qr').evaluate((canvas: HTMLCanvasElement) => {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      // Run in the page (a string: the tests are type-checked without the DOM's types).
+      const qr = (await ann.page.evaluate(`(() => {
+        const canvas = document.getElementById('code-qr');
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
         let dark = 0;
         for (let i = 0; i < data.length; i += 4) if (data[i] === 0) dark++;
         return { modules: Number(canvas.dataset.size), darkShare: dark / (canvas.width * canvas.height) };
-      });
+      })()`)) as { modules: number; darkShare: number };
       expect(qr.modules).toBeGreaterThanOrEqual(25); // a version 2 code or larger, with its quiet zone
       expect(qr.darkShare).toBeGreaterThan(0.25);
       expect(qr.darkShare).toBeLessThan(0.75);
@@ -73,10 +76,10 @@ describeInBrowser('chat page: devices and names', () => {
       await ann.page.locator('#device-list li').nth(2).waitFor();
       expect(await ann.page.locator('#device-list li').count()).toBe(3);
       await ann.page.locator('#device-list li[data-current="true"]').getByText('(this device)').waitFor();
-      const phoneSession = await phone.page.evaluate(() => JSON.parse(localStorage.getItem('chat.session')!).sessionId as string);
+      const phoneSession = (await phone.page.evaluate('JSON.parse(localStorage.getItem("chat.session")).sessionId')) as string;
       await ann.page.locator(`#device-list li[data-session="${phoneSession}"] button`).click();
       await phone.page.locator('#login-error').getByText('signed out from another device').waitFor();
-      expect(await phone.page.evaluate(() => localStorage.getItem('chat.device'))).toBeNull();
+      expect(await phone.page.evaluate('localStorage.getItem("chat.device")')).toBeNull();
       await ann.page.locator('#device-list li').nth(1).waitFor();
       expect(await ann.page.locator('#device-list li').count()).toBe(2);
       expect([...ann.problems, ...bob.problems, ...phone.problems, ...other.problems, ...tablet.problems]).toEqual([]);
@@ -108,6 +111,15 @@ describeInBrowser('chat page: devices and names', () => {
       await hal.loggedInAs('hal');
       await hal.openConversationWith('ivy');
       await hal.seesOnce('remember me?');
+
+      // A shared computer: signing the browser out for good ends its session, so its token opens nothing.
+      const token = (await hal.page.evaluate('JSON.parse(localStorage.getItem("chat.device")).token')) as string;
+      await hal.page.locator('#logout').click();
+      await hal.page.locator('#forget-device').click();
+      await hal.page.locator('#remembered').waitFor({ state: 'hidden' });
+      expect(await hal.page.evaluate('localStorage.getItem("chat.device")')).toBeNull();
+      const probe = await server.current.connect();
+      expect(await ack(probe, 'login', { username: 'hal', token })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
       expect([...hal.problems, ...ivy.problems]).toEqual([]);
     },
     BROWSER_TEST_MS,
@@ -142,7 +154,7 @@ describeInBrowser('chat page: devices and names', () => {
       await gus.page.locator('#give-up-confirm').click();
       await gus.page.locator('#login-form').waitFor();
       expect(await gus.page.locator('#remembered').isVisible()).toBe(false);
-      expect(await gus.page.evaluate(() => localStorage.getItem('chat.device'))).toBeNull();
+      expect(await gus.page.evaluate('localStorage.getItem("chat.device")')).toBeNull();
       const newcomer = await browsers.person(server.current.url);
       await newcomer.login('gus'); // the name is free for someone else now
       expect([...gus.problems, ...kim.problems, ...newcomer.problems]).toEqual([]);
