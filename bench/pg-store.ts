@@ -96,7 +96,7 @@ interface Figures {
 async function measure(setup: Setup, writers: number, seconds: number, messages: Messages): Promise<Figures> {
   const user = async (store: ChatStore, name: string) => {
     const u = await store.createUser({ name, key: name, tokenHash: `h-${name}`, now: Date.now(), provisional: false });
-    return { id: u!.id, name: u!.name };
+    return { id: u!.id, name: u!.name, displayName: u!.displayName };
   };
   const senders = await Promise.all(setup.stores.map((store, i) => user(store, `w${i}`)));
   const recipients = await Promise.all(setup.stores.map((store, i) => user(store, `r${i}`)));
@@ -105,7 +105,7 @@ async function measure(setup: Setup, writers: number, seconds: number, messages:
     const sender = senders[k];
     if (messages === 'public') return store.appendPublic({ sender, text, ts: Date.now(), clientId });
     const recipient = messages === 'lookup' ? (await store.findUser(recipients[k].name))! : recipients[k];
-    return store.appendPrivate({ sender, recipient: { id: recipient.id, name: recipient.name }, text, ts: Date.now(), clientId });
+    return store.appendPrivate({ sender, recipient: { id: recipient.id, name: recipient.name, displayName: recipient.displayName }, text, ts: Date.now(), clientId });
   };
   const samples = new Samples();
   const start = performance.now() + WARMUP_MS;

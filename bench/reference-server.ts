@@ -24,15 +24,15 @@ io.on('connection', (socket) => {
   socket.on('login', (payload, ack) => {
     socket.data.name = String(payload.username);
     socket.join(`user:${socket.data.name}`);
-    ack?.({ ok: true, user: { name: socket.data.name }, token: '', online: [], onlineCount: 0 });
+    ack?.({ ok: true, user: { name: socket.data.name, displayName: socket.data.name }, token: '', online: [], onlineCount: 0 });
   });
   socket.on('sendMsg', (payload, ack) => {
-    const message = { id: ++lastId, from: socket.data.name, text: String(payload.text), ts: Date.now() };
+    const message = { id: ++lastId, from: socket.data.name, fromName: socket.data.name, text: String(payload.text), ts: Date.now() };
     io.emit('allmessage', message);
     ack?.({ ok: true, message });
   });
   socket.on('privateMsg', (payload, ack) => {
-    const message = { id: ++lastId, from: socket.data.name, to: payload.to, text: payload.text, ts: Date.now() };
+    const message = { id: ++lastId, from: socket.data.name, fromName: socket.data.name, to: payload.to, toName: payload.to, text: payload.text, ts: Date.now() };
     io.to(`user:${payload.to}`).emit('privateMsg', message);
     ack?.({ ok: true, message, delivered: true });
   });

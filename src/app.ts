@@ -34,6 +34,9 @@ import { routesFor } from './realtime/routes';
 import { openSqliteStore } from './store';
 import type { ChatStore } from './store/store';
 import { admitSession, CONNECT_TIMEOUT_MS } from './realtime/admission';
+import { agentSummary, displayAddress } from './realtime/device';
+import { followDisplayNames } from './realtime/profiles';
+import { hostGuard, checkEveryRequest } from './http/hosts';
 
 export const STATIC_DIR = path.resolve(__dirname, '..', 'static');
 
@@ -105,6 +108,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);
   const events = new EventEmitter<AppEvents>();
   const addresses = new WeakMap<object, string>();
+  const agents = new WeakMap<object, string>();
   const services: Services = {
     config,
     io,
@@ -119,7 +123,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     limits: new RateLimits(config.rateLimits, deps.redis),
     slots: new SocketSlots(presence, config.rateLimits),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
+    clustered: deps.adapter !== undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
+    deviceOf: (socket) => ({ address: displayAddress(services.addressOf(socket)), agent: agents.get(socket.conn) ?? '' }),
   };
 
   const admit = admitSession(services);
@@ -129,6 +135,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   koa.use(errorHandler(log, metrics));
   koa.use(securityHeaders(config.auth.mode === 'jwt' ? config.auth.tokenUrl : undefined));
   koa.use(basePath(config.basePath));
+  koa.use(hostGuard(config));
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   koa.use(serve(STATIC_DIR, { index: 'index.html' }));
@@ -138,14 +145,18 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   // address is needed later (rate limits), so it is kept instead (a few kB less per idle connection).
   io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
     if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, trustedHops(config)));
+    if (raw.request) agents.set(raw, agentSummary(raw.request.headers['user-agent']));
     raw.request = null;
   });
+  // Origins and hosts on every Engine.IO request, not only a session's first (issue 21: DNS rebinding).
+  io.engine.use(checkEveryRequest(config, metrics));
 
   const stopDelivery = startDelivery(services);
   const stopExternal = presence.onExternalChange((changes) => announceExternal(services, changes));
   const dispatcher = new Dispatcher(services, routesFor(config.auth.mode));
   const handshake = handshakeLogin(services);
   io.use(handshake.middleware);
+  followDisplayNames(services);
   const pending = new Set<Promise<void>>();
   io.on('connection', (socket) => {
     const done = onConnection(socket, services, dispatcher, handshake.take(socket));
@@ -214,7 +225,17 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
  * node could not do it.
  */
 function announceExternal({ presenceFeed, store, now, log }: Services, changes: PresenceTransition[]): void {
-  for (const { user, online } of changes) presenceFeed.changed(user.name, online);
+  const announce = (displayNames: Map<number, string>) => {
+    for (const { user, online } of changes) presenceFeed.changed({ name: user.name, displayName: displayNames.get(user.id) ?? user.name }, online);
+  };
+  // Presence knows handles only; the display names are the store's.
+  store.findUsers([...new Set(changes.map((c) => c.user.id))]).then(
+    (users) => announce(new Map(users.map((u) => [u.id, u.displayName]))),
+    (err) => {
+      log.warn({ err }, 'reading display names failed; announcing handles');
+      announce(new Map());
+    },
+  );
   const gone = changes.filter((c) => !c.online).map((c) => c.user.id);
   store.seenUsers(gone, now()).catch((err) => log.warn({ err }, 'recording departed users as seen failed'));
 }
@@ -224,12 +245,17 @@ function seenRefreshMs(config: Config): number {
   return Math.min(60_000, Math.max(5_000, config.legacyGraceMs / 3));
 }
 
-/** Records every user with a socket on this process as seen now. */
+/** Records every user with a socket on this process as seen now, and the sessions those sockets are of. */
 export async function refreshSeen({ io, store, now, log }: Services): Promise<void> {
   const ids = new Set<number>();
-  for (const socket of io.of('/').sockets.values()) if (socket.data.user) ids.add(socket.data.user.id);
+  const sessions = new Set<string>();
+  for (const socket of io.of('/').sockets.values()) {
+    if (socket.data.user) ids.add(socket.data.user.id);
+    if (socket.data.sessionId !== undefined) sessions.add(socket.data.sessionId);
+  }
   try {
     await store.seenUsers([...ids], now());
+    await store.seenSessions([...sessions], now());
   } catch (err) {
     log.warn({ err }, 'refreshing last-seen failed');
   }

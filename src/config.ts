@@ -48,6 +48,8 @@ export interface Config {
   proxyHops: number;
   /** How long a name stays bound to its token after its owner was last seen. */
   nameReservationMs: number;
+  /** How long a sign-in code (issue 21) opens a new session before it expires. */
+  signInCodeMs: number;
   /** Messages older than this are deleted (hourly); 0 keeps everything. */
   retentionMs: number;
   /**
@@ -81,6 +83,7 @@ export const DEFAULTS = {
   TRUST_PROXY: 'false',
   TRUST_PROXY_HOPS: '1',
   NAME_RESERVATION_DAYS: '30',
+  SIGN_IN_CODE_MINUTES: '10',
   RETENTION_DAYS: '0',
   SQLITE_SYNCHRONOUS: 'full',
   LEGACY_LOGIN: 'on',
@@ -135,6 +138,7 @@ const ENV = z.object({
   TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(Number(DEFAULTS.TRUST_PROXY_HOPS)),
   NAME_RESERVATION_DAYS: z.coerce.number().positive().max(36500).default(Number(DEFAULTS.NAME_RESERVATION_DAYS)),
   RETENTION_DAYS: z.coerce.number().nonnegative().max(36500).default(Number(DEFAULTS.RETENTION_DAYS)),
+  SIGN_IN_CODE_MINUTES: z.coerce.number().int().min(1).max(60).default(Number(DEFAULTS.SIGN_IN_CODE_MINUTES)),
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default(DEFAULTS.SQLITE_SYNCHRONOUS),
   LEGACY_LOGIN: z.enum(['on', 'off']).default(DEFAULTS.LEGACY_LOGIN),
   LEGACY_NAME_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(Number(DEFAULTS.LEGACY_NAME_GRACE_SECONDS)),
@@ -252,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.TRUST_PROXY,
     proxyHops: e.TRUST_PROXY_HOPS,
     nameReservationMs: e.NAME_RESERVATION_DAYS * DAY_MS,
+    signInCodeMs: e.SIGN_IN_CODE_MINUTES * 60_000,
     retentionMs: e.RETENTION_DAYS * DAY_MS,
     legacyLogin: e.LEGACY_LOGIN === 'on',
     legacyGraceMs: e.LEGACY_NAME_GRACE_SECONDS * 1000,

@@ -14,6 +14,9 @@ export const ERROR_CODES = [
   'unknown_event',
   'unauthorized',
   'session_expired',
+  'session_ended',
+  'invalid_display_name',
+  'forbidden',
   'not_found',
   'internal_error',
 ] as const;
@@ -58,6 +61,8 @@ function statusFor(code: ErrorCode): number {
     case 'unauthorized':
     case 'session_expired':
       return 401;
+    case 'forbidden':
+      return 403;
     case 'not_found':
     case 'unknown_user':
       return 404;

@@ -1,13 +1,16 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ChatError } from './errors';
 import { checkName, displacedKey, legacyKey, nameKey } from './names';
 import type { Presence } from './presence/presence';
-import type { ChatStore, UserRecord } from './store/store';
+import { newSessionId, type SessionRecord } from './store/sessions';
+import type { ChatStore, Device, UserRecord } from './store/store';
 
 /**
  * Name protection without passwords (docs/protocol.md, "Names and tokens").
  *
- * The first login of a name creates a user and returns a random token; only a SHA-256 hash of it is stored.
+ * The first login of a name creates a user and its first session (sessions.ts: one per device), and returns
+ * the session's random token; only a SHA-256 hash of it is stored. Other devices get sessions of their own
+ * through sign-in codes (sign-in-codes.ts).
  * A name is *held* while its user is online or was seen recently, and nobody without the token can take a
  * held name. How long "recently" lasts depends on how the name was claimed:
  * - reserved (claimed with `username`, or proven by presenting its token once): NAME_RESERVATION_DAYS;
@@ -28,12 +31,16 @@ export interface Claim {
   user: UserRecord;
   /** The token to keep; absent when the login joined a provisional name without it (its token is unknown). */
   token?: string;
+  /** The session the token belongs to (absent with `token`, and in JWT mode). */
+  sessionId?: string;
   /** True when this claim created the user (a first claim, or a new holder of a free name). */
   created: boolean;
   /** The retired predecessor's id, when the claim replaced one. */
   replaced?: number;
   /** When the session this claim opens must end (a JWT's expiry); absent: never. */
   expiresAt?: number;
+  /** JWT mode: the host changed the user's names with this token; `formerName` when the handle changed. */
+  renamed?: { formerName?: string };
 }
 
 /** `username`: a client that keeps its token. `legacy`: the tutorial's `{id}`, which never does. */
@@ -43,6 +50,8 @@ export interface ClaimDeps {
   store: ChatStore;
   presence: Presence;
   now: number;
+  /** Where the login comes from, recorded on the session it opens or uses. */
+  device: Device;
   reservationMs: number;
   /** Whether the `legacy` form claims provisionally (LEGACY_LOGIN); off, it is the same as `username`. */
   legacyLogin: boolean;
@@ -68,8 +77,8 @@ async function tryClaim(name: string, token: string | undefined, form: ClaimForm
   const own = token === undefined ? undefined : await openedBy(deps.store, token, name, existing);
   if (own && token !== undefined) {
     // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
-    if (!(await deps.store.touchUser(own.id, deps.now, true))) throw taken(name, own.name);
-    return { user: { ...own, provisional: false }, token, created: false };
+    if (!(await deps.store.touchUser(own.user.id, deps.now, true))) throw taken(name, own.user.name);
+    return { user: { ...own.user, provisional: false }, token, sessionId: own.session.id, created: false };
   }
   const seenBefore = (user: UserRecord) => deps.now - (user.provisional ? deps.legacyGraceMs : deps.reservationMs);
   const held = async (user: UserRecord) => user.lastSeenAt >= seenBefore(user) || (await deps.presence.isOnline(user.id));
@@ -90,64 +99,29 @@ async function tryClaim(name: string, token: string | undefined, form: ClaimForm
   const check = checkName(name);
   if ('problem' in check) throw new ChatError('invalid_username', check.problem);
   const fresh = newToken();
+  const sessionId = newSessionId();
   const twin = replacing !== undefined && replacing.id !== existing?.id;
   const user = await deps.store.createUser({
     name,
     // One active user at most bears each exact name: the newcomer takes a displaced user's place and key.
     key: twin ? displacedKey(name) : key,
     tokenHash: hashToken(fresh),
+    session: { id: sessionId, device: deps.device },
     now: deps.now,
     provisional,
     replacing,
   });
   if (!user) return undefined; // lost a race with a concurrent claim or with the owner's return
-  return { user, token: fresh, created: true, replaced: replacing?.id };
+  return { user, token: fresh, sessionId, created: true, replaced: replacing?.id };
 }
 
-/** A login by token alone (`auth: { token }`): the active user holding that token. */
+/** A login by token alone (`auth: { token }`): the active user whose session holds that token. */
 export async function claimByToken(token: string, deps: Pick<ClaimDeps, 'store' | 'now'>): Promise<Claim> {
-  const user = await deps.store.findUserByToken(hashToken(token));
-  if (!user || !(await deps.store.touchUser(user.id, deps.now, true))) {
-    throw new ChatError('unauthorized', 'This token opens no name (it expired, was released, or never existed).');
+  const found = await deps.store.findSession(hashToken(token));
+  if (!found || !(await deps.store.touchUser(found.user.id, deps.now, true))) {
+    throw new ChatError('unauthorized', 'This token opens no name (its session was ended, the name was given up, or it never existed).');
   }
-  return { user: { ...user, provisional: false }, token, created: false };
-}
-
-/**
- * JWT mode: the host application vouches for `name`, so the name is the identity: its active user, or a new
- * one (without a token of its own) on first sight. A user the open mode created under that name is taken
- * over as it is. Returns a claim that ends at `expiresAt`.
- *
- * Only a name that differs from the user's in case or width opens it (`Alice` and `alice`, as documented). A
- * name that merely looks like it (`rnary` for `mary`, a Cyrillic `аlice` for `alice`) is refused
- * `username_taken`: the host may well have both as different people, and opening one user for both would let
- * each read the other's private messages.
- */
-export async function claimVouched(name: string, expiresAt: number, deps: Pick<ClaimDeps, 'store' | 'now'>): Promise<Claim> {
-  const key = nameKey(name);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const existing = await vouchedUser(deps.store, name, key);
-    if (existing && (await deps.store.touchUser(existing.id, deps.now, true))) {
-      return { user: { ...existing, provisional: false }, created: false, expiresAt };
-    }
-    const user = existing ? undefined : await deps.store.createUser({ name, key, tokenHash: '', now: deps.now, provisional: false });
-    if (user) return { user, created: true, expiresAt };
-    // Lost a race with another first login of the same name (or a retirement): read again once.
-  }
-  throw new ChatError('internal_error', 'Could not open this name; try again.');
-}
-
-/**
- * The user a vouched `name` opens: the key's holder if its name is `name` up to case and width, else a user
- * displaced from the key bearing that name (rekey.ts); undefined when the key is free. Throws `username_taken`
- * when the key is held by a user whose name only looks like `name`.
- */
-async function vouchedUser(store: ChatStore, name: string, key: string): Promise<UserRecord | undefined> {
-  const holder = await store.findUser(key);
-  if (!holder || legacyKey(holder.name) === legacyKey(name)) return holder;
-  const displaced = await store.findUser(displacedKey(name));
-  if (displaced) return displaced;
-  throw new ChatError('username_taken', `"${name}" looks too much like "${holder.name}", another user of this chat.`);
+  return { user: { ...found.user, provisional: false }, token, sessionId: found.session.id, created: false };
 }
 
 /**
@@ -162,25 +136,30 @@ export async function requireUser(store: ChatStore, name: string): Promise<UserR
   return user;
 }
 
-/** The user whose name `name` is and whose token `token` is: the key's holder, or a user displaced from it. */
-async function openedBy(store: ChatStore, token: string, name: string, holder: UserRecord | undefined): Promise<UserRecord | undefined> {
-  if (holder && tokenMatches(token, holder.tokenHash)) return holder;
+/**
+ * The user whose name `name` is and a session of whom holds `token`: the key's holder, or a user displaced from
+ * it. Tokens are looked up by their hash (192 random bits each: nothing to learn from the time a lookup takes).
+ */
+async function openedBy(
+  store: ChatStore,
+  token: string,
+  name: string,
+  holder: UserRecord | undefined,
+): Promise<{ user: UserRecord; session: SessionRecord } | undefined> {
+  const found = await store.findSession(hashToken(token));
+  if (!found) return undefined;
+  if (holder && found.user.id === holder.id) return found;
   const displaced = await store.findUser(displacedKey(name));
-  return displaced && tokenMatches(token, displaced.tokenHash) ? displaced : undefined;
+  return displaced && found.user.id === displaced.id ? found : undefined;
 }
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function newToken(): string {
+/** A session token: 24 random bytes, base64url. */
+export function newToken(): string {
   return randomBytes(24).toString('base64url');
-}
-
-function tokenMatches(token: string, storedHash: string): boolean {
-  const a = Buffer.from(hashToken(token), 'hex');
-  const b = Buffer.from(storedHash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** `name` is taken by the user called `holder`: the same name, or one that looks like it. */

@@ -5,7 +5,7 @@ import { skeleton } from './unicode/skeleton';
 // Letters and digits of any script (with their combining marks, which many scripts need) and `_ - .`.
 const NAME_PATTERN = /^[\p{L}\p{M}\p{N}_.-]+$/u;
 // Marks and letters that show nothing (variation selectors, the combining grapheme joiner, Hangul fillers).
-const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+export const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
 
 /**
  * How far a new name may mix scripts (UTS #39 5.2): one script, or Latin with Chinese, Japanese or Korean,

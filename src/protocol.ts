@@ -7,6 +7,8 @@ import type { ErrorBody } from './errors';
 
 export const MAX_TEXT_LENGTH = 4000;
 export const MAX_NAME_LENGTH = 32;
+/** Display names (issue 21): 1-64 characters of any script, spaces allowed. */
+export const MAX_DISPLAY_NAME_LENGTH = 64;
 export const MAX_HISTORY_PAGE = 100;
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_SYNC_PAGE = 500;
@@ -26,17 +28,22 @@ export const MAX_PACKET_BYTES = 64 * 1024;
 
 // ---- payloads a client sends -------------------------------------------------------------------------
 
-/** `id` is the tutorial's field; `username` the documented one. Exactly one of them. */
+/**
+ * `id` is the tutorial's field; `username` the documented one. Exactly one of them, or `code` alone: a sign-in
+ * code (`signInCode`), which opens a new session of the user who made it.
+ */
 export interface LoginPayload {
   id?: string;
   username?: string;
   token?: string;
+  code?: string;
 }
 
-/** `io(url, { auth })`: log in during the handshake (or connect anonymously with neither field). */
+/** `io(url, { auth })`: log in during the handshake (or connect anonymously with no field). */
 export interface HandshakeAuth {
   username?: string;
   token?: string;
+  code?: string;
 }
 
 /** `newAccount` is the tutorial's field; `text` the documented one. Exactly one of them. */
@@ -84,12 +91,28 @@ export interface LogoutPayload {
   release?: boolean;
 }
 
+/** `signInCode {}`: a short-lived, single-use code that signs another device in as the caller. */
+export type SignInCodePayload = Record<string, never>;
+
+/** `sessions {}`: the caller's signed-in devices. */
+export type SessionsPayload = Record<string, never>;
+
+/** `endSession`: one session by id, or every session of the caller but the current one (`others`). */
+export type EndSessionPayload = { id: string } | { others: true };
+
+/** `profile`: changes the caller's display name. */
+export interface ProfilePayload {
+  displayName: string;
+}
+
 // ---- what the server sends ---------------------------------------------------------------------------
 
 export interface PublicMessage {
   /** Increasing across all messages, public and private. */
   id: number;
+  /** The sender's handle, and the display name people see (both current, except in live events: as sent). */
   from: string;
+  fromName: string;
   text: string;
   /** Epoch milliseconds, assigned by the server. */
   ts: number;
@@ -97,6 +120,7 @@ export interface PublicMessage {
 
 export interface PrivateMessage extends PublicMessage {
   to: string;
+  toName: string;
 }
 
 export type ChatMessage = PublicMessage | PrivateMessage;
@@ -117,20 +141,32 @@ export interface Notice {
   retryAfterMs?: ErrorBody['retryAfterMs'];
 }
 
+/** A person as events show them: the handle (`to`, `with`) and the display name. */
+export interface Person {
+  name: string;
+  displayName: string;
+}
+
 /** Users who came online or went offline since the previous `presence` event. */
 export interface PresenceChange {
-  users: Array<{ name: string; online: boolean }>;
+  users: Array<Person & { online: boolean }>;
   ts: number;
 }
 
 export interface TypingNotice {
   from: string;
+  fromName: string;
   to?: string;
 }
 
-export interface UserEntry {
-  name: string;
+export interface UserEntry extends Person {
   online: boolean;
+}
+
+/** A user's names changed (`profile`, or in JWT mode the host renamed them); `formerName` when the handle did. */
+export interface ProfileChange extends Person {
+  formerName?: string;
+  ts: number;
 }
 
 // ---- acks -------------------------------------------------------------------------------------------
@@ -139,12 +175,14 @@ export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; e
 export type AckFn<T extends object = object> = (response: Ack<T>) => void;
 
 export interface LoginResult {
-  user: { name: string };
+  user: Person;
   /**
-   * The token to keep for this name. Absent when the login joined a name held by tutorial-style logins
-   * without presenting its token (see docs/protocol.md, "Names and tokens").
+   * The token to keep for this name: its session's. Absent when the login joined a name held by tutorial-style
+   * logins without presenting its token (see docs/protocol.md, "Names and tokens"), and in JWT mode.
    */
   token?: string;
+  /** The session this connection belongs to (`sessions`, `endSession`); absent when `token` is. */
+  sessionId?: string;
   /** Online users, sorted, at most LOGIN_ONLINE_LIMIT of them (sending all on every login costs O(N²)). */
   online: string[];
   onlineCount: number;
@@ -165,6 +203,33 @@ export interface HistoryResult {
 }
 export interface UsersResult {
   users: UserEntry[];
+}
+export interface SignInCodeResult {
+  /** 10 characters (shown as XXXXX-XXXXX; case, dashes and spaces do not matter when typed). */
+  code: string;
+  /** Epoch ms; the code opens nothing after it, and nothing after its first use. */
+  expiresAt: number;
+}
+export interface SessionEntry {
+  id: string;
+  /** The session of the connection that asked. */
+  current: boolean;
+  createdAt: number;
+  /** When it last logged in, or was last seen connected. */
+  lastSeenAt: number;
+  /** Where from: the client address, and a summary of the browser or app ("Firefox 128 on Linux"). */
+  address: string;
+  agent: string;
+}
+export interface SessionsResult {
+  sessions: SessionEntry[];
+}
+export interface EndSessionResult {
+  /** How many sessions ended. */
+  ended: number;
+}
+export interface ProfileResult {
+  user: Person;
 }
 export interface SyncResult {
   /** Oldest first: public messages and the caller's private ones, all with id > after. */
@@ -190,6 +255,10 @@ export interface ClientToServerEvents {
   sync: (payload: SyncPayload, ack?: AckFn<SyncResult>) => void;
   logout: (payload: LogoutPayload, ack?: AckFn) => void;
   received: (payload: ReceivedPayload, ack?: AckFn) => void;
+  signInCode: (payload: SignInCodePayload, ack?: AckFn<SignInCodeResult>) => void;
+  sessions: (payload: SessionsPayload, ack?: AckFn<SessionsResult>) => void;
+  endSession: (payload: EndSessionPayload, ack?: AckFn<EndSessionResult>) => void;
+  profile: (payload: ProfilePayload, ack?: AckFn<ProfileResult>) => void;
 }
 
 /** Sent first on a connection that logged in during the handshake (`auth`): what a `login` ack would say. */
@@ -202,20 +271,26 @@ export interface ServerToClientEvents {
   msg1: (notice: Notice) => void;
   presence: (change: PresenceChange) => void;
   typing: (notice: TypingNotice) => void;
+  profileChanged: (change: ProfileChange) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface InterServerEvents {}
+export interface InterServerEvents {
+  /** A user's display name changed: every node updates its sockets of that user. */
+  displayNameChanged: (userId: number, displayName: string) => void;
+}
 
 /** The logged-in identity of a socket. `key` is the case-folded name used for rooms and uniqueness. */
 export interface SessionUser {
   id: number;
   name: string;
   key: string;
+  displayName: string;
 }
 
 export interface SocketData {
   user?: SessionUser;
+  /** The session (device) the socket logged in with; none for a tutorial login that joined without the token, or JWT. */
+  sessionId?: string;
 }
 
 export type ClientEvent = keyof ClientToServerEvents;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ChatError, type ErrorCode } from './errors';
+import { checkDisplayName, DISPLAY_NAME_RULES } from './display-names';
 import { NAME_RULES, normalizeName } from './names';
 import { MAX_TOKEN_LENGTH as MAX_JWT_LENGTH } from './auth/jwt';
 import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_RECEIPTS, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
@@ -57,7 +58,11 @@ const clientId = z
 
 const messageId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-export const loginSchema = z
+/** A sign-in code as typed (sign-in-codes.ts reads it): checked only for its type and a sane length here. */
+const codeLength = lengthWithin(1, 32);
+const code = z.string().refine(codeLength.check, codeLength.message);
+
+const loginWithName = z
   .strictObject({ id: name.optional(), username: name.optional(), token: token.optional() })
   .refine((p) => (p.id === undefined) !== (p.username === undefined), {
     message: 'give exactly one of "username" or "id"',
@@ -69,13 +74,33 @@ export const loginSchema = z
     form: p.username !== undefined ? ('username' as const) : ('legacy' as const),
   }));
 
+/** `login { code }` (issue 21): a sign-in code alone, never beside a name or a token. */
+const loginWithCode = z.strictObject({ code }).transform((p) => ({ code: p.code }));
+
+/** Whether a payload is a code login: an object with an own `code` key (so `{ code, username }` is refused). */
+const hasCode = (input: unknown) => typeof input === 'object' && input !== null && Object.hasOwn(input, 'code');
+
+export const loginSchema = z.unknown().transform((input, ctx) => {
+  // Read on the payload as received, as jwtLoginSchema does (an own `__proto__` key survives only there).
+  const parsed = (hasCode(input) ? loginWithCode : loginWithName).safeParse(input);
+  if (parsed.success) return parsed.data;
+  // The tutorial's `id` is a name; endSession's `id` is not (FIELD_CODES), so login says so itself.
+  for (const issue of parsed.error.issues.slice(0, 1)) forward(issue, input, ctx, issue.path[0] === 'id' ? 'invalid_username' : undefined);
+  return z.NEVER;
+});
+
 /**
  * `io(url, { auth })` in the open mode: `{ username, token? }` claims or opens a name during the handshake,
- * `{ token }` alone opens the name that token belongs to, `{}` (or no auth) connects anonymously.
+ * `{ token }` alone opens the name that token belongs to, `{ code }` redeems a sign-in code, `{}` (or no auth)
+ * connects anonymously.
  */
 export const handshakeAuthSchema = z
-  .strictObject({ username: name.optional(), token: token.optional() })
-  .transform((p) => ({ name: p.username, token: p.token }));
+  .strictObject({ username: name.optional(), token: token.optional(), code: code.optional() })
+  .refine((p) => p.code === undefined || (p.username === undefined && p.token === undefined), {
+    message: 'a sign-in code comes alone',
+    path: ['code'],
+  })
+  .transform((p) => ({ name: p.username, token: p.token, code: p.code }));
 
 /**
  * JWT mode (`AUTH_MODE=jwt`): `login { token }` and handshake `auth: { token }` carry the host's JWT. A name
@@ -94,11 +119,19 @@ export const jwtLoginSchema = z.unknown().transform((input, ctx) => {
   }
   const parsed = jwtToken.safeParse(input);
   if (parsed.success) return parsed.data;
-  const [issue] = parsed.error.issues; // parsePayload reports the first problem
-  if (issue.code === 'unrecognized_keys') ctx.addIssue({ code: 'unrecognized_keys', keys: issue.keys, input: input as Record<string, unknown> });
-  else ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  forward(parsed.error.issues[0], input, ctx); // parsePayload reports the first problem
   return z.NEVER;
 });
+
+/**
+ * Reports an issue found by an inner schema as this one's, so that parsePayload maps its field as usual, or to
+ * `code` when given.
+ */
+function forward(issue: z.core.$ZodIssue, input: unknown, ctx: z.RefinementCtx, code?: ErrorCode): void {
+  if (issue.code === 'unrecognized_keys') ctx.addIssue({ code: 'unrecognized_keys', keys: issue.keys, input: input as Record<string, unknown> });
+  else if (issue.code === 'invalid_type' && issue.path.length === 0) ctx.addIssue({ code: 'custom', message: issue.message });
+  else ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, ...(code && { params: { code } }) });
+}
 
 export const sendMsgSchema = z
   .strictObject({ text: text.optional(), newAccount: text.optional(), clientId: clientId.optional() })
@@ -130,6 +163,33 @@ export const logoutSchema = z
   .strictObject({ release: z.boolean().optional() })
   .transform((p) => ({ release: p.release ?? false }));
 
+export const signInCodeSchema = z.strictObject({});
+
+export const sessionsSchema = z.strictObject({});
+
+const sessionIdLength = lengthWithin(1, 64);
+const endOne = z.strictObject({ id: z.string().refine(sessionIdLength.check, sessionIdLength.message) });
+const endOthers = z.strictObject({ others: z.literal(true) });
+/** `endSession { id }` or `{ others: true }`, one of them alone. */
+export const endSessionSchema = z.unknown().transform((input, ctx) => {
+  const one = typeof input === 'object' && input !== null && Object.hasOwn(input, 'id');
+  const parsed = (one ? endOne : endOthers).safeParse(input);
+  if (parsed.success) return parsed.data;
+  forward(parsed.error.issues[0], input, ctx);
+  return z.NEVER;
+});
+
+/** A display name (display-names.ts): refused `invalid_display_name` with the rule it breaks. */
+const displayName = z.string().transform((raw, ctx) => {
+  const checked = checkDisplayName(raw);
+  if ('problem' in checked) {
+    ctx.addIssue({ code: 'custom', message: checked.problem });
+    return z.NEVER;
+  }
+  return checked.displayName;
+});
+export const profileSchema = z.strictObject({ displayName });
+
 const receiptCount = lengthWithin(1, MAX_RECEIPTS);
 export const receivedSchema = z.strictObject({ ids: z.array(messageId).refine(receiptCount.check, receiptCount.message) });
 
@@ -139,13 +199,13 @@ export const syncSchema = z
 
 /** Which error code a failure on a given field maps to; anything else is `invalid_payload`. */
 const FIELD_CODES: Record<string, ErrorCode> = {
-  id: 'invalid_username',
   username: 'invalid_username',
   to: 'invalid_username',
   with: 'invalid_username',
   text: 'invalid_message',
   newAccount: 'invalid_message',
   name: 'unauthorized',
+  displayName: 'invalid_display_name',
 };
 
 /**
@@ -157,7 +217,8 @@ export function parsePayload<T>(schema: z.ZodType<T>, input: unknown): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue.code === 'unrecognized_keys' ? undefined : issue.path[0];
-  const code = (typeof field === 'string' && FIELD_CODES[field]) || 'invalid_payload';
+  const named = issue.code === 'custom' ? (issue.params?.code as ErrorCode | undefined) : undefined;
+  const code = named ?? ((typeof field === 'string' && FIELD_CODES[field]) || 'invalid_payload');
   throw new ChatError(code, describe(code, issue, field));
 }
 
@@ -166,6 +227,7 @@ function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey |
     return `${NAME_RULES} (field "${String(field)}").`;
   }
   if (code === 'unauthorized') return 'This chat signs you in with a token from its host application, not with a name.';
+  if (code === 'invalid_display_name') return issue.code === 'custom' ? issue.message : `${DISPLAY_NAME_RULES}.`;
   if (code === 'invalid_message') {
     return `Message text must be 1-${MAX_TEXT_LENGTH} characters after trimming.`;
   }

@@ -28,7 +28,7 @@ const notObjects: Array<[string, unknown]> = [
 
 const cases: Array<[ClientEvent, string, unknown, string]> = [
   ...notObjects.flatMap(([label, value]) =>
-    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout', 'received'] as const).map(
+    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout', 'received', 'signInCode', 'sessions', 'endSession', 'profile'] as const).map(
       (event): [ClientEvent, string, unknown, string] => [event, label, value, 'invalid_payload'],
     ),
   ),
@@ -68,6 +68,28 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['received', 'negative id', { ids: [-1] }, 'invalid_payload'],
   ['received', 'too many ids', { ids: Array.from({ length: 501 }, (_, i) => i + 1) }, 'invalid_payload'],
   ['logout', 'release not a boolean', { release: 'yes' }, 'invalid_payload'],
+  // Issue 21.
+  ['login', 'code beside a name', { code: 'ABCDE-FGHJK', username: 'sender' }, 'invalid_payload'],
+  ['login', 'code beside a token', { code: 'ABCDE-FGHJK', token: 't' }, 'invalid_payload'],
+  ['login', 'code of wrong type', { code: 12345 }, 'invalid_payload'],
+  ['login', 'empty code', { code: '' }, 'invalid_payload'],
+  ['login', 'huge code', { code: huge }, 'invalid_payload'],
+  ['login', 'tutorial id of wrong type', { id: 7 }, 'invalid_username'],
+  ['signInCode', 'extra key', { for: 'someone' }, 'invalid_payload'],
+  ['sessions', 'extra key', { all: true }, 'invalid_payload'],
+  ['endSession', 'nothing', {}, 'invalid_payload'],
+  ['endSession', 'id and others', { id: 'abc', others: true }, 'invalid_payload'],
+  ['endSession', 'id not a string', { id: 42 }, 'invalid_payload'],
+  ['endSession', 'empty id', { id: '' }, 'invalid_payload'],
+  ['endSession', 'huge id', { id: huge }, 'invalid_payload'],
+  ['endSession', 'others not true', { others: false }, 'invalid_payload'],
+  ['endSession', '__proto__ key', JSON.parse('{"others": true, "__proto__": {"x": 1}}'), 'invalid_payload'],
+  ['profile', 'no display name', {}, 'invalid_display_name'],
+  ['profile', 'display name of wrong type', { displayName: ['Ann'] }, 'invalid_display_name'],
+  ['profile', 'blank display name', { displayName: '   ' }, 'invalid_display_name'],
+  ['profile', 'huge display name', { displayName: huge }, 'invalid_display_name'],
+  ['profile', 'bidi override', { displayName: 'Ann\u202e' }, 'invalid_display_name'],
+  ['profile', 'extra key', { displayName: 'Ann', avatar: 'x' }, 'invalid_payload'],
 ];
 
 test.each(cases)('%s with %s → %s', async (event, _label, payload, code) => {
@@ -76,6 +98,8 @@ test.each(cases)('%s with %s → %s', async (event, _label, payload, code) => {
 });
 
 test('nothing bad was stored or broadcast, and the server still works', async () => {
+  expect(await ack(witness, 'users', {})).toMatchObject({ users: [{ name: 'sender', displayName: 'sender' }, { name: 'witness', displayName: 'witness' }] });
+  expect(await ack(sender, 'sessions', {})).toMatchObject({ ok: true, sessions: [{ current: true }] });
   const seen = record(witness, 'allmessage');
   const seenPrivate = record(witness, 'privateMsg');
   await flush(witness);

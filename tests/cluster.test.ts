@@ -75,7 +75,7 @@ describeCluster('two nodes', () => {
     await joined;
     const typing = next(watcher, 'typing', (t) => t.from === 'cara');
     await ack(cara, 'typing', { to: 'watcher' });
-    expect(await typing).toEqual({ from: 'cara', to: 'watcher' });
+    expect(await typing).toEqual({ from: 'cara', fromName: 'cara', to: 'watcher' });
 
     const pushed = next(cara, 'msg1', (n) => n.type === 'push');
     const res = await fetch(`${cluster.nodes[1].url}/api/push`, {
@@ -89,7 +89,7 @@ describeCluster('two nodes', () => {
     const left = next(watcher, 'presence', (p) => p.users.some((u) => u.name === 'cara' && !u.online));
     await closeClient(cara);
     await left;
-    expect(await ack(watcher, 'users', {})).toMatchObject({ ok: true, users: expect.arrayContaining([{ name: 'cara', online: false }]) });
+    expect(await ack(watcher, 'users', {})).toMatchObject({ ok: true, users: expect.arrayContaining([{ name: 'cara', displayName: 'cara', online: false }]) });
   });
 
   test('a node that shuts down gracefully announces its users offline to the other nodes at once', async () => {

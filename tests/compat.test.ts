@@ -47,7 +47,7 @@ test('socket.io-client 3 logs in and chats, tutorial-style and with acks', async
   try {
     const watcher = await server.connect();
     const seen = next(watcher, 'allmessage');
-    expect(await oldAck(client, 'login', { id: 'v3user' })).toMatchObject({ ok: true, user: { name: 'v3user' } });
+    expect(await oldAck(client, 'login', { id: 'v3user' })).toMatchObject({ ok: true, user: { name: 'v3user', displayName: 'v3user' } });
     expect(await oldAck(client, 'sendMsg', { newAccount: 'from v3' })).toMatchObject({ ok: true });
     expect(await seen).toMatchObject({ from: 'v3user', text: 'from v3' });
   } finally {
@@ -73,7 +73,7 @@ test('socket.io-client 2 (Engine.IO 3) is refused by default and chats with ALLO
     const watcher = await server.connect();
     const seen = next(watcher, 'allmessage');
     const welcome = new Promise((resolve) => client.on('msg1', (n: { type: string }) => n.type === 'welcome' && resolve(n)));
-    expect(await oldAck(client, 'login', { id: 'v2user' })).toMatchObject({ ok: true, user: { name: 'v2user' } });
+    expect(await oldAck(client, 'login', { id: 'v2user' })).toMatchObject({ ok: true, user: { name: 'v2user', displayName: 'v2user' } });
     await within(welcome, 'the welcome notice');
     client.emit('sendMsg', { newAccount: 'from a v2 client' }); // tutorial-style: no ack
     expect(await seen).toMatchObject({ from: 'v2user', text: 'from a v2 client' });
@@ -123,8 +123,8 @@ python('Debian\'s python3-socketio client', () => {
     server = await startServer();
     const lines = await runPython([path.join(__dirname, 'clients', 'python_chat.py'), server.url, `py_${mode}`, mode]);
     const steps = Object.fromEntries(lines.map((line) => [line[0], line[1]]));
-    if (mode === 'tutorial') expect(steps.login).toMatchObject({ ok: true, user: { name: 'py_tutorial' } });
-    else expect(steps.session).toMatchObject({ user: { name: 'py_auth' }, token: expect.any(String) });
+    if (mode === 'tutorial') expect(steps.login).toMatchObject({ ok: true, user: { name: 'py_tutorial', displayName: 'py_tutorial' } });
+    else expect(steps.session).toMatchObject({ user: { name: 'py_auth', displayName: 'py_auth' }, token: expect.any(String) });
     expect(steps.sendMsg).toMatchObject({ ok: true, message: { from: `py_${mode}` } });
     expect(steps.allmessage).toEqual(steps.sendMsg.message);
     expect(steps.transport).toBe(mode === 'auth' ? 'websocket' : 'polling');

@@ -20,6 +20,7 @@ test('defaults need no environment at all', () => {
     trustProxy: false,
     proxyHops: 1,
     nameReservationMs: 30 * 86_400_000,
+    signInCodeMs: 10 * 60_000,
     retentionMs: 0,
     legacyLogin: true,
     legacyGraceMs: 120_000,
@@ -52,6 +53,7 @@ test('every variable is read', () => {
     TRUST_PROXY: 'true',
     TRUST_PROXY_HOPS: '2',
     NAME_RESERVATION_DAYS: '7',
+    SIGN_IN_CODE_MINUTES: '3',
     RETENTION_DAYS: '90',
     SQLITE_SYNCHRONOUS: 'normal',
     LEGACY_LOGIN: 'off',
@@ -79,6 +81,7 @@ test('every variable is read', () => {
     trustProxy: true,
     proxyHops: 2,
     nameReservationMs: 7 * 86_400_000,
+    signInCodeMs: 3 * 60_000,
     retentionMs: 90 * 86_400_000,
     legacyLogin: false,
     legacyGraceMs: 30_000,
@@ -243,6 +246,7 @@ describe('AUTH_MODE=jwt', () => {
       JWT_SECRET: SECRET,
       JWT_ALGORITHMS: 'HS256',
       JWT_USERNAME_CLAIM: 'nickname',
+      JWT_DISPLAY_NAME_CLAIM: 'https://host.example/full_name',
       JWT_CLOCK_TOLERANCE_SECONDS: '30',
     });
     expect(auth).toEqual({
@@ -252,6 +256,7 @@ describe('AUTH_MODE=jwt', () => {
       issuer: 'https://host.example',
       audience: 'chat',
       usernameClaim: 'nickname',
+      displayNameClaim: 'https://host.example/full_name',
       clockToleranceSeconds: 30,
     });
     if (auth.mode !== 'jwt' || auth.key.kind !== 'secret') throw new Error('unreachable');
@@ -262,6 +267,7 @@ describe('AUTH_MODE=jwt', () => {
     expect(loadConfig({ ...BASE, JWT_SECRET: SECRET }).auth).toMatchObject({
       algorithms: ['HS256'],
       usernameClaim: 'preferred_username',
+      displayNameClaim: 'name',
       clockToleranceSeconds: 5,
     });
     expect(loadConfig({ ...BASE, JWT_PUBLIC_KEY_FILE: rsaFile }).auth).toMatchObject({

@@ -35,7 +35,7 @@ function connectWith(url: string, auth: Record<string, unknown>, options: Partia
 test('auth {username} logs in during the handshake: a session event, then events need no login', async () => {
   server = await startServer();
   const { client, session } = connectWith(server.url, { username: 'ann' });
-  expect(await session).toEqual({ user: { name: 'ann' }, token: expect.any(String), online: ['ann'], onlineCount: 1 });
+  expect(await session).toEqual({ user: { name: 'ann', displayName: 'ann' }, token: expect.any(String), sessionId: expect.any(String), online: ['ann'], onlineCount: 1 });
   expect(await ack(client, 'sendMsg', { text: 'no login event needed' })).toMatchObject({ ok: true, message: { from: 'ann' } });
 });
 
@@ -43,9 +43,9 @@ test('auth {username, token} and auth {token} open the same user; a wrong or unk
   server = await startServer();
   const first = await connectWith(server.url, { username: 'bea' }).session;
   const again = await connectWith(server.url, { username: 'BEA', token: first.token }).session;
-  expect(again).toMatchObject({ user: { name: 'bea' }, token: first.token });
+  expect(again).toMatchObject({ user: { name: 'bea', displayName: 'bea' }, token: first.token });
   const byToken = await connectWith(server.url, { token: first.token }).session;
-  expect(byToken).toMatchObject({ user: { name: 'bea' }, token: first.token, onlineCount: 1 });
+  expect(byToken).toMatchObject({ user: { name: 'bea', displayName: 'bea' }, token: first.token, onlineCount: 1 });
 
   await expect(connectWith(server.url, { username: 'bea', token: 'wrong' }).session).rejects.toMatchObject({
     message: expect.stringContaining('taken'),

@@ -94,7 +94,7 @@ test('a login whose socket left while it ran consumes nothing: the queued privat
 test('a first claim whose socket left before the token could be sent does not reserve the name', async () => {
   await loginThenLeave({ username: 'ghost' }, gates.gate('createUser', (user: { key: string }) => user.key === 'ghost'));
 
-  expect(await ack(await server.connect(), 'login', { username: 'ghost' })).toMatchObject({ ok: true, user: { name: 'ghost' } });
+  expect(await ack(await server.connect(), 'login', { username: 'ghost' })).toMatchObject({ ok: true, user: { name: 'ghost', displayName: 'ghost' } });
 });
 
 describe('a first claim whose socket leaves while it is being signed in (presence held at a gate)', () => {
@@ -144,7 +144,7 @@ test('logout {release} holds when another tab of the user closes afterwards', as
   expect(await ack(tab1, 'logout', { release: true })).toEqual({ ok: true });
   await disconnectSettled(server, tab2); // the last tab goes: jay is offline, and the release must still hold
   const newcomer = await ack(await server.connect(), 'login', { username: 'jay' });
-  expect(newcomer).toMatchObject({ ok: true, user: { name: 'jay' } });
+  expect(newcomer).toMatchObject({ ok: true, user: { name: 'jay', displayName: 'jay' } });
   expect(newcomer.ok && newcomer.token).not.toBe(res.token);
 });
 
@@ -216,8 +216,8 @@ describe('two tabs claiming one name at the same moment', () => {
   test('tutorial logins of a fresh name: the one that loses the race joins the winner', async () => {
     const { tabs, results } = await bothClaim('twin');
     expect(results).toEqual([
-      expect.objectContaining({ ok: true, user: { name: 'twin' } }),
-      expect.objectContaining({ ok: true, user: { name: 'twin' } }),
+      expect.objectContaining({ ok: true, user: { name: 'twin', displayName: 'twin' } }),
+      expect.objectContaining({ ok: true, user: { name: 'twin', displayName: 'twin' } }),
     ]);
     // One created the name and got its token; the other joined it, without one.
     expect(results.filter((r) => r.ok && r.token !== undefined)).toHaveLength(1);
@@ -266,6 +266,7 @@ describe('two tabs claiming one name at the same moment', () => {
     const jwtFor = (name: string) =>
       new SignJWT({ preferred_username: name })
         .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`account-of-${name}`)
         .setIssuer('https://host.example')
         .setAudience('chat')
         .setExpirationTime('10 min')

@@ -31,10 +31,11 @@ afterEach(async () => {
 /** A token as the host would sign it; `overrides` change the claims or the key. */
 function token(
   name: string,
-  { expiresInSeconds = 600, audience = 'chat', secret = SECRET, key, alg = 'HS256', kid }: TokenOptions = {},
+  { expiresInSeconds = 600, audience = 'chat', secret = SECRET, key, alg = 'HS256', kid, subject = `account-of-${name}`, claims = {} }: TokenOptions = {},
 ): Promise<string> {
-  return new SignJWT({ preferred_username: name })
+  return new SignJWT({ preferred_username: name, ...claims })
     .setProtectedHeader({ alg, ...(kid !== undefined && { kid }) })
+    .setSubject(subject)
     .setIssuer('https://host.example')
     .setAudience(audience)
     .setIssuedAt()
@@ -50,6 +51,10 @@ interface TokenOptions {
   key?: Parameters<SignJWT['sign']>[0];
   alg?: string;
   kid?: string;
+  /** Who the user is at the host (`sub`); by default one account per name. */
+  subject?: string;
+  /** More claims (a display name in `name`…). */
+  claims?: Record<string, unknown>;
 }
 
 /** The `exp` of a token, in epoch ms. */
@@ -69,11 +74,11 @@ function connectWith(auth: Record<string, unknown>) {
 
 test('a valid token logs in during the handshake, as the name its claim holds, with no chat token', async () => {
   const { client, session } = connectWith({ token: await token('Alice') });
-  expect(await session).toEqual({ user: { name: 'Alice' }, online: ['Alice'], onlineCount: 1 });
+  expect(await session).toEqual({ user: { name: 'Alice', displayName: 'Alice' }, online: ['Alice'], onlineCount: 1 });
   expect(await ack(client, 'sendMsg', { text: 'hi from the host' })).toMatchObject({ ok: true, message: { from: 'Alice' } });
-  // The same name from another device is the same user.
-  const { session: second } = connectWith({ token: await token('alice') });
-  expect(await second).toMatchObject({ user: { name: 'Alice' }, onlineCount: 1 });
+  // The same account from another device is the same user.
+  const { session: second } = connectWith({ token: await token('Alice') });
+  expect(await second).toMatchObject({ user: { name: 'Alice', displayName: 'Alice' }, onlineCount: 1 });
 });
 
 test('a name that only looks like a user\'s does not open that user: the host may have both as different people', async () => {
@@ -85,9 +90,11 @@ test('a name that only looks like a user\'s does not open that user: the host ma
       data: { code: 'username_taken', message: expect.stringContaining('"mary"') },
     });
   }
-  // Case alone is the same user, as documented.
-  const { client: again, session: same } = connectWith({ token: await token('MARY') });
-  expect(await same).toMatchObject({ user: { name: 'mary' }, onlineCount: 1 });
+  // Another account whose handle differs only in case is refused too: that handle is mary's.
+  await expect(connectWith({ token: await token('MARY') }).session).rejects.toMatchObject({ data: { code: 'username_taken' } });
+  // Her own account opens her, from any device.
+  const { client: again, session: same } = connectWith({ token: await token('mary') });
+  expect(await same).toMatchObject({ user: { name: 'mary', displayName: 'mary' }, onlineCount: 1 });
   const heard = next(mary, 'allmessage', (m) => m.text === 'one person');
   expect(await ack(again, 'sendMsg', { text: 'one person' })).toMatchObject({ ok: true, message: { from: 'mary' } });
   await heard;
@@ -116,7 +123,7 @@ test('expired, forged, foreign-audience and alg:none tokens are refused as unaut
 
 test('login {token} works on an anonymous connection too', async () => {
   const client = await server.connect();
-  expect(await ack(client, 'login', { token: await token('carol') })).toEqual({ ok: true, user: { name: 'carol' }, online: ['carol'], onlineCount: 1 });
+  expect(await ack(client, 'login', { token: await token('carol') })).toEqual({ ok: true, user: { name: 'carol', displayName: 'carol' }, online: ['carol'], onlineCount: 1 });
   expect(await ack(client, 'login', { token: await token('dave') })).toMatchObject({ ok: false, error: { code: 'already_logged_in' } });
 });
 
@@ -144,7 +151,7 @@ test('logging in again with a fresh token before expiry moves the end of the ses
   const controlExpired = next(control.client, 'msg1', (n) => n.type === 'error', EXPIRY_WAIT_MS);
   const second = await token('fay', { expiresInSeconds: 8 });
   expect(expiryOf(second)).toBeGreaterThan(expiryOf(first) + 1000);
-  expect(await ack(client, 'login', { token: second })).toMatchObject({ ok: true, user: { name: 'fay' } });
+  expect(await ack(client, 'login', { token: second })).toMatchObject({ ok: true, user: { name: 'fay', displayName: 'fay' } });
   const gone = new Promise<string>((resolve) => client.once('disconnect', (reason) => resolve(reason)));
 
   expect(await controlExpired).toMatchObject({ code: 'session_expired' });
@@ -189,7 +196,7 @@ describe('with a key pair instead of a shared secret, through the handshake', ()
     await serverWith({ JWT_PUBLIC_KEY_FILE: pem });
 
     const { client, session } = connectWith({ token: await token('rita', { key: host.privateKey, alg: 'RS256' }) });
-    expect(await session).toMatchObject({ user: { name: 'rita' } });
+    expect(await session).toMatchObject({ user: { name: 'rita', displayName: 'rita' } });
     expect(await ack(client, 'sendMsg', { text: 'signed by the host' })).toMatchObject({ ok: true, message: { from: 'rita' } });
     await expect(connectWith({ token: await token('rita', { key: stranger.privateKey, alg: 'RS256' }) }).session).rejects.toMatchObject({
       data: { code: 'unauthorized', message: expect.stringMatching(/invalid/) },
@@ -209,8 +216,8 @@ describe('with a key pair instead of a shared secret, through the handshake', ()
     await serverWith({ JWT_JWKS_FILE: jwks });
 
     const signed = (key: Parameters<SignJWT['sign']>[0], kid?: string) => token('kit', { key, alg: 'ES256', kid });
-    expect(await connectWith({ token: await signed(current.privateKey, '2026-01') }).session).toMatchObject({ user: { name: 'kit' } });
-    expect(await connectWith({ token: await signed(old.privateKey, '2025-12') }).session).toMatchObject({ user: { name: 'kit' } });
+    expect(await connectWith({ token: await signed(current.privateKey, '2026-01') }).session).toMatchObject({ user: { name: 'kit', displayName: 'kit' } });
+    expect(await connectWith({ token: await signed(old.privateKey, '2025-12') }).session).toMatchObject({ user: { name: 'kit', displayName: 'kit' } });
     for (const bad of [await signed(current.privateKey, '2025-12'), await signed(current.privateKey, 'unknown'), await signed(current.privateKey)]) {
       await expect(connectWith({ token: bad }).session).rejects.toMatchObject({ data: { code: 'unauthorized' } });
     }

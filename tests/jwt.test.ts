@@ -101,7 +101,10 @@ describe('accepted tokens', () => {
   test('HS256 with JWT_SECRET', async () => {
     const result = await hs().verify(await sign(secretBytes, 'HS256'));
     expect(result).toEqual({
+      account: { issuer: ISSUER, subject: 'user-42' },
       username: 'alice',
+      displayName: 'alice', // no "name" claim: the handle is shown
+      issuedAt: expect.any(Number),
       expiresAt: (nowS + 300 + 5) * 1000, // exp plus the default 5 s tolerance: when this server stops accepting it
       claims: expect.objectContaining({ sub: 'user-42', iss: ISSUER, aud: AUDIENCE }),
     });

@@ -97,7 +97,7 @@ describe('wrong tokens are counted before they are checked: parallel guesses can
    * every attempt has either reached it or been answered: so all of them are in flight together, however
    * fast the store is. Resolves with the answers.
    */
-  async function together<T>(method: 'findUser' | 'findUserByToken', attempts: Array<() => Promise<T>>): Promise<T[]> {
+  async function together<T>(method: 'findUser' | 'findSession', attempts: Array<() => Promise<T>>): Promise<T[]> {
     let inFlight = 0;
     let everyone!: () => void;
     const allIn = new Promise<void>((resolve) => (everyone = resolve));
@@ -129,7 +129,7 @@ describe('wrong tokens are counted before they are checked: parallel guesses can
     expect(codes(answers)).toEqual([...Array(5).fill('rate_limited'), ...Array(3).fill('username_taken')]);
 
     const handshakes = Array.from({ length: 8 }, (_, i) => () => limited.connectFrom('203.0.113.51', { auth: { token: `unknown-${i}` } }).then(() => 'ok', (err) => String(err.data?.code)));
-    expect(codes(await together('findUserByToken', handshakes))).toEqual([...Array(5).fill('rate_limited'), ...Array(3).fill('unauthorized')]);
+    expect(codes(await together('findSession', handshakes))).toEqual([...Array(5).fill('rate_limited'), ...Array(3).fill('unauthorized')]);
   });
 
   test('right tokens cost nothing once checked; many in flight at once delay the others by a second at most', async () => {

@@ -18,9 +18,9 @@ test('first login returns a token, the online list, and a welcome; others see a 
   const alice = await server.connect();
   const welcome = next(alice, 'msg1', (n) => n.type === 'welcome');
   const res = await ack(alice, 'login', { username: 'alice' });
-  expect(res).toEqual({ ok: true, user: { name: 'alice' }, token: expect.any(String), online: ['alice', 'bob'], onlineCount: 2 });
+  expect(res).toEqual({ ok: true, user: { name: 'alice', displayName: 'alice' }, token: expect.any(String), sessionId: expect.any(String), online: ['alice', 'bob'], onlineCount: 2 });
   expect((await welcome).text).toContain('alice');
-  expect(await presence).toEqual({ users: [{ name: 'alice', online: true }], ts: clock });
+  expect(await presence).toEqual({ users: [{ name: 'alice', displayName: 'alice', online: true }], ts: clock });
   expect(await joined).toEqual({ type: 'join', names: ['alice'], text: 'alice joined', ts: clock });
 });
 
@@ -35,10 +35,10 @@ test('the login ack lists at most 100 online users, with the full count', async 
 test('names: trimmed, normalised, any script; invalid ones get invalid_username', async () => {
   const c = await server.connect();
   const ok = await ack(c, 'login', { username: '  张伟_1.x-y ' });
-  expect(ok).toMatchObject({ ok: true, user: { name: '张伟_1.x-y' } });
+  expect(ok).toMatchObject({ ok: true, user: { name: '张伟_1.x-y', displayName: '张伟_1.x-y' } });
   // NFD "é" (e + combining acute) is stored as NFC.
   const nfd = await ack(await server.connect(), 'login', { username: 'Jose\u0301' });
-  expect(nfd).toMatchObject({ ok: true, user: { name: 'Jos\u00e9' } });
+  expect(nfd).toMatchObject({ ok: true, user: { name: 'Jos\u00e9', displayName: 'Jos\u00e9' } });
   for (const bad of ['', '   ', 'a b', 'x'.repeat(33), '<script>', 'semi;colon', 'emoji😀', '\u0000']) {
     const res = await ack(await server.connect(), 'login', { username: bad });
     expect(res).toEqual({ ok: false, error: { code: 'invalid_username', message: expect.any(String) } });
@@ -57,7 +57,7 @@ test('a name is protected by its token; the same token is the same user (another
   });
   const tab = await server.connect();
   const again = await ack(tab, 'login', { username: 'Carol', token: first.token });
-  expect(again).toEqual({ ok: true, user: { name: 'carol' }, token: first.token, online: ['carol'], onlineCount: 1 });
+  expect(again).toEqual({ ok: true, user: { name: 'carol', displayName: 'carol' }, token: first.token, sessionId: first.sessionId, online: ['carol'], onlineCount: 1 });
 });
 
 test('a reserved name stays taken while offline; after the reservation it can be claimed anew', async () => {
@@ -75,7 +75,7 @@ test('a reserved name stays taken while offline; after the reservation it can be
   await disconnectSettled(server, owner);
   clock += 31 * 24 * 3600 * 1000;
   const newcomer = await ack(await server.connect(), 'login', { username: 'dave' });
-  expect(newcomer).toMatchObject({ ok: true, user: { name: 'dave' } });
+  expect(newcomer).toMatchObject({ ok: true, user: { name: 'dave', displayName: 'dave' } });
   expect((newcomer as { token: string }).token).not.toBe(res.token);
   expect(await ack(await server.connect(), 'login', { username: 'dave', token: res.token })).toMatchObject({
     ok: false,
@@ -111,7 +111,7 @@ test('presence: online while any tab is open; offline (with a leave notice) when
   const leave = next(watcher, 'msg1', (n) => n.type === 'leave');
   tab2.disconnect();
   expect(await leave).toEqual({ type: 'leave', names: ['henry'], text: 'henry left', ts: clock });
-  expect(changes).toEqual([{ users: [{ name: 'henry', online: false }], ts: clock }]);
+  expect(changes).toEqual([{ users: [{ name: 'henry', displayName: 'henry', online: false }], ts: clock }]);
 });
 
 test('logout detaches the connection; the name stays reserved unless released', async () => {
@@ -122,7 +122,7 @@ test('logout detaches the connection; the name stays reserved unless released', 
   expect(await ack(client, 'login', { username: 'ivy', token: res.token })).toMatchObject({ ok: true });
   expect(await ack(client, 'logout', { release: true })).toEqual({ ok: true });
   const newcomer = await ack(await server.connect(), 'login', { username: 'ivy' });
-  expect(newcomer).toMatchObject({ ok: true, user: { name: 'ivy' } });
+  expect(newcomer).toMatchObject({ ok: true, user: { name: 'ivy', displayName: 'ivy' } });
   expect(newcomer.ok && newcomer.token).not.toBe(res.token);
   expect(await ack(client, 'logout', {})).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
 });
@@ -228,12 +228,12 @@ describe('look-alike names (issue 11)', () => {
       expect(displaced?.key).toBe('alice#alice');
 
       const alice = await quick.connect();
-      expect(await ack(alice, 'login', { username: 'Alice', token: 'alice-token' })).toMatchObject({ ok: true, user: { name: 'alice' } });
+      expect(await ack(alice, 'login', { username: 'Alice', token: 'alice-token' })).toMatchObject({ ok: true, user: { name: 'alice', displayName: 'alice' } });
       expect(await ack(alice, 'login', { username: 'alice', token: 'alice-token' })).toMatchObject({ ok: true }); // same user again
       const cyrillic = await quick.connect();
-      expect(await ack(cyrillic, 'login', { username: '\u0430lice', token: 'holder-token' })).toMatchObject({ ok: true, user: { name: '\u0430lice' } });
+      expect(await ack(cyrillic, 'login', { username: '\u0430lice', token: 'holder-token' })).toMatchObject({ ok: true, user: { name: '\u0430lice', displayName: '\u0430lice' } });
       expect(await ack(await quick.connect(), 'login', { username: '\u03b1lice' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
-      expect(await ack(await quick.connect(), 'login', { username: 'alice', token: 'holder-token' })).toMatchObject({ ok: true, user: { name: '\u0430lice' } });
+      expect(await ack(await quick.connect(), 'login', { username: 'alice', token: 'holder-token' })).toMatchObject({ ok: true, user: { name: '\u0430lice', displayName: '\u0430lice' } });
 
       const { client: bob } = await quick.login('bob');
       const toAlice = next(alice, 'privateMsg');

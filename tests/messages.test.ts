@@ -13,7 +13,7 @@ test('sendMsg: stored, broadcast to every client including the sender, acked wit
   const atAlice = next(alice, 'allmessage');
   const atAnon = next(anonymous, 'allmessage');
   const res = await ack(alice, 'sendMsg', { text: '  hello world  ' });
-  expect(res).toEqual({ ok: true, message: { id: expect.any(Number), from: 'alice', text: 'hello world', ts: expect.any(Number) } });
+  expect(res).toEqual({ ok: true, message: { id: expect.any(Number), from: 'alice', fromName: 'alice', text: 'hello world', ts: expect.any(Number) } });
   const message = res.ok ? res.message : undefined;
   expect(await atAlice).toEqual(message);
   expect(await atAnon).toEqual(message);
@@ -46,7 +46,7 @@ test('private message reaches both tabs of the recipient and the sender\'s other
   expect(res).toEqual({
     ok: true,
     delivered: true,
-    message: { id: expect.any(Number), from: 'alice', to: 'bob', text: 'secret', ts: expect.any(Number) },
+    message: { id: expect.any(Number), from: 'alice', fromName: 'alice', to: 'bob', toName: 'bob', text: 'secret', ts: expect.any(Number) },
   });
   for (const got of await Promise.all(arrivals)) expect(got).toEqual(res.ok && res.message);
 
@@ -180,7 +180,7 @@ test('users lists known users with online state; history of a conversation needs
   const { client: u1 } = await server.login('u1');
   const { client: u2 } = await server.login('u2');
   await disconnectSettled(server, u2);
-  expect(await ack(u1, 'users', {})).toEqual({ ok: true, users: [{ name: 'u1', online: true }, { name: 'u2', online: false }] });
+  expect(await ack(u1, 'users', {})).toEqual({ ok: true, users: [{ name: 'u1', displayName: 'u1', online: true }, { name: 'u2', displayName: 'u2', online: false }] });
   const anon = await server.connect();
   expect(await ack(anon, 'history', { with: 'u1' })).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
 });
@@ -193,12 +193,12 @@ test('typing is relayed to everyone else, or only to the named user', async () =
   const atT2 = next(t2, 'typing');
   const atT3 = next(t3, 'typing');
   expect(await ack(t1, 'typing', {})).toEqual({ ok: true });
-  expect(await atT2).toEqual({ from: 't1' });
-  expect(await atT3).toEqual({ from: 't1' });
+  expect(await atT2).toEqual({ from: 't1', fromName: 't1' });
+  expect(await atT3).toEqual({ from: 't1', fromName: 't1' });
   const t3Saw = record(t3, 'typing');
   const privately = next(t2, 'typing');
   await ack(t1, 'typing', { to: 't2' });
-  expect(await privately).toEqual({ from: 't1', to: 't2' });
+  expect(await privately).toEqual({ from: 't1', fromName: 't1', to: 't2' });
   await flush(t3);
   await flush(t1);
   expect(t3Saw).toEqual([]);

@@ -96,6 +96,13 @@ describeBehindNginx('behind nginx at /chat/', () => {
     }
   });
 
+  test('/chat/metrics is not served on the public side (issue 21); the server answers it on its own address', async () => {
+    const hidden = await get('/chat/metrics');
+    expect(hidden.status).toBe(404);
+    expect(await hidden.text()).not.toContain('chat_');
+    expect((await fetch(`${server.url}/chat/metrics`)).status).toBe(200);
+  });
+
   test('nothing of the chat answers outside /chat/', async () => {
     // Those reach the rest of the site (here nginx's own empty default), never the chat server, whose every
     // response carries an X-Request-Id.

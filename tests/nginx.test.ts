@@ -78,6 +78,17 @@ describeBehindNginx('behind nginx', () => {
     }
   });
 
+  test('/metrics is not served on the public side (issue 21); the server itself answers it on its own address', async () => {
+    for (const path of ['/metrics', '/metrics?x=1']) {
+      const hidden = await fetch(`${proxyUrl}${path}`);
+      expect({ path, status: hidden.status }).toEqual({ path, status: 404 });
+      expect(await hidden.text()).not.toContain('chat_');
+    }
+    const direct = await fetch(`${server.url}/metrics`);
+    expect(direct.status).toBe(200);
+    expect(await direct.text()).toContain('chat_');
+  });
+
   test('the page loads through the proxy; requests carry the proxy request id', async () => {
     const res = await fetch(`${proxyUrl}/`);
     expect(res.status).toBe(200);

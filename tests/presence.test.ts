@@ -107,6 +107,17 @@ describe.each(factories)('%s', (_name, open) => {
     expect(await everywhere((p) => p.online())).toEqual(nodes.map(() => ['carol']));
   });
 
+  test('a user renamed while online (issue 21) is listed by the name its newest socket came with', async () => {
+    const renamed = { ...alice, key: 'alicia', name: 'Alicia' };
+    expect(await at(0).add(alice, 's1')).toBe(true);
+    expect(await at(1).add(renamed, 's2')).toBe(false);
+    expect(await everywhere((p) => p.online())).toEqual(nodes.map(() => ['Alicia']));
+    expect(await at(0).remove(alice, 's1')).toBe(false);
+    expect(await everywhere((p) => p.online())).toEqual(nodes.map(() => ['Alicia']));
+    expect(await at(1).remove(renamed, 's2')).toBe(true);
+    expect(await everywhere((p) => p.onlineCount())).toEqual(nodes.map(() => 0));
+  });
+
   test('online lists names sorted by key, the first `limit` of them; onlineCount counts users, not sockets', async () => {
     // Keys in code point order: a < d < m < z < é < 李. By name the order would differ ('Dan' < 'MIA' < 'amy'),
     // so only a sort by key passes.

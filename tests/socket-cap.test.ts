@@ -42,7 +42,7 @@ test('two tabs connecting at once for the last place: one gets in, the other get
   await expect(server.connect({ auth })).rejects.toMatchObject({ data: { code: 'rate_limited', retryAfterMs: expect.any(Number) } });
   const session = next(first, 'session');
   adding.open();
-  expect(await session).toMatchObject({ user: { name: 'many' } });
+  expect(await session).toMatchObject({ user: { name: 'many', displayName: 'many' } });
   expect(socketCount(server, 'many')).toBe(2);
   expect(errors).toEqual([]);
 });
@@ -94,7 +94,7 @@ test('places come back when tabs close, and refused or abandoned handshakes hold
   const closed = onceSocketClosed(server, first.id!);
   await closeClient(first);
   await closed;
-  expect(await within(limited.tab(auth).session, 'the session')).toMatchObject({ user: { name: 'many' } });
+  expect(await within(limited.tab(auth).session, 'the session')).toMatchObject({ user: { name: 'many', displayName: 'many' } });
   expect(socketCount(server, 'many')).toBe(2);
   expect(errors).toEqual([]);
 });

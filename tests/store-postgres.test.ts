@@ -13,7 +13,7 @@ import { ADMIN_URL, createDatabase, describePostgres, type TestDatabase } from '
 
 jest.setTimeout(120_000);
 
-type Sender = { id: number; name: string };
+type Sender = { id: number; name: string; displayName: string };
 
 describePostgres('PostgresStore, several nodes on one database', () => {
   let db: TestDatabase;
@@ -51,7 +51,7 @@ describePostgres('PostgresStore, several nodes on one database', () => {
   async function user(store: PostgresStore, name: string): Promise<Sender> {
     const u = await store.createUser({ name, key: name, tokenHash: `h-${name}`, now: 1, provisional: false });
     if (!u) throw new Error(`could not create ${name}`);
-    return { id: u.id, name: u.name };
+    return { id: u.id, name: u.name, displayName: u.displayName };
   }
 
   /**
@@ -176,10 +176,10 @@ describePostgres('PostgresStore, several nodes on one database', () => {
     const alice = await user(a, 'alice');
     const results = await Promise.allSettled([
       a.appendPublic({ sender: alice, text: 'one', ts: 1, clientId: 'c' }),
-      a.appendPublic({ sender: { id: 9999, name: 'ghost' }, text: 'no such sender', ts: 2 }),
+      a.appendPublic({ sender: { id: 9999, name: 'ghost', displayName: 'ghost' }, text: 'no such sender', ts: 2 }),
       a.appendPublic({ sender: alice, text: 'one again', ts: 3, clientId: 'c' }),
       a.appendPublic({ sender: alice, text: 'nul \0 inside', ts: 4 }),
-      a.appendPrivate({ sender: alice, recipient: { id: 9998, name: 'nobody' }, text: 'to no one', ts: 5 }),
+      a.appendPrivate({ sender: alice, recipient: { id: 9998, name: 'nobody', displayName: 'nobody' }, text: 'to no one', ts: 5 }),
       a.appendPublic({ sender: alice, text: 'two', ts: 6 }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
@@ -190,19 +190,40 @@ describePostgres('PostgresStore, several nodes on one database', () => {
     ]);
   });
 
+  test('a sign-in code redeemed on several nodes at once opens one session; an ended session opens nothing on any node', async () => {
+    const nodes = [await node('node-a'), await node('node-b'), await node('node-c')];
+    const owner = (await nodes[0].createUser({ name: 'owner', key: 'owner', tokenHash: 'owner-1', now: 1, provisional: false }))!;
+    for (let i = 0; i < 5; i++) {
+      await nodes[i % 3].addSignInCode({ hash: `code-${i}`, userId: owner.id, now: 10, expiresAt: 1000 });
+      const device = { address: '127.0.0.1', agent: '' };
+      const opened = await Promise.all(
+        nodes.flatMap((store, k) => [0, 1].map((j) => store.redeemSignInCode(`code-${i}`, 20, { id: `s-${i}-${k}-${j}`, tokenHash: `t-${i}-${k}-${j}`, device }))),
+      );
+      expect(opened.filter((o) => o !== undefined)).toHaveLength(1);
+    }
+    const sessions = await nodes[1].listSessions(owner.id);
+    expect(sessions).toHaveLength(6);
+    const ended = await nodes[2].endSessions(owner.id, { except: sessions[0].id });
+    expect(ended).toHaveLength(5);
+    for (const store of nodes) {
+      expect(await store.useSession(ended[0], 30, { address: '', agent: '' })).toBe(false);
+      expect(await store.listSessions(owner.id)).toHaveLength(1);
+    }
+  });
+
   test('two nodes claiming one name at once: exactly one wins, also when both replace an expired holder', async () => {
     const a = await node('node-a');
     const b = await node('node-b');
     for (let i = 0; i < 10; i++) {
       const key = `name${i}`;
       const claims = await Promise.all(
-        [a, b].map((s, k) => s.createUser({ name: key, key, tokenHash: `t${k}`, now: 10, provisional: false })),
+        [a, b].map((s, k) => s.createUser({ name: key, key, tokenHash: `t${i}-${k}`, now: 10, provisional: false })),
       );
       expect(claims.filter((u) => u !== undefined)).toHaveLength(1);
       const holder = (await a.findUser(key))!;
       const replacements = await Promise.all(
         [a, b].map((s, k) =>
-          s.createUser({ name: key, key, tokenHash: `r${k}`, now: 100, provisional: false, replacing: { id: holder.id, seenBefore: 50 } }),
+          s.createUser({ name: key, key, tokenHash: `r${i}-${k}`, now: 100, provisional: false, replacing: { id: holder.id, seenBefore: 50 } }),
         ),
       );
       const winners = replacements.filter((u) => u !== undefined);

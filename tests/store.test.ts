@@ -7,6 +7,7 @@ import { SqliteStore } from '../src/store/sqlite';
 import { MIGRATIONS } from '../src/store/sqlite/schema';
 import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
+import type { Party } from '../src/store/messages';
 import { createDatabase, describePostgres, postgresReason } from './postgres';
 import { tempDir } from './tmpdir';
 
@@ -39,15 +40,15 @@ if (postgresReason === undefined) {
 describe.each(factories)('%s', (_name, open) => {
   let store: ChatStore;
   let dispose: (() => Promise<void>) | undefined;
-  let a: { id: number; name: string };
-  let b: { id: number; name: string };
-  let c: { id: number; name: string };
+  let a: Party;
+  let b: Party;
+  let c: Party;
   beforeEach(async () => {
     ({ store, dispose } = await open());
     const mk = async (name: string) => {
-      const u = await store.createUser({ name, key: name, tokenHash: 'h', now: 1, provisional: false });
+      const u = await store.createUser({ name, key: name, tokenHash: `h-${name}`, now: 1, provisional: false });
       if (!u) throw new Error('createUser failed');
-      return { id: u.id, name: u.name };
+      return { id: u.id, name: u.name, displayName: u.displayName };
     };
     a = await mk('a');
     b = await mk('b');
@@ -87,7 +88,7 @@ describe.each(factories)('%s', (_name, open) => {
   });
 
   test('one failing write in a group commit fails alone', async () => {
-    const ghost = { id: 9999, name: 'ghost' }; // violates the sender foreign key
+    const ghost = { id: 9999, name: 'ghost', displayName: 'ghost' }; // violates the sender foreign key
     const results = await Promise.allSettled([
       store.appendPublic({ sender: a, text: 'ok 1', ts: 1 }),
       store.appendPublic({ sender: ghost, text: 'bad', ts: 2 }),
@@ -127,7 +128,7 @@ describe.each(factories)('%s', (_name, open) => {
     const writes = [
       store.appendPublic({ sender: a, text: 'p', ts: 1, origin: 'sock-1' }),
       store.appendPrivate({ sender: a, recipient: b, text: 'q', ts: 2, clientId: 'k' }),
-      store.appendPublic({ sender: { id: 9999, name: 'ghost' }, text: 'fails', ts: 3 }),
+      store.appendPublic({ sender: { id: 9999, name: 'ghost', displayName: 'ghost' }, text: 'fails', ts: 3 }),
       store.appendPrivate({ sender: a, recipient: b, text: 'q again', ts: 4, clientId: 'k' }), // duplicate
     ].map((w) => w.then((r) => ({ id: r.message.id, heardBefore: heard.some((h) => h.id === r.message.id) })));
     const results = await Promise.allSettled(writes);
@@ -213,25 +214,25 @@ describe.each(factories)('%s', (_name, open) => {
     // Both at once (the order they commit in is the engine's business): exactly one succeeds.
     const [touched, replaced] = await Promise.all([
       store.touchUser(b.id, 900, false),
-      store.createUser({ name: 'b', key: 'b', tokenHash: 'new', now: 900, provisional: false, replacing: { id: b.id, seenBefore: 800 } }),
+      store.createUser({ name: 'b', key: 'b', tokenHash: 'new-b', now: 900, provisional: false, replacing: { id: b.id, seenBefore: 800 } }),
     ]);
     expect(touched).toBe(replaced === undefined);
     expect((await store.findUser('b'))!.id).toBe(replaced?.id ?? b.id);
   });
 
-  test('findUserByToken finds the active user holding a token hash; a proven login ends provisional', async () => {
+  test('findSession finds the active user whose session holds a token hash; a proven login ends provisional', async () => {
     const p = await store.createUser({ name: 'P', key: 'p', tokenHash: 'hash-p', now: 1, provisional: true });
-    expect(p).toMatchObject({ name: 'P', key: 'p', provisional: true, lastSeenAt: 1 });
-    expect(await store.findUserByToken('hash-p')).toEqual(p);
-    expect(await store.findUserByToken('nope')).toBeUndefined();
-    expect(await store.findUserByToken('')).toBeUndefined();
+    expect(p).toMatchObject({ name: 'P', key: 'p', displayName: 'P', provisional: true, lastSeenAt: 1, account: null, namesAt: 0 });
+    expect((await store.findSession('hash-p'))?.user).toEqual(p);
+    expect(await store.findSession('nope')).toBeUndefined();
+    expect(await store.findSession('')).toBeUndefined();
     expect(await store.touchUser(p!.id, 5, false)).toBe(true);
     expect((await store.findUser('p'))!.provisional).toBe(true);
     expect(await store.touchUser(p!.id, 6, true)).toBe(true);
     expect(await store.findUser('p')).toMatchObject({ provisional: false, lastSeenAt: 6 });
     const q = await store.createUser({ name: 'p', key: 'p', tokenHash: 'hash-q', now: 9, provisional: false, replacing: { id: p!.id, seenBefore: 8 } });
-    expect(await store.findUserByToken('hash-p')).toBeUndefined(); // retired
-    expect(await store.findUserByToken('hash-q')).toEqual(q);
+    expect(await store.findSession('hash-p')).toBeUndefined(); // retired, and its sessions with it
+    expect((await store.findSession('hash-q'))?.user).toEqual(q);
   });
 
   test('a release holds against seenUsers (another tab closing) but a login undoes it', async () => {
@@ -267,7 +268,10 @@ test('a database from an older release is migrated in place, keeping its users a
   old.close();
   const store = SqliteStore.open(file);
   try {
-    expect(await store.findUser('old')).toEqual({ id: 1, name: 'Old', key: 'old', tokenHash: 'h', createdAt: 1, lastSeenAt: 2, provisional: false });
+    const user = { id: 1, name: 'Old', key: 'old', displayName: 'Old', createdAt: 1, lastSeenAt: 2, provisional: false, account: null, namesAt: 0 };
+    expect(await store.findUser('old')).toEqual(user);
+    // Its token became the first session: it still opens the user.
+    expect(await store.findSession('h')).toEqual({ session: { id: expect.stringMatching(/^[0-9a-f]{32}$/), userId: 1, createdAt: 1, lastSeenAt: 2, address: '', agent: '' }, user });
     expect((await store.publicHistory({ limit: 5 })).messages.map((m) => m.text)).toEqual(['kept']);
   } finally {
     await store.close();

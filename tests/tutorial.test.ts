@@ -40,7 +40,7 @@ test('connect, login {id}, sendMsg {newAccount} without acks: allmessage reaches
 
   expect((await welcome).text).toContain('tom');
   for (const message of [await atA, await atB]) {
-    expect(message).toEqual({ id: expect.any(Number), from: 'tom', text: 'hello from the tutorial', ts: expect.any(Number) });
+    expect(message).toEqual({ id: expect.any(Number), from: 'tom', fromName: 'tom', text: 'hello from the tutorial', ts: expect.any(Number) });
   }
 });
 
@@ -181,7 +181,7 @@ describe('names', () => {
     const again = await server.connect();
     const queued = next(again, 'privateMsg');
     const rejoined = await ack(again, 'login', { id: 'tom' });
-    expect(rejoined).toEqual({ ok: true, user: { name: 'tom' }, online: ['sam', 'tom'], onlineCount: 2 });
+    expect(rejoined).toEqual({ ok: true, user: { name: 'tom', displayName: 'tom' }, online: ['sam', 'tom'], onlineCount: 2 });
     expect(await queued).toMatchObject({ text: 'for the first tom' });
     await disconnectSettled(server, again);
     // …and after the grace, tom is someone new who cannot read the old tom's messages.

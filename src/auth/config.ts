@@ -26,6 +26,7 @@ const JWT_VARIABLES = [
   'JWT_ISSUER',
   'JWT_AUDIENCE',
   'JWT_USERNAME_CLAIM',
+  'JWT_DISPLAY_NAME_CLAIM',
   'JWT_CLOCK_TOLERANCE_SECONDS',
   'JWT_TOKEN_URL',
 ] as const;
@@ -36,6 +37,7 @@ export type AuthVariable = (typeof AUTH_VARIABLES)[number];
 export const AUTH_DEFAULTS = {
   AUTH_MODE: 'open',
   JWT_USERNAME_CLAIM: 'preferred_username',
+  JWT_DISPLAY_NAME_CLAIM: 'name',
   JWT_CLOCK_TOLERANCE_SECONDS: '5',
 } as const;
 
@@ -54,8 +56,10 @@ export interface JwtAuthConfig {
   issuer: string;
   /** A value the token's `aud` must be or contain. */
   audience: string;
-  /** The claim holding the user's chat name. */
+  /** The claim holding the user's handle (a chat name). */
   usernameClaim: string;
+  /** The claim holding the name people see (a display name); without it, the handle is shown. */
+  displayNameClaim: string;
   /** Leeway for `exp`, `nbf` and `iat` against this server's clock. */
   clockToleranceSeconds: number;
   /**
@@ -68,8 +72,8 @@ export interface JwtAuthConfig {
 /** `open`: the chat's own names and tokens (docs/protocol.md). `jwt`: names come from a host application's JWTs. */
 export type AuthConfig = { mode: 'open' } | JwtAuthConfig;
 
-/** Registered claims that can never hold a chat name. */
-const NOT_A_NAME_CLAIM = ['iss', 'aud', 'exp', 'nbf', 'iat', 'jti'];
+/** Registered claims that can never hold a chat name (`sub` is who the user is, not a name). */
+const NOT_A_NAME_CLAIM = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'];
 
 const tolerance = z.coerce.number().int().min(0).max(300);
 
@@ -96,6 +100,8 @@ export function loadAuthConfig(
 
   const usernameClaim = env.JWT_USERNAME_CLAIM ?? AUTH_DEFAULTS.JWT_USERNAME_CLAIM;
   if (NOT_A_NAME_CLAIM.includes(usernameClaim)) report('JWT_USERNAME_CLAIM', `"${usernameClaim}" cannot hold a user name`);
+  const displayNameClaim = env.JWT_DISPLAY_NAME_CLAIM ?? AUTH_DEFAULTS.JWT_DISPLAY_NAME_CLAIM;
+  if (NOT_A_NAME_CLAIM.includes(displayNameClaim)) report('JWT_DISPLAY_NAME_CLAIM', `"${displayNameClaim}" cannot hold a display name`);
 
   const toleranceResult = tolerance.safeParse(env.JWT_CLOCK_TOLERANCE_SECONDS ?? AUTH_DEFAULTS.JWT_CLOCK_TOLERANCE_SECONDS);
   if (!toleranceResult.success) report('JWT_CLOCK_TOLERANCE_SECONDS', `${toleranceResult.error.issues[0].message} (seconds, 0 to 300)`);
@@ -129,6 +135,7 @@ export function loadAuthConfig(
       issuer,
       audience,
       usernameClaim,
+      displayNameClaim,
       clockToleranceSeconds: toleranceResult.data,
       ...(tokenUrl !== undefined && { tokenUrl }),
     },

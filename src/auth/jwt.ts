@@ -1,11 +1,12 @@
 /**
- * Verifies the JWT a host application signed for its logged-in user (AUTH_MODE=jwt) and reads the chat name
- * from it. Every refusal is a JwtError: a ChatError with code `unauthorized` and a message safe to show the
+ * Verifies the JWT a host application signed for its logged-in user (AUTH_MODE=jwt) and reads who the user is
+ * (`iss` and `sub`) and their names (the handle and display-name claims) from it. Every refusal is a JwtError: a ChatError with code `unauthorized` and a message safe to show the
  * client, plus a `reason` from a closed set (so the caller can tell "expired: fetch a new token" from the rest)
  * and a `detail` for the server's log. Signature and format failures all read the same to the client.
  */
 import type { KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { checkDisplayName } from '../display-names';
 import { ChatError } from '../errors';
 import { normalizeName } from '../names';
 import type { JwtAuthConfig, JwtKeySource } from './config';
@@ -19,6 +20,7 @@ export type JwtFailure =
   | 'expired'
   | 'not_yet_valid'
   | 'no_expiry'
+  | 'no_subject'
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'invalid_username';
@@ -29,6 +31,7 @@ const MESSAGES: Record<JwtFailure, string> = {
   expired: 'The sign-in token has expired; get a new one and reconnect.',
   not_yet_valid: 'The sign-in token is not valid yet.',
   no_expiry: 'The sign-in token has no expiry time.',
+  no_subject: 'The sign-in token does not say who the user is (no "sub").',
   wrong_issuer: 'The sign-in token was not issued by the service this chat trusts.',
   wrong_audience: 'The sign-in token was issued for another service.',
   invalid_username: 'The sign-in token does not carry a valid chat name.',
@@ -48,8 +51,18 @@ export class JwtError extends ChatError {
 }
 
 export interface VerifiedToken {
+  /** Who the user is: the token's `iss` and `sub`. */
+  account: { issuer: string; subject: string };
   /** The chat name from the username claim, normalised as every chat name is (names.ts). */
   username: string;
+  /**
+   * The display name from its claim (display-names.ts); the handle when the claim is absent or not a valid
+   * display name (`displayNameProblem` then says why, for the log).
+   */
+  displayName: string;
+  displayNameProblem?: string;
+  /** When the token was issued (`iat`, epoch ms); the verification time when it has none. */
+  issuedAt: number;
   /**
    * Epoch ms from which this server refuses the token: its `exp` plus the clock tolerance. Always later than
    * the moment `verify` checked it; the session it opened should end then.
@@ -100,9 +113,27 @@ export function createJwtVerifier(config: JwtAuthConfig, options: { now?: () => 
         const what = raw === undefined ? 'missing' : typeof raw !== 'string' ? 'not a string' : 'not a valid chat name';
         throw new JwtError('invalid_username', `claim "${config.usernameClaim}" is ${what}`);
       }
-      return { username, expiresAt, claims };
+      if (typeof claims.sub !== 'string' || claims.sub === '' || claims.sub.length > MAX_SUBJECT_LENGTH) {
+        throw new JwtError('no_subject', claims.sub === undefined ? 'no "sub"' : '"sub" is not a string of 1-256 characters');
+      }
+      const account = { issuer: config.issuer, subject: claims.sub };
+      const issuedAt = typeof claims.iat === 'number' ? claims.iat * 1000 : at;
+      const shown = displayNameOf(claims[config.displayNameClaim], config.displayNameClaim);
+      const displayName = 'displayName' in shown ? shown.displayName : username;
+      return { account, username, displayName, ...('problem' in shown && { displayNameProblem: shown.problem }), issuedAt, expiresAt, claims };
     },
   };
+}
+
+/** Longer subjects are refused (OpenID Connect keeps `sub` within 255 ASCII characters). */
+const MAX_SUBJECT_LENGTH = 256;
+
+/** The display-name claim's value, checked; a missing claim is no problem, only a reason to show the handle. */
+function displayNameOf(raw: unknown, claim: string): { displayName: string } | { problem?: string } {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'string') return { problem: `claim "${claim}" is not a string` };
+  const checked = checkDisplayName(raw);
+  return 'problem' in checked ? { problem: `claim "${claim}": ${checked.problem}` } : checked;
 }
 
 function verificationKey(source: JwtKeySource): KeyObject | JWTVerifyGetKey {

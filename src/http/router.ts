@@ -10,6 +10,8 @@ import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from '../prot
 import { userRoom, type Services } from '../realtime/context';
 import { listUsers } from '../realtime/handlers/queries';
 import { lengthWithin, parsePayload } from '../schemas';
+import { createSignInCode } from '../sign-in-codes';
+import { serveVendor } from './vendor';
 
 /** Query values arrive as strings; an empty one (`?before=`) counts as absent, as an absent field does in `history`. */
 const queryNumber = (schema: z.ZodNumber) =>
@@ -68,6 +70,16 @@ export function createRouter(services: Services): Router {
   router.get('/api/users', async (ctx) => {
     ctx.body = { users: await listUsers(services) };
   });
+
+  // For a user who lost every device (issue 21): a code that opens a new session, handed over out of band.
+  router.post('/api/users/:name/sign-in-code', requireAdmin(config.adminToken), async (ctx) => {
+    if (services.jwt) throw new ChatError('forbidden', 'Here the host application signs people in; this chat makes no sign-in codes.');
+    const user = await requireUser(store, normalizeName(ctx.params.name) ?? ctx.params.name);
+    ctx.body = await createSignInCode(store, user, now(), config.signInCodeMs);
+    services.log.info({ user: user.name }, 'sign-in code made by an admin');
+  });
+
+  serveVendor(router);
 
   router.post('/api/push', requireAdmin(config.adminToken), jsonBody, async (ctx) => {
     const body = parsePayload(pushBody, ctx.request.body);

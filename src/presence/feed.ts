@@ -1,5 +1,6 @@
 import type { ChatServer } from '../realtime/context';
 import type { Metrics } from '../metrics';
+import type { Person } from '../protocol';
 
 /** How long presence changes are gathered at least before they are announced together. */
 export const PRESENCE_WINDOW_MS = 100;
@@ -15,8 +16,8 @@ export const MAX_PRESENCE_WINDOW_MS = 2000;
  * goes within one window is not announced at all.
  */
 export class PresenceFeed {
-  /** name → [state before the window, state now] for users that changed in this window. */
-  private readonly pending = new Map<string, { before: boolean; now: boolean }>();
+  /** name → [state before the window, state now] for users that changed in this window, and their display name. */
+  private readonly pending = new Map<string, { before: boolean; now: boolean; displayName: string }>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -34,11 +35,11 @@ export class PresenceFeed {
     return Math.min(MAX_PRESENCE_WINDOW_MS, Math.max(PRESENCE_WINDOW_MS, scaled));
   }
 
-  changed(name: string, online: boolean): void {
+  changed({ name, displayName }: Person, online: boolean): void {
     if (this.stopped) return; // shutting down: every connection is going away anyway
     const entry = this.pending.get(name);
-    if (entry) entry.now = online;
-    else this.pending.set(name, { before: !online, now: online });
+    if (entry) Object.assign(entry, { now: online, displayName });
+    else this.pending.set(name, { before: !online, now: online, displayName });
     this.timer ??= setTimeout(() => this.flush(), this.windowMs()).unref();
   }
 
@@ -46,8 +47,8 @@ export class PresenceFeed {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const users: Array<{ name: string; online: boolean }> = [];
-    for (const [name, { before, now }] of this.pending) if (before !== now) users.push({ name, online: now });
+    const users: Array<Person & { online: boolean }> = [];
+    for (const [name, { before, now, displayName }] of this.pending) if (before !== now) users.push({ name, displayName, online: now });
     this.pending.clear();
     if (users.length === 0) return;
     const ts = this.now();

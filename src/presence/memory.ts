@@ -11,6 +11,11 @@ export class MemoryPresence implements Presence {
     const entry = this.users.get(user.id);
     if (entry) {
       entry.sockets.add(socketId);
+      // Renamed while online (issue 21): the newest socket's name shows.
+      if (entry.name !== user.name || entry.key !== user.key) {
+        Object.assign(entry, { name: user.name, key: user.key });
+        this.sorted = undefined;
+      }
       return false;
     }
     this.users.set(user.id, { key: user.key, name: user.name, sockets: new Set([socketId]) });

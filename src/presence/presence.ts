@@ -3,7 +3,8 @@
  *
  * Guarantees: `add` reports true exactly once per offline→online transition of a user and `remove` true
  * exactly once per online→offline transition, however many sockets (tabs, devices) come and go in between.
- * Users are told apart by id: a retired user and the new holder of its name are two users.
+ * Users are told apart by id: a retired user and the new holder of its name are two users. A socket added
+ * with another name for a user already online (renamed meanwhile, issue 21) makes that the name `online` lists.
  * Delivery never consults this registry (it goes through per-user rooms); it only answers "who is online".
  *
  * Implementations: memory.ts for one process; redis.ts for a cluster of nodes sharing Redis, which keeps the

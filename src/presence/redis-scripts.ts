@@ -55,12 +55,20 @@ local function report(flag, uid, member)
   redis.call('ZADD', tx, seq, seq .. ':' .. flag .. ':' .. uid .. ':' .. member)
 end
 
--- Adds delta to the user's socket count, keeping users/online in step; returns the new count.
+-- Adds delta to the user's socket count, keeping users/online in step; returns the new count. A socket added
+-- under another member than the user's (renamed while online, issue 21) replaces it: the newest name shows.
 local function count(uid, member, delta)
   local n = redis.call('HINCRBY', counts, uid, delta)
   if delta > 0 and n == 1 then
     redis.call('HSET', users, uid, member)
     redis.call('ZADD', online, 0, member)
+  elseif delta > 0 then
+    local m = redis.call('HGET', users, uid)
+    if m ~= member then
+      if m then redis.call('ZREM', online, m) end
+      redis.call('HSET', users, uid, member)
+      redis.call('ZADD', online, 0, member)
+    end
   elseif delta < 0 and n <= 0 then
     local m = redis.call('HGET', users, uid)
     redis.call('HDEL', counts, uid)

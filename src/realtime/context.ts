@@ -16,7 +16,7 @@ import type {
   SessionUser,
   SocketData,
 } from '../protocol';
-import type { ChatStore } from '../store/store';
+import type { ChatStore, Device } from '../store/store';
 import type { Session } from './session';
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -49,8 +49,12 @@ export interface Services {
   slots: SocketSlots;
   /** AUTH_MODE=jwt: the host application's token verifier; absent in the open mode. */
   jwt?: JwtVerifier;
+  /** Cluster mode: other nodes share this app's rooms through the adapter (and hear `serverSideEmit`). */
+  clustered: boolean;
   /** Where a socket connects from (client-address.ts: X-Forwarded-For only with TRUST_PROXY). */
   addressOf(socket: ChatSocket): string;
+  /** Its address and a summary of its user agent, as recorded on the session it logs in with (device.ts). */
+  deviceOf(socket: ChatSocket): Device;
 }
 
 /**
@@ -91,4 +95,12 @@ export type EventMiddleware<P = unknown> = (ctx: EventContext<P>, next: () => Pr
  */
 export function userRoom(userId: number): string {
   return `user:${userId}`;
+}
+
+/**
+ * The room that holds every live socket logged in through one stored session (one device), on every node:
+ * ending the session ends them through it (issue 21).
+ */
+export function sessionRoom(sessionId: string): string {
+  return `session:${sessionId}`;
 }

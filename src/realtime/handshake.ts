@@ -4,7 +4,7 @@ import type { Claim } from '../identity';
 import type { Slot } from '../limits/socket-slots';
 import { handshakeAuthSchema, jwtLoginSchema, parsePayload } from '../schemas';
 import type { ChatSocket, Services } from './context';
-import { claim, claimJwt, claimToken } from './sign-in';
+import { claim, claimCode, claimJwt, claimToken } from './sign-in';
 
 /** What a handshake login leaves for the connection handler: the claim, and the place it reserved for the socket. */
 export interface HandshakeClaim {
@@ -13,8 +13,8 @@ export interface HandshakeClaim {
 }
 
 /**
- * Login in the handshake, the Socket.IO convention: `io(url, { auth: { username, token } })` or
- * `{ auth: { token } }` (in JWT mode, `{ token }` is the host application's JWT). The claim runs in connection middleware, before any packet of the connection is
+ * Login in the handshake, the Socket.IO convention: `io(url, { auth: { username, token } })`, `{ auth: { token } }`
+ * or `{ auth: { code } }` (a sign-in code; in JWT mode, `{ token }` is the host application's JWT). The claim runs in connection middleware, before any packet of the connection is
  * handled, so the packets a client buffered while disconnected are processed as that user. A refused claim
  * refuses the connection: the client gets `connect_error` whose `data` is `{ code, message }`, the same codes as
  * an ack. No `auth` (or `{}`): an anonymous connection, which may still use the `login` event.
@@ -43,9 +43,11 @@ export function handshakeLogin(services: Services) {
       if (services.jwt) {
         claimed = await claimJwt(services, address, parsePayload(jwtLoginSchema, auth).token);
       } else {
-        const { name, token } = parsePayload(handshakeAuthSchema, auth);
-        if (name !== undefined) claimed = await claim(services, address, name, token, 'username');
+        const { name, token, code } = parsePayload(handshakeAuthSchema, auth);
+        const { agent } = services.deviceOf(socket);
+        if (name !== undefined) claimed = await claim(services, address, name, token, 'username', agent);
         else if (token !== undefined) claimed = await claimToken(services, address, token);
+        else if (code !== undefined) claimed = await claimCode(services, address, code, agent);
         else return next();
       }
       const slot = await services.slots.reserve(claimed.user.id).catch(async (err: unknown) => {

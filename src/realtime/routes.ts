@@ -1,12 +1,16 @@
 import type { z } from 'zod';
 import {
+  endSessionSchema,
   historySchema,
   jwtLoginSchema,
   loginSchema,
   logoutSchema,
   privateMsgSchema,
+  profileSchema,
   receivedSchema,
   sendMsgSchema,
+  sessionsSchema,
+  signInCodeSchema,
   syncSchema,
   typingSchema,
   usersSchema,
@@ -15,6 +19,8 @@ import type { ClientEvent } from '../protocol';
 import { login, loginWithJwt } from './handlers/login';
 import { logout } from './handlers/logout';
 import { privateMsg, received, sendMsg } from './handlers/messages';
+import { profile } from './handlers/profile';
+import { endSession, sessions, signInCode } from './handlers/sessions';
 import { history, users } from './handlers/queries';
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
@@ -65,4 +71,9 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   sync: open(syncSchema, sync),
   logout: loggedIn(logoutSchema, logout),
   received: loggedIn(receivedSchema, received),
+  // Issue 21. A code and a display name change cost what a message costs (stored, or told to everyone).
+  signInCode: loggedIn(signInCodeSchema, signInCode, rateLimit('messages')),
+  sessions: loggedIn(sessionsSchema, sessions),
+  endSession: loggedIn(endSessionSchema, endSession),
+  profile: loggedIn(profileSchema, profile, rateLimit('messages')),
 });

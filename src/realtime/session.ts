@@ -1,5 +1,7 @@
+import { ChatError } from '../errors';
 import type { SessionUser } from '../protocol';
-import { userRoom, type ChatSocket, type Services } from './context';
+import type { Device } from '../store/store';
+import { sessionRoom, userRoom, type ChatSocket, type Services } from './context';
 import { confirmDelivered } from './delivery';
 import { trackDeliveries } from './delivery-tracker';
 import type { SerialQueue } from './serial-queue';
@@ -62,8 +64,25 @@ export class Session {
   }
 
   /**
+   * Puts the logged-in socket in the room of the stored session (the device) it logged in with, and records the
+   * login on it; refused `unauthorized`, and the socket logged out, when that session has ended meanwhile.
+   * `undefined`: a login without a session of its own (a tutorial login joining a held name, or JWT mode).
+   */
+  async device(sessionId: string | undefined, device: Device): Promise<void> {
+    const previous = this.socket.data.sessionId;
+    if (previous !== undefined && previous !== sessionId) this.socket.leave(sessionRoom(previous));
+    this.socket.data.sessionId = sessionId;
+    if (sessionId === undefined) return;
+    this.socket.join(sessionRoom(sessionId));
+    const { store, now } = this.services;
+    if (await store.useSession(sessionId, now(), device)) return;
+    await this.end({ seen: true });
+    throw new ChatError('unauthorized', 'This session was ended (signed out from another device). Sign in again.');
+  }
+
+  /**
    * Detaches the socket from its user (logout or disconnect); resolves true when that was the user's last
-   * socket. `seen` records the user as seen now (unless released: see ChatStore.seenUsers).
+   * socket. `seen` records the user as seen now (unless released: see ChatStore.seenUsers), and its session.
    */
   async end({ seen }: { seen: boolean }): Promise<{ user: SessionUser; wentOffline: boolean } | undefined> {
     const user = this.socket.data.user;
@@ -71,13 +90,17 @@ export class Session {
     clearTimeout(this.expiry);
     if (!user) return undefined;
     const { presence, presenceFeed, store, now } = this.services;
+    const sessionId = this.socket.data.sessionId;
+    this.socket.data.sessionId = undefined;
+    if (sessionId !== undefined) this.socket.leave(sessionRoom(sessionId));
     this.socket.data.user = undefined;
     this.stopTracking?.();
     this.stopTracking = undefined;
     this.socket.leave(userRoom(user.id));
     const wentOffline = await presence.remove(user, this.socket.id);
-    if (wentOffline) presenceFeed.changed(user.name, false);
+    if (wentOffline) presenceFeed.changed(user, false);
     if (seen) await store.seenUsers([user.id], now());
+    if (seen && sessionId !== undefined) await store.seenSessions([sessionId], now());
     return { user, wentOffline };
   }
 

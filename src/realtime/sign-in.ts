@@ -1,10 +1,13 @@
 import { ChatError } from '../errors';
+import { claimVouched } from '../auth/accounts';
 import { JwtError } from '../auth/jwt';
-import { claimByToken, claimName, claimVouched, type Claim, type ClaimForm } from '../identity';
+import { claimByToken, claimName, type Claim, type ClaimForm } from '../identity';
 import type { Slot } from '../limits/socket-slots';
 import { nameKey } from '../names';
 import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
+import { claimByCode } from '../sign-in-codes';
 import { userRoom, type ChatSocket, type Services } from './context';
+import { announceRename } from './profiles';
 import type { Session } from './session';
 
 /**
@@ -23,7 +26,7 @@ export interface SignedIn {
  * Claims `name` with this app's rules (identity.ts), for the `login` event and the handshake alike, within the
  * login limits of `address`: attempts per address, and wrong tokens per address and per name.
  */
-export async function claim(services: Services, address: string, name: string, token: string | undefined, form: ClaimForm): Promise<Claim> {
+export async function claim(services: Services, address: string, name: string, token: string | undefined, form: ClaimForm, agent = ''): Promise<Claim> {
   const { store, presence, config, now, limits } = services;
   await limits.check('loginsPerAddress', address);
   const login = () =>
@@ -31,6 +34,7 @@ export async function claim(services: Services, address: string, name: string, t
       store,
       presence,
       now: now(),
+      device: { address, agent },
       reservationMs: config.nameReservationMs,
       legacyLogin: config.legacyLogin,
       legacyGraceMs: config.legacyGraceMs,
@@ -48,6 +52,17 @@ export async function claimToken(services: Services, address: string, token: str
 }
 
 /**
+ * A login with a sign-in code (`login { code }`, handshake `auth: { code }`), within the same limits: a wrong,
+ * expired or used code counts as a wrong token of `address` (sign-in-codes.ts).
+ */
+export async function claimCode(services: Services, address: string, code: string, agent = ''): Promise<Claim> {
+  const { store, now, limits } = services;
+  await limits.check('loginsPerAddress', address);
+  const login = () => claimByCode(code, { store, now: now(), device: { address, agent } });
+  return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof ChatError && err.code === 'unauthorized');
+}
+
+/**
  * JWT mode: a login with the host application's token (handshake `auth: { token }` or `login { token }`),
  * within the same limits; a forged or malformed token counts as a wrong token, an expired one does not.
  */
@@ -57,8 +72,11 @@ export async function claimJwt(services: Services, address: string, token: strin
   await limits.check('loginsPerAddress', address);
   const login = async () => {
     try {
-      const { username, expiresAt } = await jwt.verify(token);
-      return await claimVouched(username, expiresAt, { store, now: now() });
+      const verified = await jwt.verify(token);
+      if (verified.displayNameProblem) log.info({ problem: verified.displayNameProblem, address }, 'JWT display name not used');
+      const claimed = await claimVouched(verified, { store, now: now() });
+      if (claimed.refusedHandle) log.warn({ user: claimed.user.name, refused: verified.username }, 'JWT handle not taken: another user holds it');
+      return claimed;
     } catch (err) {
       if (err instanceof JwtError) log.info({ reason: err.reason, detail: err.detail, address }, 'JWT refused');
       throw err;
@@ -77,9 +95,12 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   const { io, presence, slots } = services;
   // A predecessor that still had sockets somewhere (only possible if presence lagged) loses them.
   if (claim.replaced !== undefined) io.in(userRoom(claim.replaced)).disconnectSockets(true);
-  const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key };
+  const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key, displayName: claim.user.displayName };
+  // The host renamed the user (JWT mode): the others hear of it, and the user's other connections are updated.
+  if (claim.renamed) announceRename(services, user, claim.renamed.formerName, session.socket.id);
   const current = session.user;
-  const fresh = current?.id !== user.id;
+  // A new handle (JWT mode) binds anew too: presence and rooms know the socket by the old one.
+  const fresh = current?.id !== user.id || current.name !== user.name;
   let cameOnline = false;
   let slot = reserved;
   try {
@@ -91,10 +112,18 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   } finally {
     slot?.release(); // the socket is in presence now (or binding failed): the reservation has done its work
   }
+  // In the session's room before its row is read again: ending the session after this read reaches this
+  // socket through the room, ending it before makes the read fail (store/sessions.ts).
+  await session.device(claim.sessionId, services.deviceOf(session.socket));
   // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
   if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
   const [online, onlineCount] = await Promise.all([presence.online(LOGIN_ONLINE_LIMIT), presence.onlineCount()]);
-  const result: LoginResult = { user: { name: user.name }, ...(claim.token && { token: claim.token }), online, onlineCount };
+  const result: LoginResult = {
+    user: { name: user.name, displayName: user.displayName },
+    ...(claim.token && { token: claim.token, ...(claim.sessionId && { sessionId: claim.sessionId }) }),
+    online,
+    onlineCount,
+  };
   return { user, result, fresh, cameOnline };
 }
 
@@ -130,7 +159,7 @@ export async function welcome(session: Session, { user, fresh, cameOnline }: Sig
   const { now, metrics, presenceFeed } = services;
   socket.emit('msg1', { type: 'welcome', text: `Welcome, ${user.name}!`, ts: now() });
   metrics.eventsOut.inc({ event: 'msg1' });
-  if (cameOnline) presenceFeed.changed(user.name, true);
+  if (cameOnline) presenceFeed.changed(user, true);
   await sendUndelivered(socket, user, services);
   await session.releaseParked();
 }

@@ -23,9 +23,19 @@ import type { ChatMessage, PrivateMessage, PublicMessage } from '../protocol';
  *   that failed because its connection broke may have committed all the same: retry it with its clientId.)
  * - Privacy: a private message is only ever returned by `conversation` for its two parties and by
  *   `undelivered` for its recipient.
+ * - Names: every read shows sender and recipient by their current handle and display name (`from`/`fromName`,
+ *   `to`/`toName`), so a renamed user's history reads as theirs; the feed and the append's own result carry
+ *   the names the append was given.
  */
+/** Who sends or receives a message, as live deliveries show them (reads show each user's current names). */
+export interface Party {
+  id: number;
+  name: string;
+  displayName: string;
+}
+
 export interface NewMessage {
-  sender: { id: number; name: string };
+  sender: Party;
   text: string;
   ts: number;
   /** Idempotency key chosen by the sender's client; unique per sender. */
@@ -35,7 +45,7 @@ export interface NewMessage {
 }
 
 export interface NewPrivateMessage extends NewMessage {
-  recipient: { id: number; name: string };
+  recipient: Party;
 }
 
 export interface Appended<M> {

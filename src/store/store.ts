@@ -1,7 +1,9 @@
 import type { MessageStore } from './messages';
+import type { SessionStore } from './sessions';
 import type { UserStore } from './users';
 
-export type { NewUser, UserRecord, UserStore } from './users';
+export type { HostAccount, Names, NewUser, Renamed, UserRecord, UserStore } from './users';
+export type { Device, NewSession, NewSignInCode, SessionRecord, SessionStore } from './sessions';
 export type { Appended, Committed, MessageStore, NewMessage, NewPrivateMessage, Page, PageQuery } from './messages';
 
 /** What a store says about how it keeps what it was given; logged when the server starts listening. */
@@ -12,11 +14,12 @@ export interface Durability {
 }
 
 /**
- * Durable storage of users and messages: one contract, its guarantees written on each part (users.ts,
- * messages.ts), and an implementation per engine (sqlite/, postgres/), each split the same way by concern.
- * tests/store.test.ts holds every implementation to the same guarantees.
+ * Durable storage of users, their sessions and messages: one contract, its guarantees written on each part
+ * (users.ts, sessions.ts, messages.ts), and an implementation per engine (sqlite/, postgres/), each split the
+ * same way by concern. tests/store.test.ts and tests/sessions.test.ts hold every implementation to the same
+ * guarantees.
  */
-export interface ChatStore extends UserStore, MessageStore {
+export interface ChatStore extends UserStore, SessionStore, MessageStore {
   /** Resolves when the storage answers a trivial query; used by /readyz. */
   ping(): Promise<void>;
   /** The durability settings in force, as the storage reports them. */

@@ -105,11 +105,17 @@ function messageEl(message, mine) {
   return h(
     'li',
     { className: `message ${hueClass(message.from)}${mine ? ' mine' : ''}`, dataset: { id: String(message.id), from: nameKey(message.from), ts: String(message.ts) } },
-    h('span', { className: 'avatar', text: initial(message.from), attrs: { 'aria-hidden': 'true' } }),
+    h('span', { className: 'avatar', text: initial(message.fromName ?? message.from), attrs: { 'aria-hidden': 'true' } }),
     h(
       'div',
       { className: 'bubble' },
-      h('p', { className: 'meta' }, h('span', { className: 'author', text: mine ? 'You' : message.from, attrs: { dir: 'auto' } }), ' ', timeEl(message.ts)),
+      h(
+        'p',
+        { className: 'meta' },
+        h('span', { className: 'author', text: mine ? 'You' : (message.fromName ?? message.from), attrs: { dir: 'auto', title: message.from } }),
+        ' ',
+        timeEl(message.ts),
+      ),
       h('p', { className: 'text', text: message.text, attrs: { dir: 'auto' } }),
       mine ? h('p', { className: 'status' }) : null,
     ),

@@ -3,7 +3,8 @@ import { NO_ANSWER } from './request.js';
 
 const EXPLAIN = {
   invalid_username: () => 'That name cannot be used: names are 1–32 letters, digits, “_”, “-” or “.”, without spaces.',
-  username_taken: (name) => `“${name}” is taken. Pick another name (or, if it is yours, use the browser where you first chose it).`,
+  username_taken: (name) =>
+    `“${name}” is taken. Pick another name, or, if it is yours, sign in with a code from a device where you are signed in (under Account there).`,
   [NO_ANSWER]: () => 'The server did not answer. Check your connection and try again.',
 };
 

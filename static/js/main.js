@@ -1,4 +1,5 @@
 // The chat page: wires the socket to the screens. Protocol: docs/protocol.md (events, acks and error codes).
+import { AccountDialog } from './account.js';
 import { Chat } from './chat.js';
 import { wireComposer } from './composer.js';
 import { socketOptions, watchConnection } from './connection.js';
@@ -12,6 +13,7 @@ import { People } from './people.js';
 import { Receipts } from './receipts.js';
 import { request } from './request.js';
 import { forgetSession, loadSession, onSessionChangedElsewhere, saveSession } from './session.js';
+import { codeFromLink, SignIn } from './signin.js';
 import { TypingIndicator, typingSender } from './typing.js';
 import { ConversationView } from './view.js';
 
@@ -98,21 +100,76 @@ const loginForm = new LoginForm(
   { onSubmit: (name) => login(name) },
 );
 
+const signIn = new SignIn(
+  {
+    remembered: byId('remembered'),
+    rememberedName: byId('remembered-name'),
+    continueAs: byId('continue-as'),
+    forget: byId('forget-device'),
+    codeForm: byId('code-form'),
+    codeInput: byId('code-input'),
+    codeError: byId('code-error'),
+    codeSubmit: byId('code-submit'),
+  },
+  { socket, onSignedIn: (res) => started(res), loginWith: (name) => login(name) },
+);
+
+const account = new AccountDialog(
+  {
+    open: byId('account-open'),
+    dialog: byId('account-dialog'),
+    handle: byId('account-handle'),
+    profileForm: byId('profile-form'),
+    displayName: byId('display-name'),
+    profileError: byId('profile-error'),
+    profileSave: byId('profile-save'),
+    makeCode: byId('make-code'),
+    codeBox: byId('code-box'),
+    qr: byId('code-qr'),
+    codeText: byId('code-text'),
+    codeLink: byId('code-link'),
+    codeExpiry: byId('code-expiry'),
+    devices: byId('device-list'),
+    endOthers: byId('end-others'),
+    giveUp: byId('give-up'),
+    giveUpDialog: byId('give-up-dialog'),
+    giveUpName: byId('give-up-name'),
+    giveUpCancel: byId('give-up-cancel'),
+    giveUpConfirm: byId('give-up-confirm'),
+  },
+  {
+    socket,
+    me: () => chat.me,
+    onRenamed: (user) => showChat(user),
+    onGaveUp: () => {
+      signOut({ device: true });
+      showLogin('');
+    },
+  },
+);
+
 function showLogin(message) {
   els.chatView.hidden = true;
   els.account.hidden = true;
-  if (!hostMode) return loginForm.show(message);
+  if (!hostMode) {
+    signIn.refresh();
+    return loginForm.show(message);
+  }
   const status = byId('host-signin');
   status.textContent = message;
   status.hidden = false;
   byId('login-view').hidden = false;
 }
 
-/** Shows the chat for `name`; before the login ack too, so a reload does not flash the login screen. */
-function showChat(name) {
-  chat.me = { name, key: nameKey(name) };
-  els.meName.textContent = name;
-  els.meAvatar.textContent = initial(name);
+/**
+ * Shows the chat for `user` ({ name, displayName }); before the login ack too (from the saved session, without
+ * a display name yet), so a reload does not flash the login screen.
+ */
+function showChat({ name, displayName = name }) {
+  chat.me = { name, key: nameKey(name), displayName };
+  els.meName.textContent = displayName;
+  els.meName.title = displayName === name ? '' : name;
+  els.meAvatar.textContent = initial(displayName);
   els.meAvatar.className = `avatar ${hueClass(name)}`;
   loginForm.hide();
   els.account.hidden = false;
@@ -130,8 +187,11 @@ function openConversation(conv, focus = true) {
 /** The first login of a name, from the login form (later connections log in with the handshake). */
 async function login(name) {
   const generation = chat.generation;
-  const res = await request(socket, 'login', { username: name });
+  // The same name as this browser signed in to before: its key makes it the same user (issue 21).
+  const token = signIn.tokenFor(name);
+  const res = await request(socket, 'login', token === undefined ? { username: name } : { username: name, token });
   if (generation !== chat.generation) return; // logged out meanwhile
+  if (!res.ok && token !== undefined && res.error.code === 'username_taken') forgetSession({ device: true }); // the key opens nothing any more
   if (!res.ok) return showLogin(explainLoginError(res.error, name));
   await started(res);
   els.composer.focus();
@@ -140,9 +200,9 @@ async function login(name) {
 /** Logged in on this connection, by a `login` ack or by the handshake's `session` event. */
 async function started(info) {
   const generation = chat.generation;
-  session = { name: info.user.name, token: info.token ?? session?.token };
-  if (!hostMode) saveSession(session);
-  showChat(info.user.name);
+  session = { name: info.user.name, token: info.token ?? session?.token, sessionId: info.sessionId ?? session?.sessionId };
+  if (!hostMode && session.token) saveSession(session);
+  showChat(info.user);
   ready = true;
   people.reset(info.user.name, info.online.map((online) => ({ name: online, online: true })));
   chat.renderUnread();
@@ -165,8 +225,8 @@ function handshakeRefused(error) {
   if (code === 'username_taken' || code === 'invalid_username' || code === 'unauthorized') {
     // The saved token no longer opens the name (it expired and someone else took it, or the server was reset).
     const name = session.name;
-    signOut();
-    showLogin(`You were signed out: the saved sign-in for “${name}” is no longer valid. Pick a name to continue.`);
+    signOut({ device: true });
+    showLogin(`You were signed out: the saved sign-in for “${name}” is no longer valid. Pick a name, or use a sign-in code.`);
     return;
   }
   // Rate limited or trouble on the server: a refused handshake is not retried by Socket.IO, so do it here.
@@ -203,10 +263,11 @@ function reconnect() {
 
 /**
  * Forgets the user in this tab and starts a fresh anonymous connection for the next login. `forget: false`
- * when another tab already changed the stored session (which must then be left alone).
+ * when another tab already changed the stored session (which must then be left alone); `device: true` also
+ * forgets this browser's key to the name (it opens nothing any more, or the name was given up).
  */
-function signOut({ forget = true } = {}) {
-  if (forget) forgetSession();
+function signOut({ forget = true, device = false } = {}) {
+  if (forget) forgetSession({ device });
   resetLocal();
   reconnect();
 }
@@ -220,8 +281,9 @@ async function refreshUsers() {
 }
 
 els.logout.addEventListener('click', async () => {
-  // Give the name up on the server first: the token is about to be forgotten, so nobody could use it again.
-  if (socket.connected && ready) await request(socket, 'logout', { release: true }, 2000);
+  // The name stays this user's, and this browser keeps its key to it: logging in again with the same name is
+  // the same person with the same conversations (issue 21). Giving the name up is under Account, and asks.
+  if (socket.connected && ready) await request(socket, 'logout', {}, 2000);
   signOut();
   showLogin('');
 });
@@ -234,7 +296,7 @@ onSessionChangedElsewhere((next) => {
   // Another tab logged out, or in as someone else: this one follows, on a new connection.
   resetLocal();
   session = next;
-  if (next) showChat(next.name);
+  if (next) showChat(next);
   else showLogin('');
   reconnect();
 });
@@ -262,6 +324,12 @@ socket.on('privateMsg', (message) => {
 });
 
 socket.on('msg1', (notice) => {
+  if (notice.code === 'session_ended') {
+    // Signed out from another device: this browser's key opens nothing any more (the server disconnects next).
+    signOut({ device: true });
+    showLogin('This browser was signed out from another device. Sign in again with a code, or pick a name.');
+    return;
+  }
   if (!chat.me) return;
   if (notice.type === 'welcome') {
     if (welcomed) return;
@@ -281,9 +349,17 @@ socket.on('presence', ({ users }) => {
   if (chat.active.peer !== undefined) view.setSubtitle(chat.subtitle(chat.active));
 });
 
-socket.on('typing', ({ from, to }) => {
+socket.on('typing', ({ from, fromName, to }) => {
   if (!chat.me) return;
-  typing.show(to === undefined ? PUBLIC : privateKey(from), from);
+  typing.show(to === undefined ? PUBLIC : privateKey(from), from, fromName);
+});
+
+// Someone's names changed (docs/protocol.md, `profile`); a new handle comes with the former one.
+socket.on('profileChanged', (change) => {
+  if (!chat.me) return;
+  people.rename(change);
+  const mine = [change.name, change.formerName].some((name) => name !== undefined && nameKey(name) === chat.me.key);
+  if (mine) showChat(change);
 });
 
 // ---- writing --------------------------------------------------------------------------------------------
@@ -306,10 +382,18 @@ els.openPublic.addEventListener('click', () => openConversation(chat.public));
 
 chat.open(chat.public);
 if (hostMode) {
-  // Names come from the host application: no name form, no log-out (that is the host's).
+  // Names come from the host application: no name form, no log-out, no account page (that is the host's).
   loginForm.hide();
   byId('login-form').hidden = true;
+  byId('code-form').hidden = true;
   els.logout.hidden = true;
+  byId('account-open').hidden = true;
   showLogin('Signing in with your account…');
-} else if (session) showChat(session.name);
-else showLogin('');
+} else {
+  const code = codeFromLink();
+  if (session) showChat(session);
+  else showLogin('');
+  // A sign-in link from another device: used at once, unless this browser is signed in already.
+  if (code !== undefined && !session) void signIn.redeem(code);
+  else if (code !== undefined) console.warn('a sign-in link was opened in a browser that is signed in already; ignored');
+}

@@ -19,18 +19,33 @@ export class People {
     // Known people keep their entry (and so the keyboard focus, if it is on one) and their unread count.
     const known = this.people;
     this.people = new Map();
-    for (const { name, online } of users) {
+    for (const { name, displayName = name, online } of users) {
       const key = nameKey(name);
       if (key === this.meKey) continue;
-      this.people.set(key, Object.assign(known.get(key) ?? { unread: 0, el: undefined }, { name, online }));
+      this.people.set(key, Object.assign(known.get(key) ?? { unread: 0, el: undefined }, { name, displayName, online }));
     }
     this.#render();
   }
 
-  /** Applies a `presence` batch: [{ name, online }]. */
+  /** Applies a `presence` batch: [{ name, displayName, online }]. */
   setOnline(changes) {
-    for (const { name, online } of changes) this.#upsert(name, { online });
+    for (const { name, displayName = name, online } of changes) this.#upsert(name, { online, displayName });
     this.#render();
+  }
+
+  /** Applies a `profileChanged`: new names for someone listed (a new handle comes with `formerName`). */
+  rename({ name, displayName, formerName }) {
+    const before = nameKey(formerName ?? name);
+    const person = this.people.get(before);
+    if (!person) return;
+    this.people.delete(before);
+    this.people.set(nameKey(name), Object.assign(person, { name, displayName }));
+    this.#render();
+  }
+
+  /** The name people see for `name` (its handle when unknown). */
+  displayNameOf(name) {
+    return this.people.get(nameKey(name))?.displayName ?? name;
   }
 
   /** Makes sure `name` is listed (e.g. a private message from someone who joined while we were away). */
@@ -60,13 +75,13 @@ export class People {
   #upsert(name, changes) {
     const key = nameKey(name);
     if (key === this.meKey) return;
-    const person = this.people.get(key) ?? { name, online: false, unread: 0, el: undefined };
+    const person = this.people.get(key) ?? { name, displayName: name, online: false, unread: 0, el: undefined };
     Object.assign(person, changes);
     this.people.set(key, person);
   }
 
   #render() {
-    const sorted = [...this.people.values()].sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+    const sorted = [...this.people.values()].sort((a, b) => Number(b.online) - Number(a.online) || a.displayName.localeCompare(b.displayName));
     for (const person of sorted) this.#renderOne(person);
     const items = sorted.map((p) => p.el.parentElement);
     // Re-inserting the focused entry would drop the focus: only touch the list when the order changed.
@@ -80,14 +95,19 @@ export class People {
       person.el = h('button', { className: 'conv person', attrs: { type: 'button' }, on: { click: () => this.onOpen(person.name) } });
       h('li', {}, person.el);
     }
-    const { el, name, online, unread } = person;
+    const { el, name, displayName, online, unread } = person;
     el.dataset.name = name;
     el.dataset.online = String(online);
     if (nameKey(name) === this.activeKey) el.setAttribute('aria-current', 'true');
     else el.removeAttribute('aria-current');
     el.replaceChildren(
-      h('span', { className: `avatar ${hueClass(name)}`, text: initial(name), attrs: { 'aria-hidden': 'true' } }, h('span', { className: 'presence' })),
-      h('span', { className: 'conv-name', text: name, attrs: { dir: 'auto' } }),
+      h('span', { className: `avatar ${hueClass(name)}`, text: initial(displayName), attrs: { 'aria-hidden': 'true' } }, h('span', { className: 'presence' })),
+      h(
+        'span',
+        { className: 'conv-name' },
+        h('span', { text: displayName, attrs: { dir: 'auto' } }),
+        displayName === name ? null : h('span', { className: 'person-handle', text: name, attrs: { dir: 'auto' } }),
+      ),
       h('span', { className: 'visually-hidden', text: online ? ', online' : ', offline' }),
       unreadBadge(unread) ?? '',
     );

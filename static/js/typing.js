@@ -36,12 +36,13 @@ export class TypingIndicator {
     this.activeKey = undefined;
   }
 
-  show(convKey, name) {
+  /** `name` is the typist's handle (who they are), `displayName` what is shown. */
+  show(convKey, name, displayName = name) {
     const typists = this.typists.get(convKey) ?? new Map();
     this.typists.set(convKey, typists);
     const key = nameKey(name);
     clearTimeout(typists.get(key)?.timer);
-    typists.set(key, { name, timer: setTimeout(() => this.clear(convKey, name), TYPING_SHOWN_MS) });
+    typists.set(key, { name: displayName, timer: setTimeout(() => this.clear(convKey, name), TYPING_SHOWN_MS) });
     this.render();
   }
 

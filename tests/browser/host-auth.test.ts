@@ -27,6 +27,7 @@ async function startHost(lifetimeSeconds: number) {
     const exp = Math.floor(Date.now() / 1000) + lifetimeSeconds;
     const token = await new SignJWT({ preferred_username: user })
       .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(`host-user-${user}`)
       .setIssuer('https://host.example')
       .setAudience('chat')
       .setExpirationTime(exp)

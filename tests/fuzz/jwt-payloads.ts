@@ -22,12 +22,15 @@ interface Claims {
   issuer?: string;
   audience?: string;
   secret?: string;
+  /** `sub`: by default one account per name; null for none. */
+  subject?: string | null;
 }
 
 /** A token as the host signs it (HS256), with `claims` overriding the right values. */
-export function hostToken({ name, exp, iat, issuer = ISSUER, audience = AUDIENCE, secret = SECRET }: Claims): Promise<string> {
+export function hostToken({ name, exp, iat, issuer = ISSUER, audience = AUDIENCE, secret = SECRET, subject }: Claims): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT(name === undefined ? {} : { preferred_username: name })
+  const sub = subject === undefined ? `account-of-${JSON.stringify(name)}` : subject;
+  const jwt = new SignJWT({ ...(name !== undefined && { preferred_username: name }), ...(sub !== null && { sub }) })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(issuer)
     .setAudience(audience)
@@ -63,6 +66,8 @@ export async function tokenPool(): Promise<TokenPool> {
     await hostToken({ name: 'witness', issuer: 'https://elsewhere.example' }),
     await hostToken({ name: 'witness', audience: 'another-app' }),
     await hostToken({}),
+    await hostToken({ name: 'witness', subject: null }),
+    await hostToken({ name: 'witness', subject: '' }),
     new UnsecuredJWT({ preferred_username: 'witness' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime(now + 3600).encode(),
     tampered,
     `${head}.${body}`,

@@ -4,9 +4,9 @@
  * refused with one of the codes its problems map to, and a payload they accept must never be refused for its
  * shape (only for the state of things: not logged in, unknown user, name taken…).
  */
-import { MAX_CLIENT_ID_LENGTH, MAX_NAME_LENGTH, MAX_RECEIPTS, MAX_TEXT_LENGTH, type ClientEvent } from '../../src/protocol';
+import { MAX_CLIENT_ID_LENGTH, MAX_DISPLAY_NAME_LENGTH, MAX_NAME_LENGTH, MAX_RECEIPTS, MAX_TEXT_LENGTH, type ClientEvent } from '../../src/protocol';
 
-export const VALIDATION_CODES = ['invalid_payload', 'invalid_username', 'invalid_message'] as const;
+export const VALIDATION_CODES = ['invalid_payload', 'invalid_username', 'invalid_message', 'invalid_display_name'] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
 type Rule = { code: ValidationCode; valid: (value: unknown) => boolean };
@@ -34,6 +34,24 @@ const limit = payload((v) => Number.isSafeInteger(v) && (v as number) > 0);
 /** Not in the protocol document: src/schemas.ts bounds it to 256 characters. */
 const token = payload((v) => typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 256);
 const clientId = payload((v) => typeof v === 'string' && new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CLIENT_ID_LENGTH}}$`).test(v));
+/** A sign-in code's shape is only a string of 1-32 characters: which strings are codes is not a question of shape. */
+const code = payload((v) => typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 32);
+const sessionId = payload((v) => typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 64);
+/**
+ * 1–64 characters once trimmed, NFC and each run of spaces made one; no control, format, private-use,
+ * unassigned or other invisible characters (but the joiners and selectors inside an emoji sequence), no line or
+ * paragraph separators, at most 6 combining marks in a row.
+ */
+const displayName: Rule = {
+  code: 'invalid_display_name',
+  valid: (v) => {
+    if (typeof v !== 'string' || !v.isWellFormed()) return false;
+    const n = v.normalize('NFC').replace(/\p{Zs}+/gu, ' ').trim();
+    if (codePoints(n) < 1 || codePoints(n) > MAX_DISPLAY_NAME_LENGTH || /\p{M}{7}/u.test(n)) return false;
+    const pictures = n.replace(/\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?(\u200D\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?)*/gu, '*');
+    return !/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u.test(pictures);
+  },
+};
 
 interface Shape {
   fields: Record<string, Rule>;
@@ -41,6 +59,15 @@ interface Shape {
   /** Exactly one of these two fields, or the code. */
   oneOf?: [string, string, ValidationCode];
 }
+
+/** Events whose shape depends on which keys are there: a `login` with a `code` is that code alone. */
+const VARIANTS: Partial<Record<ClientEvent, (fields: Record<string, unknown>) => Shape>> = {
+  login: (fields) => (Object.hasOwn(fields, 'code') ? { fields: { code }, required: ['code'] } : SHAPES.login),
+  endSession: (fields): Shape =>
+    Object.hasOwn(fields, 'id')
+      ? { fields: { id: sessionId }, required: ['id'] }
+      : { fields: { others: payload((v) => v === true) }, required: ['others'] },
+};
 
 const SHAPES: Record<ClientEvent, Shape> = {
   login: { fields: { username: name, id: name, token }, oneOf: ['username', 'id', 'invalid_username'] },
@@ -55,6 +82,10 @@ const SHAPES: Record<ClientEvent, Shape> = {
     fields: { ids: payload((v) => Array.isArray(v) && v.length >= 1 && v.length <= MAX_RECEIPTS && v.every(isMessageId)) },
     required: ['ids'],
   },
+  signInCode: { fields: {} },
+  sessions: { fields: {} },
+  endSession: { fields: {} }, // see VARIANTS
+  profile: { fields: { displayName }, required: ['displayName'] },
 };
 
 /**
@@ -65,8 +96,8 @@ export function refusals(event: ClientEvent, input: unknown): Set<ValidationCode
   const codes = new Set<ValidationCode>();
   const value = input === undefined ? {} : input;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return codes.add('invalid_payload');
-  const shape = SHAPES[event];
   const fields = value as Record<string, unknown>;
+  const shape = VARIANTS[event]?.(fields) ?? SHAPES[event];
   for (const key of Object.keys(fields)) {
     const rule = Object.hasOwn(shape.fields, key) ? shape.fields[key] : undefined;
     if (rule === undefined) codes.add('invalid_payload');

@@ -17,6 +17,10 @@ export const CLIENT_EVENTS = Object.keys({
   sync: 0,
   logout: 0,
   received: 0,
+  signInCode: 0,
+  sessions: 0,
+  endSession: 0,
+  profile: 0,
 } satisfies Record<ClientEvent, 0>) as ClientEvent[];
 
 /** The events that store a message. */
@@ -41,7 +45,7 @@ const ODD_STRINGS = [
   '', ' ', 'NaN', '-0', 'Infinity', '1e308', '-1', '0x1F', 'null', 'true', 'undefined', '__proto__', 'constructor',
   'prototype', '{}', '[]', '%s%n%d', '../../etc/passwd', "'; DROP TABLE messages; --", '<script>alert(1)</script>',
 ];
-const FIELD_NAMES = ['id', 'username', 'token', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release'];
+const FIELD_NAMES = ['id', 'username', 'token', 'code', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release', 'others', 'displayName'];
 
 /** What a string or value costs on the wire, as JSON (UTF-8). */
 const wireBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
@@ -154,10 +158,20 @@ const clientId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constan
 const messageId = fc.oneof(fc.nat(50), fc.constant(2 ** 53 - 1));
 const pageLimit = fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constantFrom(500, 501, 1e6));
 const token = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('x'.repeat(256), 'x'.repeat(257)));
+/** Codes as people type them (any case, dashes, spaces, look-alike letters), and lengths around the limit. */
+const signInCode = fc.oneof(
+  fc.stringMatching(/^[0-9A-Za-z]{5}[- ]?[0-9A-Za-z]{5}$/),
+  fc.constantFrom('ABCDE-FGHJK', 'abcde fghjk', 'OIL00-11111', 'x'.repeat(32), 'x'.repeat(33)),
+);
+const sessionId = fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), fc.constantFrom('x'.repeat(64), 'x'.repeat(65)));
+const displayName = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 20 }),
+  fc.constantFrom('Alice Smith', '  Zoë   Ångström ', '山田\u3000太郎', 'محمد علي', '\u{1f469}\u200d\u{1f4bb} dev', 'a\u200bb', 'e' + '\u0301'.repeat(7), 'x'.repeat(64), 'x'.repeat(65), '\u202eevil'),
+);
 
 /** Each event's fields, with values that are valid (or nearly). */
 const FIELDS: Record<ClientEvent, Record<string, fc.Arbitrary<unknown>>> = {
-  login: { username: name, id: name, token },
+  login: { username: name, id: name, token, code: signInCode },
   sendMsg: { text, newAccount: text, clientId },
   privateMsg: { to: name, text, clientId },
   history: { with: name, before: messageId, limit: pageLimit },
@@ -166,6 +180,10 @@ const FIELDS: Record<ClientEvent, Record<string, fc.Arbitrary<unknown>>> = {
   sync: { after: messageId, limit: pageLimit },
   logout: { release: fc.boolean() },
   received: { ids: fc.array(messageId, { minLength: 1, maxLength: 20 }) },
+  signInCode: {},
+  sessions: {},
+  endSession: { id: sessionId, others: fc.constant(true) },
+  profile: { displayName },
 };
 
 /** Valid payloads, so that runs also reach the states behind them (a new user, stored messages, retries). */
@@ -173,6 +191,7 @@ const VALID: Record<ClientEvent, fc.Arbitrary<unknown>> = {
   login: fc.oneof(
     fc.record({ username: name, token }, { requiredKeys: ['username'] }),
     fc.record({ id: name, token }, { requiredKeys: ['id'] }),
+    fc.record({ code: signInCode }),
   ),
   sendMsg: fc.oneof(fc.record({ text, clientId }, { requiredKeys: ['text'] }), fc.record({ newAccount: text, clientId }, { requiredKeys: ['newAccount'] })),
   privateMsg: fc.record({ to: name, text, clientId }, { requiredKeys: ['to', 'text'] }),
@@ -182,6 +201,10 @@ const VALID: Record<ClientEvent, fc.Arbitrary<unknown>> = {
   sync: fc.record({ after: messageId, limit: pageLimit }, { requiredKeys: ['after'] }),
   logout: fc.record({ release: fc.boolean() }, { requiredKeys: [] }),
   received: fc.record({ ids: fc.array(messageId, { minLength: 1, maxLength: 20 }) }),
+  signInCode: fc.constant({}),
+  sessions: fc.constant({}),
+  endSession: fc.oneof(fc.record({ id: sessionId }), fc.constant({ others: true })),
+  profile: fc.record({ displayName }),
 };
 
 /** Some of the event's fields, each usually valid and sometimes hostile, and sometimes extra keys. */

@@ -1,22 +1,31 @@
 import { ChatError } from '../../errors';
-import type { ClaimForm } from '../../identity';
+import type { Claim, ClaimForm } from '../../identity';
 import { isKeyOf } from '../../names';
 import type { EventContext } from '../context';
-import { claim, claimJwt, signInConnected, welcome } from '../sign-in';
-import type { Claim } from '../../identity';
+import { claim, claimCode, claimJwt, signInConnected, welcome } from '../sign-in';
+
+type LoginInput = { name: string; token?: string; form: ClaimForm } | { code: string };
 
 /**
  * `login {username|id, token?}`: binds the socket to a user (see identity.ts for name protection); after the
  * ack, the welcome, the presence announcement and the private messages not confirmed yet (sign-in.ts).
+ * `login {code}`: a sign-in code opens a new session of the user who made it (sign-in-codes.ts), on a socket
+ * not logged in yet.
  */
-export async function login(ctx: EventContext<{ name: string; token?: string; form: ClaimForm }>): Promise<void> {
-  const { socket, session } = ctx;
+export async function login(ctx: EventContext<LoginInput>): Promise<void> {
+  const { socket, session, payload } = ctx;
   const current = session.user;
-  if (current && !isKeyOf(current.key, ctx.payload.name)) {
+  const address = ctx.services.addressOf(socket);
+  const agent = ctx.services.deviceOf(socket).agent;
+  if ('code' in payload) {
+    if (current) throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}"; a sign-in code is for a new device.`);
+    await finish(ctx, await claimCode(ctx.services, address, payload.code, agent));
+    return;
+  }
+  if (current && !isKeyOf(current.key, payload.name)) {
     throw new ChatError('already_logged_in', `This connection is already logged in as "${current.name}".`);
   }
-  const address = ctx.services.addressOf(socket);
-  await finish(ctx, await claim(ctx.services, address, ctx.payload.name, ctx.payload.token, ctx.payload.form));
+  await finish(ctx, await claim(ctx.services, address, payload.name, payload.token, payload.form, agent));
 }
 
 /**

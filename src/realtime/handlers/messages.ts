@@ -27,7 +27,7 @@ export async function privateMsg(
   const recipient = await requireUser(store, to);
   const { message } = await store.appendPrivate({
     sender: ctx.user,
-    recipient: { id: recipient.id, name: recipient.name },
+    recipient: { id: recipient.id, name: recipient.name, displayName: recipient.displayName },
     text,
     ts: now(),
     clientId,

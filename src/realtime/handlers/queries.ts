@@ -31,5 +31,5 @@ export async function users(ctx: EventContext): Promise<void> {
 export async function listUsers({ store, presence }: Pick<Services, 'store' | 'presence'>): Promise<UserEntry[]> {
   const [known, online] = await Promise.all([store.listUsers(), presence.online()]);
   const onlineSet = new Set(online);
-  return sortByName(known, (u) => u.name).map(({ name }) => ({ name, online: onlineSet.has(name) }));
+  return sortByName(known, (u) => u.name).map(({ name, displayName }) => ({ name, displayName, online: onlineSet.has(name) }));
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ChatMessage } from '../../protocol';
+import { MESSAGE_COLUMNS, MESSAGES_WITH_NAMES, toMessage, type MessageRow } from '../rows';
 import type { Committed } from '../store';
 
 /**
@@ -74,8 +75,10 @@ export class CommitFeed {
     }
     // This store's own batches are told from their results, which carry their origins.
     if (notice.s === this.storeId) return;
-    for (const [id, senderId, recipientId, from, to, text, ts, origin] of notice.m ?? []) {
-      const message: ChatMessage = to === null ? { id, from, text, ts } : { id, from, to, text, ts };
+    // A node from before issue 21 sends no display names: the handles stand in for them.
+    for (const [id, senderId, recipientId, from, to, text, ts, origin, fromName = from, toName = to] of notice.m ?? []) {
+      const base = { id, from, fromName, text, ts };
+      const message: ChatMessage = to === null ? base : { ...base, to, toName: toName ?? to };
       this.learn({ message, senderId, recipientId, ...(origin !== null && { origin }) });
     }
     this.seen(notice.l);
@@ -96,9 +99,9 @@ export class CommitFeed {
   async fetch(pool: pg.Pool): Promise<void> {
     const from = this.told;
     const head = this.head;
-    let rows: MessageRow[];
+    let rows: FeedRow[];
     try {
-      ({ rows } = await pool.query<MessageRow>(FETCH_SQL, [from, head, FETCH_LIMIT]));
+      ({ rows } = await pool.query<FeedRow>(FETCH_SQL, [from, head, FETCH_LIMIT]));
     } catch (err) {
       this.report(err as Error);
       this.retryTimer = setTimeout(() => {
@@ -164,26 +167,19 @@ interface Notice {
   s: string;
   f: number;
   l: number;
-  m?: Array<[number, number, number | null, string, string | null, string, number, string | null]>;
+  m?: Array<[number, number, number | null, string, string | null, string, number, string | null, string?, (string | null)?]>;
 }
 
-interface MessageRow {
-  id: number;
-  sender_id: number;
-  recipient_id: number | null;
-  sender_name: string;
-  recipient_name: string | null;
-  body: string;
-  created_at: number;
+interface FeedRow extends MessageRow {
+  senderId: number;
+  recipientId: number | null;
 }
 
-function fromRow(row: MessageRow): Committed {
-  const base = { id: row.id, from: row.sender_name, text: row.body, ts: row.created_at };
-  const message: ChatMessage = row.recipient_name === null ? base : { ...base, to: row.recipient_name };
-  return { message, senderId: row.sender_id, recipientId: row.recipient_id };
+function fromRow({ senderId, recipientId, ...row }: FeedRow): Committed {
+  return { message: toMessage(row), senderId, recipientId };
 }
 
 const FETCH_LIMIT = 1000;
 const FETCH_RETRY_MS = 1000;
-const FETCH_SQL = `SELECT id, sender_id, recipient_id, sender_name, recipient_name, body, created_at
-  FROM messages WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`;
+const FETCH_SQL = `SELECT ${MESSAGE_COLUMNS}, m.sender_id AS "senderId", m.recipient_id AS "recipientId"
+  FROM ${MESSAGES_WITH_NAMES} WHERE m.id > $1 AND m.id <= $2 ORDER BY m.id LIMIT $3`;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { MessageStore } from '../messages';
+import type { SessionStore } from '../sessions';
 import type { ChatStore, Durability } from '../store';
 import type { UserStore } from '../users';
 import { connections } from './connection';
@@ -8,6 +9,7 @@ import { CommitFeed } from './feed';
 import { CommitListener } from './listen';
 import { postgresMessages } from './messages';
 import { migrate } from './migrate';
+import { postgresSessions } from './sessions';
 import { postgresUsers } from './users';
 import { GroupCommit } from './writer';
 
@@ -22,12 +24,12 @@ export interface PostgresOptions {
   onError?: (err: Error) => void;
 }
 
-// The concerns' methods (users.ts, messages.ts) are the store's own: see the constructor.
-export interface PostgresStore extends UserStore, MessageStore {}
+// The concerns' methods (users.ts, sessions.ts, messages.ts) are the store's own: see the constructor.
+export interface PostgresStore extends UserStore, SessionStore, MessageStore {}
 
 /**
  * ChatStore on PostgreSQL, for several nodes sharing one database; each node opens its own store, assembled
- * from one module per concern (users.ts, messages.ts) on one pool.
+ * from one module per concern (users.ts, sessions.ts, messages.ts) on one pool.
  *
  * How it keeps the guarantees of ChatStore across nodes:
  * - Ordering: ids come from the one-row table `log_head`, whose row lock every append transaction takes and
@@ -53,7 +55,7 @@ export class PostgresStore implements ChatStore {
     private readonly writer: GroupCommit,
     private readonly checkTimer: NodeJS.Timeout,
   ) {
-    Object.assign(this, postgresUsers(pool), postgresMessages(pool, writer, feed));
+    Object.assign(this, postgresUsers(pool), postgresSessions(pool), postgresMessages(pool, writer, feed));
   }
 
   /** Connects, applies pending migrations (safe when several nodes start at once) and starts listening. */

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { PrivateMessage, PublicMessage } from '../../protocol';
 import type { Appended, MessageStore } from '../messages';
-import { newestPage, toMessage, type MessageRow } from '../rows';
+import { MESSAGE_COLUMNS, MESSAGES_WITH_NAMES, newestPage, toMessage, type MessageRow } from '../rows';
 import type { CommitFeed } from './feed';
 import type { GroupCommit } from './writer';
 
@@ -23,27 +23,26 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
       return feed.subscribe(listener);
     },
     async publicHistory(query) {
-      const { rows } = await pool.query<PublicMessage>(
-        `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
-         WHERE recipient_id IS NULL AND id < $1 ORDER BY id DESC LIMIT $2`,
+      const { rows } = await pool.query<MessageRow>(
+        `${SELECT_MESSAGE} WHERE m.recipient_id IS NULL AND m.id < $1 ORDER BY m.id DESC LIMIT $2`,
         [query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
-      return newestPage(rows, query.limit);
+      return newestPage(rows.map(toMessage) as PublicMessage[], query.limit);
     },
     async conversation(a, b, query) {
-      const { rows } = await pool.query<PrivateMessage>(
-        `${SELECT_MESSAGE} WHERE ((sender_id = $1 AND recipient_id = $2) OR (sender_id = $2 AND recipient_id = $1))
-           AND id < $3 ORDER BY id DESC LIMIT $4`,
+      const { rows } = await pool.query<MessageRow>(
+        `${SELECT_MESSAGE} WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1))
+           AND m.id < $3 ORDER BY m.id DESC LIMIT $4`,
         [a, b, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
-      return newestPage(rows, query.limit);
+      return newestPage(rows.map(toMessage) as PrivateMessage[], query.limit);
     },
     async undelivered(recipient, after, limit) {
-      const { rows } = await pool.query<PrivateMessage>(
-        `${SELECT_MESSAGE} WHERE recipient_id = $1 AND NOT delivered AND id > $2 ORDER BY id LIMIT $3`,
+      const { rows } = await pool.query<MessageRow>(
+        `${SELECT_MESSAGE} WHERE m.recipient_id = $1 AND NOT m.delivered AND m.id > $2 ORDER BY m.id LIMIT $3`,
         [recipient, after, limit],
       );
-      return rows;
+      return rows.map(toMessage) as PrivateMessage[];
     },
     async markDelivered(recipient, ids) {
       if (ids.length === 0) return;
@@ -54,8 +53,8 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
     },
     async since(reader, after, limit) {
       const { rows } = await pool.query<MessageRow>(
-        `${SELECT_MESSAGE} WHERE id > $1 AND (recipient_id IS NULL OR sender_id = $2 OR recipient_id = $2)
-         ORDER BY id LIMIT $3`,
+        `${SELECT_MESSAGE} WHERE m.id > $1 AND (m.recipient_id IS NULL OR m.sender_id = $2 OR m.recipient_id = $2)
+         ORDER BY m.id LIMIT $3`,
         [after, reader ?? null, limit + 1],
       );
       return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
@@ -78,4 +77,4 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
   };
 }
 
-const SELECT_MESSAGE = 'SELECT id, sender_name AS "from", recipient_name AS "to", body AS text, created_at AS ts FROM messages';
+const SELECT_MESSAGE = `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_NAMES}`;

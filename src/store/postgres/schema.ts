@@ -116,4 +116,99 @@ export const MIGRATIONS: string[] = [
      END IF;
    END
    $fn$;`,
+
+  // Issue 21: display names; JWT users are host accounts (iss, sub); tokens belong to sessions, one per device
+  // (each user's token becomes its first session), and sign-in codes open new ones. chat_append also tells
+  // the parties' display names in its notification, and answers a duplicate with its parties' current names.
+  `ALTER TABLE users ADD COLUMN display_name text NOT NULL DEFAULT '';
+   UPDATE users SET display_name = name;
+   ALTER TABLE users ADD COLUMN account_issuer text, ADD COLUMN account_subject text,
+                     ADD COLUMN names_at bigint NOT NULL DEFAULT 0;
+   CREATE UNIQUE INDEX users_account ON users (account_issuer, account_subject) WHERE account_subject IS NOT NULL;
+
+   CREATE TABLE sessions (
+     id           text   PRIMARY KEY,
+     user_id      bigint NOT NULL REFERENCES users (id),
+     token_hash   text   NOT NULL,
+     created_at   bigint NOT NULL,
+     last_seen_at bigint NOT NULL,
+     address      text   NOT NULL DEFAULT '',
+     agent        text   NOT NULL DEFAULT ''
+   );
+   CREATE UNIQUE INDEX sessions_token ON sessions (token_hash);
+   CREATE INDEX sessions_user ON sessions (user_id);
+   INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at)
+     SELECT replace(gen_random_uuid()::text, '-', ''), id, token_hash, created_at, GREATEST(created_at, last_seen_at)
+     FROM users WHERE token_hash <> '' AND retired_at IS NULL;
+   DROP INDEX users_token;
+   ALTER TABLE users DROP COLUMN token_hash;
+
+   CREATE TABLE sign_in_codes (
+     hash       text   PRIMARY KEY,
+     user_id    bigint NOT NULL REFERENCES users (id),
+     created_at bigint NOT NULL,
+     expires_at bigint NOT NULL
+   );
+   CREATE INDEX sign_in_codes_user ON sign_in_codes (user_id, created_at);
+   CREATE INDEX sign_in_codes_expiry ON sign_in_codes (expires_at);
+
+   -- As in the first migration, with the display names (sdisp, rdisp) passed through to the notification.
+   DROP FUNCTION chat_append(text, jsonb);
+   CREATE FUNCTION chat_append(p_store text, p_batch jsonb)
+   RETURNS TABLE (n bigint, id bigint, duplicate boolean, err_code text, err_message text,
+                  sender_name text, sender_display text, recipient_name text, recipient_display text,
+                  body text, created_at bigint)
+   LANGUAGE plpgsql AS $fn$
+   #variable_conflict use_column
+   DECLARE
+     m record;
+     head bigint;
+     last bigint;
+     told json[] := '{}';
+     payload text;
+   BEGIN
+     SELECT h.last_id INTO head FROM log_head h WHERE h.one FOR UPDATE;
+     last := head;
+     FOR m IN
+       SELECT x.* FROM ROWS FROM (jsonb_to_recordset(p_batch)
+         AS (sid bigint, sname text, sdisp text, rid bigint, rname text, rdisp text, body text, ts bigint,
+             cid text, origin text))
+         WITH ORDINALITY AS x(sid, sname, sdisp, rid, rname, rdisp, body, ts, cid, origin, n)
+       ORDER BY x.n
+     LOOP
+       n := m.n; id := NULL; duplicate := false; err_code := NULL; err_message := NULL;
+       sender_name := NULL; sender_display := NULL; recipient_name := NULL; recipient_display := NULL;
+       body := NULL; created_at := NULL;
+       BEGIN
+         INSERT INTO messages AS t
+           (id, sender_id, sender_name, recipient_id, recipient_name, body, created_at, delivered, client_id)
+         VALUES (last + 1, m.sid, m.sname, m.rid, m.rname, m.body, m.ts, m.rid IS NULL, m.cid)
+         ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+         RETURNING t.id INTO id;
+         IF id IS NULL THEN
+           duplicate := true;
+           SELECT o.id, s.name, s.display_name, r.name, r.display_name, o.body, o.created_at
+             INTO id, sender_name, sender_display, recipient_name, recipient_display, body, created_at
+             FROM messages o JOIN users s ON s.id = o.sender_id LEFT JOIN users r ON r.id = o.recipient_id
+             WHERE o.sender_id = m.sid AND o.client_id = m.cid;
+         ELSE
+           last := id;
+           told := array_append(told, json_build_array(id, m.sid, m.rid, m.sname, m.rname, m.body, m.ts, m.origin,
+                                                       m.sdisp, m.rdisp));
+         END IF;
+       EXCEPTION WHEN OTHERS THEN
+         id := NULL; duplicate := false; err_code := SQLSTATE; err_message := SQLERRM;
+       END;
+       RETURN NEXT;
+     END LOOP;
+     IF last > head THEN
+       UPDATE log_head SET last_id = last WHERE one;
+       payload := json_build_object('s', p_store, 'f', head + 1, 'l', last, 'm', array_to_json(told))::text;
+       IF octet_length(payload) >= ${NOTIFY_PAYLOAD_LIMIT} THEN
+         payload := json_build_object('s', p_store, 'f', head + 1, 'l', last)::text;
+       END IF;
+       PERFORM pg_notify('${COMMIT_CHANNEL}', payload);
+     END IF;
+   END
+   $fn$;`,
 ];

@@ -1,25 +1,65 @@
 import type pg from 'pg';
-import type { UserRecord, UserStore } from '../users';
+import { toUser, userColumns, type UserRow } from '../rows';
+import { newSessionId } from '../sessions';
+import type { Renamed, UserStore } from '../users';
 import { inTransaction } from './connection';
 import { BatchedLookup } from './lookups';
 
 /**
  * The users part of the PostgreSQL store (ChatStore's UserStore).
  *
- * Identity across nodes: the partial unique index on name_key among active users; retirement and login
- * update the same row, so PostgreSQL's row lock decides which one comes first and the other's condition is
- * re-checked.
+ * Identity across nodes: the partial unique indexes on name_key among active users and on the host account;
+ * retirement and login update the same row, so PostgreSQL's row lock decides which one comes first and the
+ * other's condition is re-checked.
  */
 export function postgresUsers(pool: pg.Pool): UserStore {
   // Active users by key, looked up in batches (lookups.ts): privateMsg finds its recipient so.
-  const byKey = new BatchedLookup<UserRecord>(pool, `${SELECT_USER} WHERE name_key = ANY($1::text[]) AND retired_at IS NULL`, (u) => u.key);
+  const byKey = new BatchedLookup<UserRow>(pool, `${SELECT_USER} WHERE name_key = ANY($1::text[]) AND retired_at IS NULL`, (u) => u.key);
+  const one = async (sql: string, params: unknown[]) => {
+    const row = (await pool.query<UserRow>(sql, params)).rows[0];
+    return row && toUser(row);
+  };
   return {
-    findUser(key) {
-      return byKey.find(key);
+    async findUser(key) {
+      const row = await byKey.find(key);
+      return row && toUser(row);
     },
-    async findUserByToken(tokenHash) {
-      if (tokenHash === '') return undefined;
-      return (await pool.query<UserRecord>(`${SELECT_USER} WHERE token_hash = $1 AND retired_at IS NULL`, [tokenHash])).rows[0];
+    async findUsers(ids) {
+      if (ids.length === 0) return [];
+      return (await pool.query<UserRow>(`${SELECT_USER} WHERE id = ANY($1::bigint[])`, [ids])).rows.map(toUser);
+    },
+    findUserByAccount({ issuer, subject }) {
+      return one(`${SELECT_USER} WHERE account_issuer = $1 AND account_subject = $2 AND retired_at IS NULL`, [issuer, subject]);
+    },
+    async bindAccount(id, { issuer, subject }) {
+      try {
+        const { rowCount } = await pool.query(
+          'UPDATE users SET account_issuer = $1, account_subject = $2 WHERE id = $3 AND account_subject IS NULL AND retired_at IS NULL',
+          [issuer, subject, id],
+        );
+        return rowCount !== null && rowCount > 0;
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false; // another user is that account
+        throw err;
+      }
+    },
+    async renameUser(id, names) {
+      // One statement: the row lock orders it against other renames and logins of the same user; the unique
+      // index on name_key decides a race with another user taking the key.
+      try {
+        const { rows } = await pool.query<UserRow & { stale: boolean }>(
+          `UPDATE users SET name = $2, name_key = $3, display_name = $4, names_at = GREATEST(names_at, COALESCE($5, names_at))
+           WHERE id = $1 AND retired_at IS NULL AND ($5::bigint IS NULL OR names_at <= $5)
+           RETURNING ${userColumns()}`,
+          [id, names.name, names.key, names.displayName, names.namesAt ?? null],
+        );
+        if (rows[0]) return { ok: true, user: toUser(rows[0]) };
+        const user = await one(`${SELECT_USER} WHERE id = $1 AND retired_at IS NULL`, [id]);
+        return { ok: false, reason: user ? 'stale' : 'retired' } satisfies Renamed;
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { ok: false, reason: 'taken' };
+        throw err;
+      }
     },
     createUser(user) {
       const created = inTransaction(pool, async (tx) => {
@@ -31,17 +71,28 @@ export function postgresUsers(pool: pg.Pool): UserStore {
             [user.now, replacing.id, replacing.seenBefore],
           );
           if (retired.rowCount === 0) return undefined;
+          await tx.query('DELETE FROM sessions WHERE user_id = $1', [replacing.id]); // its tokens open nothing
         }
-        const { rows } = await tx.query<UserRecord>(
-          `INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at, provisional)
-           VALUES ($1, $2, $3, $4, $4, $5)
+        const { rows } = await tx.query<UserRow>(
+          `INSERT INTO users (name, name_key, display_name, created_at, last_seen_at, provisional, account_issuer, account_subject, names_at)
+           VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)
            ON CONFLICT (name_key) WHERE retired_at IS NULL DO NOTHING
-           RETURNING ${USER_COLUMNS}`,
-          [user.name, user.key, user.tokenHash, user.now, user.provisional],
+           RETURNING ${userColumns()}`,
+          [user.name, user.key, user.displayName ?? user.name, user.now, user.provisional, user.account?.issuer ?? null, user.account?.subject ?? null, user.namesAt ?? 0],
         );
-        return rows[0]; // none: another node holds the key (its insert committed first)
+        const row = rows[0];
+        if (!row) return undefined; // another node holds the key (its insert committed first)
+        if (user.tokenHash !== '') {
+          const device = user.session?.device ?? { address: '', agent: '' };
+          await tx.query(
+            'INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, address, agent) VALUES ($1, $2, $3, $4, $4, $5, $6)',
+            [user.session?.id ?? newSessionId(), row.id, user.tokenHash, user.now, device.address, device.agent],
+          );
+        }
+        return toUser(row);
       });
-      // ON CONFLICT covers the races we know of; a unique violation all the same means the key is held too.
+      // ON CONFLICT covers the races we know of; a unique violation all the same (the host account, a racing
+      // insert) means the key or the account is held.
       return created.catch((err: { code?: string }) => (err.code === UNIQUE_VIOLATION ? undefined : Promise.reject(err)));
     },
     async touchUser(id, now, proven) {
@@ -65,13 +116,15 @@ export function postgresUsers(pool: pg.Pool): UserStore {
       await pool.query('UPDATE users SET last_seen_at = 0 WHERE id = $1', [id]);
     },
     async listUsers() {
-      return (await pool.query<{ name: string }>('SELECT name FROM users WHERE retired_at IS NULL ORDER BY name_key')).rows;
+      const { rows } = await pool.query<{ name: string; displayName: string }>(
+        'SELECT name, display_name AS "displayName" FROM users WHERE retired_at IS NULL ORDER BY name_key',
+      );
+      return rows;
     },
   };
 }
 
 const UNIQUE_VIOLATION = '23505';
 
-const USER_COLUMNS =
-  'id, name, name_key AS key, token_hash AS "tokenHash", created_at AS "createdAt", last_seen_at AS "lastSeenAt", provisional';
-const SELECT_USER = `SELECT ${USER_COLUMNS} FROM users`;
+const SELECT_USER = `SELECT ${userColumns()} FROM users`;
+

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { ChatMessage } from '../../protocol';
 import type { CommitFeed } from './feed';
+import type { Party } from '../messages';
 import type { Appended, Committed, NewMessage } from '../store';
 
 /** One append as `chat_append` takes it: a message, private when it has a recipient. */
 export interface AppendInput extends NewMessage {
-  recipient: { id: number; name: string } | null;
+  recipient: Party | null;
 }
 
 /**
@@ -20,8 +21,10 @@ export function batchParam(batch: AppendInput[]): string {
     batch.map((m) => ({
       sid: m.sender.id,
       sname: m.sender.name,
+      sdisp: m.sender.displayName,
       rid: m.recipient?.id ?? null,
       rname: m.recipient?.name ?? null,
+      rdisp: m.recipient?.displayName ?? null,
       body: m.text,
       ts: m.ts,
       cid: m.clientId ?? null,
@@ -32,7 +35,7 @@ export function batchParam(batch: AppendInput[]): string {
 
 /** Why a message cannot be part of a batch at all (jsonb would refuse the whole batch), if it cannot. */
 export function unstorable(m: AppendInput): string | undefined {
-  const texts = [m.text, m.sender.name, m.recipient?.name, m.clientId, m.origin];
+  const texts = [m.text, m.sender.name, m.sender.displayName, m.recipient?.name, m.recipient?.displayName, m.clientId, m.origin];
   if (texts.some((t) => t !== undefined && (t.includes('\0') || !t.isWellFormed()))) {
     return 'PostgreSQL stores only well-formed Unicode text without NUL characters';
   }
@@ -57,7 +60,9 @@ interface ResultRow {
   err_code: string | null;
   err_message: string | null;
   sender_name: string | null;
+  sender_display: string | null;
   recipient_name: string | null;
+  recipient_display: string | null;
   body: string | null;
   created_at: number | null;
 }
@@ -138,11 +143,11 @@ export class GroupCommit {
       const { input } = job;
       let message: ChatMessage;
       if (row.duplicate) {
-        const base = { id: row.id, from: row.sender_name!, text: row.body!, ts: row.created_at! };
-        message = row.recipient_name === null ? base : { ...base, to: row.recipient_name };
+        const base = { id: row.id, from: row.sender_name!, fromName: row.sender_display!, text: row.body!, ts: row.created_at! };
+        message = row.recipient_name === null ? base : { ...base, to: row.recipient_name, toName: row.recipient_display! };
       } else {
-        const base = { id: row.id, from: input.sender.name, text: input.text, ts: input.ts };
-        message = input.recipient === null ? base : { ...base, to: input.recipient.name };
+        const base = { id: row.id, from: input.sender.name, fromName: input.sender.displayName, text: input.text, ts: input.ts };
+        message = input.recipient === null ? base : { ...base, to: input.recipient.name, toName: input.recipient.displayName };
         committed.push({ message, senderId: input.sender.id, recipientId: input.recipient?.id ?? null, origin: input.origin });
       }
       const appended = { message, duplicate: row.duplicate };

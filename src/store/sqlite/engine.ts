@@ -5,6 +5,7 @@ import type { SqliteSync } from '../../config';
 import type { ChatStore, Committed, Durability } from '../store';
 import { sqliteMessages } from './messages';
 import { MIGRATIONS } from './schema';
+import { sqliteSessions } from './sessions';
 import { sqliteUsers } from './users';
 import { SqliteWriter } from './writer';
 
@@ -18,12 +19,22 @@ export type EngineCalls = Omit<ChatStore, 'onCommitted' | 'close'>;
  */
 export const ENGINE_CALLS = {
   findUser: true,
-  findUserByToken: true,
+  findUsers: true,
+  findUserByAccount: true,
+  bindAccount: true,
+  renameUser: true,
   createUser: true,
   touchUser: true,
   seenUsers: true,
   releaseUser: true,
   listUsers: true,
+  findSession: true,
+  useSession: true,
+  seenSessions: true,
+  listSessions: true,
+  endSessions: true,
+  addSignInCode: true,
+  redeemSignInCode: true,
   appendPublic: true,
   appendPrivate: true,
   publicHistory: true,
@@ -44,7 +55,7 @@ export interface Engine {
 }
 
 /**
- * One SQLite file, opened, migrated and assembled from one module per concern (users.ts, messages.ts) that
+ * One SQLite file, opened, migrated and assembled from one module per concern (users.ts, sessions.ts, messages.ts) that
  * share the connection and the group commit (writer.ts). Synchronous all through: it runs on the store's own
  * thread (worker.ts), where a commit's fsync holds nobody's socket.
  */
@@ -65,6 +76,7 @@ export function openEngine(file: string, synchronous: SqliteSync, onCommitted: (
   const ping = db.prepare('SELECT 1');
   const calls: EngineCalls = {
     ...sqliteUsers(db, writer),
+    ...sqliteSessions(db, writer),
     ...sqliteMessages(db, writer),
     async ping() {
       ping.get();

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ChatMessage, PrivateMessage, PublicMessage } from '../../protocol';
-import type { Appended, MessageStore, NewMessage } from '../messages';
-import { newestPage, toMessage, type MessageRow } from '../rows';
+import type { Appended, MessageStore, NewMessage, Party } from '../messages';
+import { MESSAGE_COLUMNS, MESSAGES_WITH_NAMES, newestPage, toMessage, type MessageRow } from '../rows';
 import type { SqliteWriter } from './writer';
 
 /**
@@ -12,7 +12,7 @@ import type { SqliteWriter } from './writer';
 export function sqliteMessages(db: Database.Database, writer: SqliteWriter): Omit<MessageStore, 'onCommitted'> {
   const q = prepare(db);
 
-  const insert = (m: NewMessage, to: { id: number; name: string } | null, delivered: boolean): Appended<ChatMessage> => {
+  const insert = (m: NewMessage, to: Party | null, delivered: boolean): Appended<ChatMessage> => {
     if (m.clientId !== undefined) {
       const original = q.byClientId.get(m.sender.id, m.clientId) as MessageRow | undefined;
       if (original) return { message: toMessage(original), duplicate: true };
@@ -27,8 +27,8 @@ export function sqliteMessages(db: Database.Database, writer: SqliteWriter): Omi
       delivered ? 1 : 0,
       m.clientId ?? null,
     );
-    const base = { id: Number(lastInsertRowid), from: m.sender.name, text: m.text, ts: m.ts };
-    const message: ChatMessage = to ? { ...base, to: to.name } : base;
+    const base = { id: Number(lastInsertRowid), from: m.sender.name, fromName: m.sender.displayName, text: m.text, ts: m.ts };
+    const message: ChatMessage = to ? { ...base, to: to.name, toName: to.displayName } : base;
     writer.committed({ message, senderId: m.sender.id, recipientId: to?.id ?? null, origin: m.origin });
     return { message, duplicate: false };
   };
@@ -41,15 +41,15 @@ export function sqliteMessages(db: Database.Database, writer: SqliteWriter): Omi
       return writer.write(() => insert(m, m.recipient, false) as Appended<PrivateMessage>);
     },
     async publicHistory(query) {
-      const rows = q.publicPage.all({ before: query.before ?? null, limit: query.limit + 1 }) as PublicMessage[];
-      return newestPage(rows, query.limit);
+      const rows = q.publicPage.all({ before: query.before ?? null, limit: query.limit + 1 }) as MessageRow[];
+      return newestPage(rows.map(toMessage) as PublicMessage[], query.limit);
     },
     async conversation(a, b, query) {
-      const rows = q.conversationPage.all({ a, b, before: query.before ?? null, limit: query.limit + 1 });
-      return newestPage(rows as PrivateMessage[], query.limit);
+      const rows = q.conversationPage.all({ a, b, before: query.before ?? null, limit: query.limit + 1 }) as MessageRow[];
+      return newestPage(rows.map(toMessage) as PrivateMessage[], query.limit);
     },
     async undelivered(recipient, after, limit) {
-      return q.undelivered.all(recipient, after, limit) as PrivateMessage[];
+      return (q.undelivered.all(recipient, after, limit) as MessageRow[]).map(toMessage) as PrivateMessage[];
     },
     markDelivered(recipient, ids) {
       if (ids.length === 0) return Promise.resolve();
@@ -76,32 +76,28 @@ export function sqliteMessages(db: Database.Database, writer: SqliteWriter): Omi
 }
 
 function prepare(db: Database.Database) {
-  const msg = 'id, sender_name AS "from", recipient_name AS "to", body AS text, created_at AS ts';
+  const msg = `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_NAMES}`;
   return {
     insertMessage: db.prepare(
       `INSERT INTO messages
          (sender_id, sender_name, recipient_id, recipient_name, body, created_at, delivered, client_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    byClientId: db.prepare(`SELECT ${msg} FROM messages WHERE sender_id = ? AND client_id = ?`),
+    byClientId: db.prepare(`${msg} WHERE m.sender_id = ? AND m.client_id = ?`),
     publicPage: db.prepare(
-      `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
-       WHERE recipient_id IS NULL AND ($before IS NULL OR id < $before) ORDER BY id DESC LIMIT $limit`,
+      `${msg} WHERE m.recipient_id IS NULL AND ($before IS NULL OR m.id < $before) ORDER BY m.id DESC LIMIT $limit`,
     ),
     conversationPage: db.prepare(
-      `SELECT ${msg} FROM messages
-       WHERE ((sender_id = $a AND recipient_id = $b) OR (sender_id = $b AND recipient_id = $a))
-         AND ($before IS NULL OR id < $before)
-       ORDER BY id DESC LIMIT $limit`,
+      `${msg}
+       WHERE ((m.sender_id = $a AND m.recipient_id = $b) OR (m.sender_id = $b AND m.recipient_id = $a))
+         AND ($before IS NULL OR m.id < $before)
+       ORDER BY m.id DESC LIMIT $limit`,
     ),
-    undelivered: db.prepare(
-      `SELECT ${msg} FROM messages WHERE recipient_id = ? AND delivered = 0 AND id > ? ORDER BY id LIMIT ?`,
-    ),
+    undelivered: db.prepare(`${msg} WHERE m.recipient_id = ? AND m.delivered = 0 AND m.id > ? ORDER BY m.id LIMIT ?`),
     markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ? AND recipient_id = ?'),
     since: db.prepare(
-      `SELECT ${msg} FROM messages
-       WHERE id > $after AND (recipient_id IS NULL OR sender_id = $reader OR recipient_id = $reader)
-       ORDER BY id LIMIT $limit`,
+      `${msg} WHERE m.id > $after AND (m.recipient_id IS NULL OR m.sender_id = $reader OR m.recipient_id = $reader)
+       ORDER BY m.id LIMIT $limit`,
     ),
     maxIdBefore: db.prepare('SELECT max(id) AS maxId FROM messages WHERE created_at < ?'),
     deleteBefore: db.prepare('DELETE FROM messages WHERE created_at < ?'),

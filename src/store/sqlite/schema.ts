@@ -47,6 +47,40 @@ export const MIGRATIONS: Migration[] = [
    CREATE INDEX users_token ON users(token_hash) WHERE retired_at IS NULL;`,
   // Issue 11: keys became confusable skeletons (names.ts); stored users get theirs (rekey.ts).
   rekeyAll,
+  // Issue 21: display names; JWT users are host accounts (iss, sub); tokens belong to sessions, one per device
+  // (each user's token becomes its first session), and sign-in codes open new ones.
+  `ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+   UPDATE users SET display_name = name;
+   ALTER TABLE users ADD COLUMN account_issuer TEXT;
+   ALTER TABLE users ADD COLUMN account_subject TEXT;
+   ALTER TABLE users ADD COLUMN names_at INTEGER NOT NULL DEFAULT 0;
+   CREATE UNIQUE INDEX users_account ON users(account_issuer, account_subject) WHERE account_subject IS NOT NULL;
+
+   CREATE TABLE sessions (
+     id           TEXT    PRIMARY KEY,
+     user_id      INTEGER NOT NULL REFERENCES users(id),
+     token_hash   TEXT    NOT NULL,
+     created_at   INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     address      TEXT    NOT NULL DEFAULT '',
+     agent        TEXT    NOT NULL DEFAULT ''
+   );
+   CREATE UNIQUE INDEX sessions_token ON sessions(token_hash);
+   CREATE INDEX sessions_user ON sessions(user_id);
+   INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at)
+     SELECT lower(hex(randomblob(16))), id, token_hash, created_at, max(created_at, last_seen_at)
+     FROM users WHERE token_hash <> '' AND retired_at IS NULL;
+   DROP INDEX users_token;
+   ALTER TABLE users DROP COLUMN token_hash;
+
+   CREATE TABLE sign_in_codes (
+     hash       TEXT    PRIMARY KEY,
+     user_id    INTEGER NOT NULL REFERENCES users(id),
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX sign_in_codes_user ON sign_in_codes(user_id, created_at);
+   CREATE INDEX sign_in_codes_expiry ON sign_in_codes(expires_at);`,
 ];
 
 function rekeyAll(db: Database.Database): void {

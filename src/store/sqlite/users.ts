@@ -1,26 +1,67 @@
 import type Database from 'better-sqlite3';
-import type { UserRecord, UserStore } from '../users';
+import { toUser, userColumns, type UserRow } from '../rows';
+import { newSessionId } from '../sessions';
+import type { UserStore } from '../users';
 import type { SqliteWriter } from './writer';
 
 /** The users part of the SQLite store (ChatStore's UserStore): reads at once, writes through the group commit. */
 export function sqliteUsers(db: Database.Database, writer: SqliteWriter): UserStore {
   const q = prepare(db);
+  const one = (row: unknown) => (row === undefined ? undefined : toUser(row as UserRow));
   return {
     async findUser(key) {
-      return toUser(q.findUser.get(key));
+      return one(q.findUser.get(key));
     },
-    async findUserByToken(tokenHash) {
-      return tokenHash === '' ? undefined : toUser(q.findUserByToken.get(tokenHash));
+    async findUsers(ids) {
+      return ids.flatMap((id) => one(q.userById.get(id)) ?? []);
+    },
+    async findUserByAccount({ issuer, subject }) {
+      return one(q.findUserByAccount.get(issuer, subject));
+    },
+    bindAccount(id, { issuer, subject }) {
+      return writer.write(() => {
+        if (q.findUserByAccount.get(issuer, subject)) return false;
+        return q.bindAccount.run(issuer, subject, id).changes > 0;
+      });
+    },
+    renameUser(id, names) {
+      return writer.write(() => {
+        const user = one(q.activeUserById.get(id));
+        if (!user) return { ok: false as const, reason: 'retired' as const };
+        if (names.namesAt !== undefined && names.namesAt < user.namesAt) return { ok: false as const, reason: 'stale' as const };
+        const holder = one(q.findUser.get(names.key));
+        if (holder && holder.id !== id) return { ok: false as const, reason: 'taken' as const };
+        q.rename.run(names.name, names.key, names.displayName, names.namesAt ?? user.namesAt, id);
+        return { ok: true as const, user: one(q.userById.get(id))! };
+      });
     },
     createUser(user) {
       return writer.write(() => {
         const { replacing } = user;
-        if (replacing !== undefined && q.retireUser.run(user.now, replacing.id, replacing.seenBefore).changes === 0) {
-          return undefined; // seen again (or retired by someone else) since the caller found it expired
+        if (replacing !== undefined) {
+          if (q.retireUser.run(user.now, replacing.id, replacing.seenBefore).changes === 0) {
+            return undefined; // seen again (or retired by someone else) since the caller found it expired
+          }
+          q.endSessions.run(replacing.id); // a retired user's tokens open nothing: its sessions go with it
         }
         if (q.findUser.get(user.key)) return undefined;
-        const { lastInsertRowid } = q.insertUser.run(user.name, user.key, user.tokenHash, user.now, user.now, user.provisional ? 1 : 0);
-        return toUser(q.userById.get(lastInsertRowid));
+        if (user.account && q.findUserByAccount.get(user.account.issuer, user.account.subject)) return undefined;
+        const { lastInsertRowid } = q.insertUser.run(
+          user.name,
+          user.key,
+          user.displayName ?? user.name,
+          user.now,
+          user.now,
+          user.provisional ? 1 : 0,
+          user.account?.issuer ?? null,
+          user.account?.subject ?? null,
+          user.namesAt ?? 0,
+        );
+        if (user.tokenHash !== '') {
+          const device = user.session?.device ?? { address: '', agent: '' };
+          q.insertSession.run(user.session?.id ?? newSessionId(), lastInsertRowid, user.tokenHash, user.now, user.now, device.address, device.agent);
+        }
+        return one(q.userById.get(lastInsertRowid));
       });
     },
     touchUser(id, now, proven) {
@@ -36,29 +77,30 @@ export function sqliteUsers(db: Database.Database, writer: SqliteWriter): UserSt
       return writer.write(() => void q.releaseUser.run(id));
     },
     async listUsers() {
-      return q.listUsers.all() as Array<{ name: string }>;
+      return q.listUsers.all() as Array<{ name: string; displayName: string }>;
     },
   };
 }
 
-type UserRow = Omit<UserRecord, 'provisional'> & { provisional: number };
-
-function toUser(row: unknown): UserRecord | undefined {
-  if (row === undefined) return undefined;
-  const r = row as UserRow;
-  return { ...r, provisional: r.provisional === 1 };
-}
-
 function prepare(db: Database.Database) {
-  const user =
-    'id, name, name_key AS key, token_hash AS tokenHash, created_at AS createdAt, last_seen_at AS lastSeenAt, provisional';
+  const select = `SELECT ${userColumns()} FROM users`;
   return {
-    findUser: db.prepare(`SELECT ${user} FROM users WHERE name_key = ? AND retired_at IS NULL`),
-    findUserByToken: db.prepare(`SELECT ${user} FROM users WHERE token_hash = ? AND retired_at IS NULL`),
-    userById: db.prepare(`SELECT ${user} FROM users WHERE id = ?`),
+    findUser: db.prepare(`${select} WHERE name_key = ? AND retired_at IS NULL`),
+    findUserByAccount: db.prepare(`${select} WHERE account_issuer = ? AND account_subject = ? AND retired_at IS NULL`),
+    userById: db.prepare(`${select} WHERE id = ?`),
+    activeUserById: db.prepare(`${select} WHERE id = ? AND retired_at IS NULL`),
     insertUser: db.prepare(
-      'INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at, provisional) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO users (name, name_key, display_name, created_at, last_seen_at, provisional, account_issuer, account_subject, names_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    insertSession: db.prepare(
+      'INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, address, agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    endSessions: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
+    bindAccount: db.prepare(
+      'UPDATE users SET account_issuer = ?, account_subject = ? WHERE id = ? AND account_subject IS NULL AND retired_at IS NULL',
+    ),
+    rename: db.prepare('UPDATE users SET name = ?, name_key = ?, display_name = ?, names_at = ? WHERE id = ?'),
     retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ?'),
     // A login: undoes a release (last_seen_at = 0) too.
     touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL'),
@@ -67,6 +109,6 @@ function prepare(db: Database.Database) {
     ),
     seenUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND last_seen_at > 0'),
     releaseUser: db.prepare('UPDATE users SET last_seen_at = 0 WHERE id = ?'),
-    listUsers: db.prepare('SELECT name FROM users WHERE retired_at IS NULL ORDER BY name_key'),
+    listUsers: db.prepare('SELECT name, display_name AS "displayName" FROM users WHERE retired_at IS NULL ORDER BY name_key'),
   };
 }
