@@ -75,6 +75,8 @@ export interface LaunchOptions {
   command?: [string, ...string[]];
   /** How long it may take to log `listening` before it is killed and the launch fails. */
   startupMs: number;
+  /** Give it a stdin pipe (`child.stdin`) instead of none: typing into a terminal it runs in. */
+  input?: boolean;
 }
 
 export interface Launched {
@@ -92,9 +94,9 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-export function launch({ env, cwd, sink, command = [process.execPath, ENTRY], startupMs }: LaunchOptions): Promise<Launched> {
+export function launch({ env, cwd, sink, command = [process.execPath, ENTRY], startupMs, input = false }: LaunchOptions): Promise<Launched> {
   const [file, ...args] = command;
-  const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, { cwd, env, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   live.add(child);
   // 'close', not 'exit': the output is complete (and a process that inherited the pipes has let go of them too).
   const exited = new Promise<number | string>((resolve) =>

@@ -36,7 +36,13 @@ async function main(): Promise<void> {
   process.on('warning', (warning) => app.services.log.warn({ err: warning }, 'process warning'));
   await app.listen();
 
+  // One shutdown, however many signals arrive: Ctrl+C in a terminal signals the whole foreground group, so
+  // `npm start` forwards its own SIGINT on top of the one this process got, and a second one must not cut the
+  // graceful shutdown short (Node's default action would end the process at once).
+  let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     app.services.log.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => {
       app.services.log.error('shutdown deadline passed; exiting');
@@ -46,6 +52,7 @@ async function main(): Promise<void> {
     app.close().then(
       async () => {
         await cluster?.close();
+        app.services.log.info('stopped');
         process.exit(0);
       },
       (err) => {
@@ -54,8 +61,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 main().catch((err) => {

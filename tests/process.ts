@@ -1,5 +1,5 @@
 /** Runs the built server (dist/index.js, made by `npm run build`) as a real child process, its output kept in memory. */
-import { ENTRY, launch, MemorySink, type Launched } from '../bench/launcher';
+import { ENTRY, launch, MemorySink, type Launched, type LaunchOptions } from '../bench/launcher';
 
 export { ENTRY };
 
@@ -15,13 +15,14 @@ export interface ServerProcess extends Launched {
   stderr(): string;
 }
 
-/** Starts the server with `env` and resolves once it logs that it is listening (bounded wait). */
+/** Starts the server with `variables` (beside PATH, and LOG_LEVEL=info unless given); resolves once it logs that it is listening (bounded wait). */
 export async function startProcess(
-  env: Record<string, string>,
+  variables: Record<string, string>,
   cwd: string,
-  { command, startupMs = PROCESS_START_MS }: { command?: [string, ...string[]]; startupMs?: number } = {},
+  options: Partial<Pick<LaunchOptions, 'command' | 'startupMs' | 'input'>> = {},
 ): Promise<ServerProcess> {
   const sink = new MemorySink();
-  const launched = await launch({ env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env }, cwd, sink, command, startupMs });
+  const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...variables };
+  const launched = await launch({ env, cwd, sink, startupMs: PROCESS_START_MS, ...options });
   return { ...launched, logs: sink.logs, nonJson: sink.nonJson, stderr: () => sink.stderrText() };
 }
