@@ -5,6 +5,7 @@ import { openSqliteStore, openStore } from '../src/store';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import { MIGRATIONS } from '../src/store/sqlite-schema';
+import { SchemaTooNewError } from '../src/store/schema-version';
 import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
 import { createDatabase, describePostgres, postgresReason } from './postgres';
@@ -316,4 +317,16 @@ describePostgres('openStore', () => {
       await db.drop();
     }
   });
+});
+
+test('a database migrated by a newer release is refused, not run with queries written for another schema', () => {
+  const file = path.join(tmp.dir, 'newer.db');
+  const newer = new Database(file);
+  newer.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  newer.close();
+  expect(() => SqliteStore.open(file)).toThrow(new SchemaTooNewError(MIGRATIONS.length + 1, MIGRATIONS.length));
+  // Nothing was changed, and the file was let go: it can be opened (and deleted) at once.
+  const after = new Database(file);
+  expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
+  after.close();
 });

@@ -14,6 +14,7 @@ import type {
   UserRecord,
 } from './store';
 import { MIGRATIONS } from './sqlite-schema';
+import { SchemaTooNewError } from './schema-version';
 import type { SqliteSync } from '../config';
 
 /**
@@ -51,7 +52,12 @@ export class SqliteStore implements ChatStore {
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    return new SqliteStore(db);
+    try {
+      return new SqliteStore(db);
+    } catch (err) {
+      db.close(); // a schema it cannot use (SchemaTooNewError) or a failed migration
+      throw err;
+    }
   }
 
   async findUser(key: string): Promise<UserRecord | undefined> {
@@ -253,6 +259,7 @@ function newestPage<T>(rows: T[], limit: number): Page<T> {
 /** Applies the migrations newer than the file's `user_version`, each in its own transaction. */
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) throw new SchemaTooNewError(current, MIGRATIONS.length);
   for (let v = current; v < MIGRATIONS.length; v++) {
     const migration = MIGRATIONS[v];
     db.transaction(() => {
