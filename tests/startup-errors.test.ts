@@ -4,7 +4,7 @@
  * by util-linux's `script`) the problem and its hint are plain lines on stderr; otherwise, one JSON log line
  * on stdout with `msg` (the problem) and `hint`. No stack trace for any of these, and no password repeated.
  */
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,11 +22,28 @@ import { tempDir } from './tmpdir';
 
 jest.setTimeout(60_000);
 
-/** Root ignores file permissions and may bind any port: the tests that need a user without them run as nobody. */
+/**
+ * Root ignores file permissions and may bind any port, so the tests that need a user without those privileges
+ * run the server as nobody, when nobody can read the built server (its checkout may sit in a folder only root
+ * may enter); otherwise as root without the capabilities that bypass file permissions and bind low ports.
+ */
 const asRoot = process.getuid?.() === 0;
 const NOBODY = { uid: 65534, gid: 65534 };
-const unprivileged: SpawnOptions = asRoot ? NOBODY : {};
-const unprivilegedName = asRoot ? 'nobody' : os.userInfo().username;
+const nobodyCanRun = asRoot && spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(ENTRY)})`], NOBODY).status === 0;
+const DROPPED = 'dac_override,dac_read_search,net_bind_service'.split(',').map((cap) => `-${cap}`).join(',');
+const unprivileged: Unprivileged = !asRoot
+  ? { options: {}, prefix: [], name: os.userInfo().username }
+  : nobodyCanRun
+    ? { options: NOBODY, prefix: [], name: 'nobody' }
+    : { options: {}, prefix: ['setpriv', `--inh-caps=${DROPPED}`, `--bounding-set=${DROPPED}`, '--'], name: 'root' };
+const unprivilegedName = unprivileged.name;
+
+interface Unprivileged {
+  options: SpawnOptions;
+  /** A command the server runs under. */
+  prefix: string[];
+  name: string;
+}
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -42,12 +59,13 @@ interface Outcome {
 }
 
 /** Runs the server until it exits (bounded), on a terminal or with pipes, and returns what it printed. */
-async function run(variables: Record<string, string>, { terminal = false, as = {} as SpawnOptions, ms = PROCESS_START_MS } = {}): Promise<Outcome> {
+async function run(variables: Record<string, string>, { terminal = false, privileged = true, ms = PROCESS_START_MS } = {}): Promise<Outcome> {
   const env = { PATH: process.env.PATH ?? '', ...variables };
-  const [file, args] = terminal
-    ? ['script', ['--quiet', '--return', '--command', `exec ${process.execPath} ${ENTRY}`, '/dev/null']]
-    : [process.execPath, [ENTRY]];
-  const child = spawn(file, args as string[], { cwd: tmp.dir, env, stdio: ['ignore', 'pipe', 'pipe'], ...as });
+  const as = privileged ? { options: {}, prefix: [] } : unprivileged;
+  const [file, ...args] = terminal
+    ? ['script', '--quiet', '--return', '--command', `exec ${process.execPath} ${ENTRY}`, '/dev/null']
+    : [...as.prefix, process.execPath, ENTRY];
+  const child = spawn(file, args, { cwd: tmp.dir, env, stdio: ['ignore', 'pipe', 'pipe'], ...as.options });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
@@ -112,7 +130,7 @@ test('a port below 1024 without the privilege for it says how to do without', as
     return;
   }
   const port = await freePrivilegedPort(Math.min(unprivilegedStart, 1024));
-  const refusal = jsonRefusal(await run({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: ':memory:' }, { as: unprivileged }));
+  const refusal = jsonRefusal(await run({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: ':memory:' }, { privileged: false }));
   expect(refusal).toMatchObject({
     msg: `port ${port} on 127.0.0.1 needs privileges that user ${unprivilegedName} lacks`,
     hint: expect.stringContaining('set PORT to 1024 or above (3000) with nginx in front'),
@@ -159,7 +177,7 @@ describe('a SQLite database the server cannot use', () => {
     fs.mkdirSync(locked, { mode: 0o555 });
     fs.chmodSync(locked, 0o555);
     for (const file of [path.join(locked, 'chat.db'), path.join(locked, 'data', 'chat.db')]) {
-      const refusal = jsonRefusal(await run({ PORT: '0', DATABASE_URL: file }, { as: unprivileged }));
+      const refusal = jsonRefusal(await run({ PORT: '0', DATABASE_URL: file }, { privileged: false }));
       expect(refusal).toMatchObject({
         msg: expect.stringMatching(new RegExp(`^cannot open the SQLite database ${file}: (permission denied|unable to open database file)$`)),
         hint: `user ${unprivilegedName} must be able to write to ${path.dirname(file)} (the database and its -wal and -shm files live there): set DATABASE_URL to a path it may write, or give it that directory (chown)`,
@@ -188,9 +206,9 @@ describe('a SQLite database the server cannot use', () => {
 });
 
 test('an unreadable .env', async () => {
-  fs.writeFileSync(path.join(tmp.dir, '.env'), 'PORT=0\n', { mode: 0o600 });
-  if (!asRoot) fs.chmodSync(path.join(tmp.dir, '.env'), 0o000);
-  const refusal = jsonRefusal(await run({ DATABASE_URL: ':memory:' }, { as: unprivileged }));
+  fs.writeFileSync(path.join(tmp.dir, '.env'), 'PORT=0\n');
+  fs.chmodSync(path.join(tmp.dir, '.env'), 0o000);
+  const refusal = jsonRefusal(await run({ DATABASE_URL: ':memory:' }, { privileged: false }));
   expect(refusal).toMatchObject({ msg: `cannot read .env in ${tmp.dir}: permission denied`, hint: expect.stringContaining('make it readable') });
 });
 
