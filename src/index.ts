@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import { parseEnv } from 'node:util';
-import { createApp } from './app';
+import { createApp, type ChatApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
-import { joinCluster } from './cluster';
+import { joinCluster, type Cluster } from './cluster';
 import { openStore } from './store';
 import { configFailure, startupFailure, type StartupFailure, type StartupStage } from './startup/failures';
 import { reportStartupFailure } from './startup/report';
@@ -60,11 +60,17 @@ async function main(): Promise<void> {
   // Node prints its warnings (deprecations, listener leaks) to stderr; everything the server says goes to the log.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => app.services.log.warn({ err: warning }, 'process warning'));
+  // Before listening: a signal that arrives as soon as the `listening` line is out must find the handlers.
+  stopOnSignals(app, cluster);
   await step('listen', config, () => app.listen());
+}
 
-  // One shutdown, however many signals arrive: Ctrl+C in a terminal signals the whole foreground group, so
-  // `npm start` forwards its own SIGINT on top of the one this process got, and a second one must not cut the
-  // graceful shutdown short (Node's default action would end the process at once).
+/**
+ * One graceful shutdown on SIGTERM or SIGINT, however many of them arrive: Ctrl+C in a terminal signals the
+ * whole foreground group, so `npm start` forwards its own SIGINT on top of the one this process got, and a
+ * second one must not cut the shutdown short (Node's default action would end the process at once).
+ */
+function stopOnSignals(app: ChatApp, cluster: Cluster | undefined): void {
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
