@@ -8,8 +8,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config';
-import type { ConfigError } from '../config';
+import type { Config, ConfigError } from '../config';
 import { SchemaTooNewError } from '../store/schema-version';
 
 export interface StartupFailure {
