@@ -100,7 +100,8 @@ function startNginx(servers) {
     .replace(/(upstream chat_nodes \{[^}]*?)(\n\s*server [^\n]*)+/, (_all, head) =>
       `${head}${servers.map((s) => `\n    server ${s} max_fails=1 fail_timeout=5s;`).join('')}`,
     )
-    .replace('listen 80;', `listen ${options.port};`);
+    .replace('listen 80;', `listen ${options.port};`)
+    .replace(/^\s*listen \[::\]:80;\n/m, ''); // one listen line is enough on one machine
   const errorLog = path.join(nginxDir, 'error.log');
   const pidFile = path.join(nginxDir, 'nginx.pid');
   fs.writeFileSync(path.join(nginxDir, 'nginx.conf'), nginxConf(site));

@@ -11,6 +11,7 @@ import type { Config } from './config';
 import { logAppErrors } from './http/client-errors';
 import { basePath } from './http/base-path';
 import { errorHandler } from './http/errors';
+import { notFoundHint, servedPaths } from './http/not-found';
 import { createRouter } from './http/router';
 import { securityHeaders } from './http/security';
 import { requestLog } from './http/request-log';
@@ -132,7 +133,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   const router = createRouter(services);
   logAppErrors(koa, log);
   koa.use(requestLog(log, metrics));
-  koa.use(errorHandler(log, metrics));
+  koa.use(errorHandler(log, metrics, notFoundHint(config.basePath, servedPaths(router, STATIC_DIR))));
   koa.use(securityHeaders(config.auth.mode === 'jwt' ? config.auth.tokenUrl : undefined));
   koa.use(basePath(config.basePath));
   koa.use(hostGuard(config));

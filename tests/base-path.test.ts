@@ -3,6 +3,7 @@
  * nothing answers outside it. Straight to the server, without a proxy (tests/nginx-subpath.test.ts puts nginx
  * in front; tests/browser/subpath.test.ts a browser).
  */
+import http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { ack, closeClient, next, startServer, within, type TestServer } from './helpers';
@@ -52,7 +53,13 @@ describe('with BASE_PATH=/chat', () => {
   test('Socket.IO does not answer at the root path /socket.io', async () => {
     const handshake = await get('/socket.io/?EIO=4&transport=polling');
     expect(handshake.status).toBe(404);
-    expect(await handshake.json()).toEqual({ error: { code: 'not_found', message: 'Nothing at GET /socket.io/.' } });
+    expect(await handshake.json()).toEqual({
+      error: {
+        code: 'not_found',
+        message: 'Nothing at GET /socket.io/.',
+        hint: 'This server serves the chat under /chat/ (BASE_PATH=/chat), and nothing outside it. Did you mean /chat/socket.io/? If a proxy in front removes /chat from the path, have it pass the path on unchanged, or unset BASE_PATH.',
+      },
+    });
     for (const transport of ['polling', 'websocket'] as const) {
       const refused = server.connect({ path: '/socket.io', transports: [transport] });
       await expect(within(refused, `a ${transport} client at /socket.io`)).rejects.toThrow(/error/i);
@@ -98,7 +105,9 @@ describe('with BASE_PATH=/chat', () => {
       await inside.text();
       const outside = await get(path);
       expect({ path, status: outside.status }).toEqual({ path, status: 404 });
-      expect(await outside.json()).toEqual({ error: { code: 'not_found', message: `Nothing at GET ${path}.` } });
+      expect(await outside.json()).toEqual({
+        error: { code: 'not_found', message: `Nothing at GET ${path}.`, hint: expect.stringContaining(`Did you mean /chat${path}?`) },
+      });
     }
     expect(await (await get(`${BASE}/healthz`)).json()).toMatchObject({ status: 'ok' });
     // Inside the prefix, the usual 404 names the path as asked for; a longer name is not the prefix.
@@ -118,3 +127,92 @@ describe('with BASE_PATH=/chat', () => {
     expect(entry).toMatchObject({ path: '/chat/healthz', status: 200 });
   });
 });
+
+/**
+ * A forgotten or mismatched BASE_PATH (issue 20): a 404 that looks like one says what BASE_PATH is and what to
+ * check, as JSON for programs and as a page for a browser, and tells nothing else of the configuration.
+ */
+describe('a 404 that looks like a BASE_PATH mismatch says so', () => {
+  const ADMIN_TOKEN = 'admin-token-that-must-not-show';
+  const servers: TestServer[] = [];
+  const start = async (basePath: string) => {
+    const server = await startServer({ basePath, adminToken: ADMIN_TOKEN });
+    servers.push(server);
+    return server;
+  };
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  const notFound = async (server: TestServer, path: string, accept = 'application/json') => {
+    const res = await fetch(server.url + path, { headers: { accept } });
+    expect({ path, status: res.status }).toEqual({ path, status: 404 });
+    return res;
+  };
+  const hintOf = async (server: TestServer, path: string) => ((await (await notFound(server, path)).json()) as { error: { hint?: string } }).error.hint;
+
+  test('BASE_PATH unset, the page and its parts asked for under a prefix: set BASE_PATH to it', async () => {
+    const server = await start('');
+    const unset = (prefix: string) =>
+      `This server serves the chat at the root (/): BASE_PATH is not set. This request looks like one for the chat under ${prefix}/: ` +
+      `if a proxy publishes it there and passes the path on unchanged, start the server with BASE_PATH=${prefix} (or have the proxy strip ${prefix}).`;
+    for (const [path, prefix] of [
+      ['/chat/', '/chat'],
+      ['/chat/style.css', '/chat'],
+      ['/chat/js/main.js', '/chat'],
+      ['/chat/socket.io/?EIO=4&transport=polling', '/chat'],
+      ['/apps/chat/healthz', '/apps/chat'],
+      ['/apps/chat/api/users', '/apps/chat'],
+    ]) {
+      expect({ path, hint: await hintOf(server, path) }).toEqual({ path, hint: unset(prefix) });
+    }
+    // Not the chat under any prefix: the plain 404.
+    for (const path of ['/nothing-here', '/chat/nothing-here', '/chat', '/wp-login.php']) {
+      expect(await (await notFound(server, path)).json()).toEqual({ error: { code: 'not_found', message: `Nothing at GET ${path}.` } });
+    }
+  });
+
+  test('BASE_PATH set, a request outside it: where the chat is, and what to check', async () => {
+    const server = await start('/chat');
+    expect(await hintOf(server, '/')).toBe(
+      'This server serves the chat under /chat/ (BASE_PATH=/chat), and nothing outside it. Did you mean /chat/? If a proxy in front removes /chat from the path, have it pass the path on unchanged, or unset BASE_PATH.',
+    );
+    expect(await hintOf(server, '/apps/chat/')).toBe(
+      'This server serves the chat under /chat/ (BASE_PATH=/chat), and nothing outside it. This request looks like one for the chat under /apps/chat/: if that is where it is published, set BASE_PATH=/apps/chat.',
+    );
+    expect(await hintOf(server, '/wp-login.php')).toBe('This server serves the chat under /chat/ (BASE_PATH=/chat), and nothing outside it. The page is at /chat/.');
+    // Inside the prefix, a path that is not there is an ordinary 404.
+    expect(await hintOf(server, '/chat/nothing-here')).toBeUndefined();
+  });
+
+  test('a browser gets the same as a page, every word of the request escaped; nothing else of the configuration shows', async () => {
+    const server = await start('');
+    const res = await notFound(server, '/chat/', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8');
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const page = await res.text();
+    expect(page).toContain('<p>Nothing at GET /chat/.</p>');
+    expect(page).toContain('start the server with BASE_PATH=/chat');
+
+    // A path with markup in it, sent as is (fetch would percent-encode it).
+    const raw = await rawGet(server, '/"><script>alert(1)</script>/', 'text/html');
+    expect(raw.status).toBe(404);
+    expect(raw.body).not.toContain('<script');
+    expect(raw.body).toContain('<p>Nothing at GET /&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;/.</p>');
+    for (const body of [page, raw.body, JSON.stringify(await (await notFound(server, '/chat/healthz')).json())]) {
+      expect(body).not.toContain(ADMIN_TOKEN);
+      expect(body).not.toContain(String(new URL(server.url).port));
+    }
+  });
+});
+
+function rawGet(server: TestServer, path: string, accept: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${server.url}/`, { path, headers: { accept } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+  });
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import util from 'node:util';
 import { ConfigError, loadConfig } from '../src/config';
 import { within } from './helpers';
-import { ENTRY } from './process';
+import { ENTRY, PROCESS_START_MS } from './process';
 import { tempDir } from './tmpdir';
 
 test('defaults need no environment at all', () => {
@@ -439,8 +439,6 @@ describe('AUTH_MODE=jwt', () => {
 describe('cluster mode (REDIS_URL)', () => {
   // Port 1: nothing listens there, so a server that wrongly accepted this would reach no one's Redis.
   const REDIS_URL = 'redis://127.0.0.1:1';
-  /** What tests/process.ts allows a server process to start. */
-  const PROCESS_START_MS = 15_000;
   const REFUSED = 'REDIS_URL: cluster mode needs DATABASE_URL=postgres://… (a SQLite file cannot be shared by several nodes)';
 
   test('with a SQLite DATABASE_URL (or none: the default file) it is refused, saying why', () => {

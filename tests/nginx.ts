@@ -1,12 +1,13 @@
 /**
  * A real nginx in front of test servers, configured by one of the documented site files (docs/nginx/), so the
- * tests exercise the very configuration the README tells people to install. Only two things are changed in
- * the file: the `server` lines of its upstreams and its `listen 80;`.
+ * tests exercise the very configuration the docs tell people to install: alone, or laid out as Debian's
+ * package does beside its default site (tests/nginx-site.ts says what is changed in the file, and how little).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { adaptSite, writeConfiguration, type Certificate, type Placement, type Ports } from './nginx-site';
 import { tempDir } from './tmpdir';
 
 export const NGINX = '/usr/sbin/nginx';
@@ -17,15 +18,10 @@ export const SITES_DIR = path.resolve(__dirname, '..', 'docs', 'nginx');
 
 if (!hasNginx && process.env.CI === 'true') throw new Error(`${NGINX} is missing; .ci/run installs it`);
 
-/** `describe`, or `describe.skip` with the reason printed when nginx is not installed (a failure on CI). */
-export function describeBehindNginx(name: string, body: () => void): void {
-  if (hasNginx) {
-    describe(name, body);
-    return;
-  }
-  console.warn(`Skipping "${name}": ${NGINX} is not installed (apt-get install -y nginx).`);
-  describe.skip(name, body);
-}
+if (!hasNginx) console.warn(`Skipping the nginx tests: ${NGINX} is not installed (apt-get install -y nginx).`);
+
+/** `describe`, or `describe.skip` (the reason printed above) when nginx is not installed (a failure on CI). */
+export const describeBehindNginx: jest.Describe = hasNginx ? describe : describe.skip;
 
 /** Bounds nginx's start and stop; neither waits on a sleep. */
 const NGINX_WAIT_MS = 10_000;
@@ -38,24 +34,31 @@ export interface NginxOptions {
   site: string;
   /** Upstream name → the servers that replace its `server` lines, as `host:port` or `http://host:port`. */
   upstreams: Record<string, string[]>;
+  /** Laid out as Debian's package does, the site in sites-enabled/ (linked) or conf.d/; unset: the site alone. */
+  debian?: Placement;
+  /** The certificate for a site that listens on 443 (its ssl_certificate lines are replaced). */
+  tls?: Certificate;
 }
 
 export interface Nginx {
-  /** `http://127.0.0.1:<port>`, the address nginx listens on. */
+  /** `http://127.0.0.1:<port>`, where the site's `listen 80` listens. */
   url: string;
+  /** `https://127.0.0.1:<port>`, where its `listen 443 ssl` listens (when it has one). */
+  tlsUrl: string;
+  ports: Ports;
   /** nginx's error log so far (warnings and worse), for diagnosing a failed test. */
   errorLog(): string;
   /** Stops nginx (fast shutdown: open connections are closed) and removes its files. */
   stop(): Promise<void>;
 }
 
-/** Starts nginx with `site` on a free port; resolves once it accepts connections. */
-export async function startNginx({ site, upstreams }: NginxOptions): Promise<Nginx> {
-  const text = withUpstreams(fs.readFileSync(path.resolve(SITES_DIR, site), 'utf8'), upstreams);
+/** Starts nginx with `site` on free ports; resolves once it accepts connections. */
+export async function startNginx({ site, upstreams, debian, tls }: NginxOptions): Promise<Nginx> {
+  const text = adaptSite(fs.readFileSync(path.resolve(SITES_DIR, site), 'utf8'), upstreams, tls);
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const ports = { http: await freePort(), https: await freePort() };
     try {
-      return await launch(text, port);
+      return await launch(text, ports, debian);
     } catch (err) {
       if (!(err instanceof PortTaken) || attempt === PORT_ATTEMPTS) throw err;
     }
@@ -64,12 +67,11 @@ export async function startNginx({ site, upstreams }: NginxOptions): Promise<Ngi
 
 class PortTaken extends Error {}
 
-async function launch(site: string, port: number): Promise<Nginx> {
+async function launch(site: string, ports: Ports, placement: Placement): Promise<Nginx> {
   const tmp = tempDir('chat-nginx-');
   const pidFile = path.join(tmp.dir, 'nginx.pid');
   const errorLogFile = path.join(tmp.dir, 'error.log');
-  const conf = path.join(tmp.dir, 'nginx.conf');
-  fs.writeFileSync(conf, mainConf(tmp.dir, withListen(site, port)));
+  const conf = writeConfiguration(tmp.dir, site, ports, placement);
   const errorLog = () => (fs.existsSync(errorLogFile) ? fs.readFileSync(errorLogFile, 'utf8') : '');
 
   // Watch before spawning, so that the pid file cannot appear unseen.
@@ -100,7 +102,9 @@ async function launch(site: string, port: number): Promise<Nginx> {
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${ports.http}`,
+    tlsUrl: `https://127.0.0.1:${ports.https}`,
+    ports,
     errorLog,
     stop: () =>
       (stopping ??= (async () => {
@@ -162,46 +166,6 @@ function listening(watcher: fs.FSWatcher, pid: number, pidFile: string, exited: 
     });
     check();
   });
-}
-
-function mainConf(dir: string, site: string): string {
-  return `worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-${site}
-}
-`;
-}
-
-/** Replaces the `server` lines of each named upstream block, keeping its other directives (keepalive…). */
-function withUpstreams(site: string, upstreams: Record<string, string[]>): string {
-  let result = site;
-  for (const [name, servers] of Object.entries(upstreams)) {
-    if (servers.length === 0) throw new Error(`upstream ${name}: no servers given`);
-    const block = new RegExp(`(upstream\\s+${name}\\s*\\{)([^}]*)\\}`);
-    if (!block.test(result)) throw new Error(`the site has no upstream ${name}`);
-    result = result.replace(block, (_all, open: string, body: string) => {
-      // The documented parameters of the first server line (max_fails=… fail_timeout=…) apply to every one.
-      const params = /^\s*server\s+[^\s;]+([^;]*);/m.exec(body)?.[1] ?? '';
-      const lines = servers.map((s) => `    server ${s.includes('://') ? new URL(s).host : s}${params};`).join('\n');
-      return `${open}\n${lines}${body.replace(/^\s*server\s[^;]*;.*$/gm, '')}}`;
-    });
-  }
-  return result;
-}
-
-function withListen(site: string, port: number): string {
-  const listen = /^(\s*)listen 80;/m;
-  if (!listen.test(site)) throw new Error('the site has no "listen 80;" to replace');
-  return site.replace(listen, (_all, indent: string) => `${indent}listen 127.0.0.1:${port};`);
 }
 
 function freePort(): Promise<number> {

@@ -65,3 +65,19 @@ test('SIGTERM: in-flight messages are committed, clients are dropped so they rec
     tmp.cleanup();
   }
 });
+
+test('SIGTERM stops the server even once nothing reads its log (`npm start | pino-pretty`, the pipe stopped first)', async () => {
+  const tmp = tempDir('chat-shutdown-');
+  const server = await startProcess({ PORT: '0', DATABASE_URL: ':memory:' }, tmp.dir);
+  try {
+    // The reading end closes: the server's next log line (`shutting down`) meets EPIPE.
+    server.child.stdout!.destroy();
+    server.child.kill('SIGTERM');
+    expect(await within(server.exited, 'the server exiting', 10_000)).toBe(0);
+    expect(server.stderr()).toBe('');
+  } finally {
+    server.child.kill('SIGKILL');
+    await server.exited;
+    tmp.cleanup();
+  }
+});

@@ -6,7 +6,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { PostgresStore, type PostgresOptions } from '../src/store/postgres';
+import { MIGRATION_LOCK } from '../src/store/postgres/migrate';
 import { MIGRATIONS } from '../src/store/postgres/schema';
+import { SchemaTooNewError } from '../src/store/schema-version';
 import { APPEND_SQL, batchParam, type AppendInput } from '../src/store/postgres/writer';
 import { range, recordFeed, type FeedRecorder } from './feed-recorder';
 import { ADMIN_URL, createDatabase, describePostgres, type TestDatabase } from './postgres';
@@ -256,6 +258,21 @@ describePostgres('PostgresStore, several nodes on one database', () => {
     const alice = await user(nodes[0], 'alice');
     const { message } = await nodes[4].appendPublic({ sender: alice, text: 'hello', ts: 1 });
     for (const feed of feeds) await feed.until((heard) => heard.some((c) => c.message.id === message.id));
+  });
+
+  test('a database migrated by a newer release is refused, and left as it was', async () => {
+    await node('first');
+    const admin = await connect();
+    await admin.query('INSERT INTO schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);
+    await expect(PostgresStore.open(db.url, { applicationName: 'older' })).rejects.toThrow(
+      new SchemaTooNewError(MIGRATIONS.length + 1, MIGRATIONS.length),
+    );
+    const applied = await admin.query('SELECT max(version) AS v FROM schema_migrations');
+    expect(applied.rows[0].v).toBe(MIGRATIONS.length + 1);
+    // The refusing node let go of the migration lock: a node of the newer release (here, one that takes the
+    // lock itself) is not held up.
+    await admin.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await admin.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
   });
 
   test('the LISTEN connection killed while messages commit: once it is back, each was told once, in order', async () => {

@@ -5,6 +5,7 @@ import { openSqliteStore, openStore } from '../src/store';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import { MIGRATIONS } from '../src/store/sqlite/schema';
+import { SchemaTooNewError } from '../src/store/schema-version';
 import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
 import type { Party } from '../src/store/messages';
@@ -320,4 +321,19 @@ describePostgres('openStore', () => {
       await db.drop();
     }
   });
+});
+
+test('a database migrated by a newer release is refused, not run with queries written for another schema', async () => {
+  const file = path.join(tmp.dir, 'newer.db');
+  const newer = new Database(file);
+  newer.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  newer.close();
+  const store = SqliteStore.open(file);
+  await expect(store.ready).rejects.toThrow(new SchemaTooNewError(MIGRATIONS.length + 1, MIGRATIONS.length));
+  await expect(store.ready).rejects.toBeInstanceOf(SchemaTooNewError); // its class survives the store's thread
+  await store.close();
+  // Nothing was changed, and the file was let go: it can be opened (and deleted) at once.
+  const after = new Database(file);
+  expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
+  after.close();
 });

@@ -2,18 +2,27 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
 import { ChatError, INTERNAL_ERROR, type ErrorCode } from '../errors';
+import type { NotFoundHint } from './not-found';
 
 /**
  * The HTTP error path: every failure becomes `{ error: { code, message } }` with a fitting status.
  * Only ChatError messages (written for clients) and Koa's own exposed client errors (bad JSON, body too
  * large) are shown; anything else is logged and reported as `internal_error`.
+ *
+ * A path nothing answers gets a `hint` too when it looks like a BASE_PATH mismatch (not-found.ts), and, for
+ * a browser (a request that prefers HTML), the same as a small HTML page.
  */
-export function errorHandler(log: Logger, metrics: Metrics): Koa.Middleware {
+export function errorHandler(log: Logger, metrics: Metrics, hintFor: NotFoundHint = () => undefined): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new ChatError('not_found', `Nothing at ${ctx.method} ${ctx.path}.`);
+        const message = `Nothing at ${ctx.method} ${ctx.path}.`;
+        const hint = hintFor(ctx.path);
+        metrics.error('not_found');
+        ctx.status = 404;
+        if (ctx.accepts('json', 'html') === 'html') ctx.body = notFoundPage(message, hint);
+        else ctx.body = { error: { code: 'not_found', message, ...(hint !== undefined && { hint }) } };
       }
     } catch (err) {
       const { status, code, message } = describe(err);
@@ -33,4 +42,14 @@ function describe(err: unknown): { status: number; code: ErrorCode; message: str
     return { status: e.status, code: 'invalid_payload', message: String(e.message) };
   }
   return { status: 500, ...INTERNAL_ERROR };
+}
+
+/** The 404 for a browser: the same words, every one of them escaped (the path is the client's). */
+function notFoundPage(message: string, hint: string | undefined): string {
+  const paragraphs = [message, hint].filter((p) => p !== undefined).map((p) => `<p>${escapeHtml(p)}</p>`);
+  return `<!doctype html>\n<html lang="en">\n<meta charset="utf-8">\n<title>Not found</title>\n<h1>Not found</h1>\n${paragraphs.join('\n')}\n</html>\n`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

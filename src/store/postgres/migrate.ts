@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { MIGRATIONS } from './schema';
+import { SchemaTooNewError } from '../schema-version';
 
 /**
  * Key of the advisory lock every node takes around its migrations (any fixed number; advisory locks are per
@@ -24,6 +25,7 @@ export async function migrate(pool: pg.Pool): Promise<void> {
        )`,
     );
     const { rows } = await client.query<{ done: number }>('SELECT coalesce(max(version), 0) AS done FROM schema_migrations');
+    if (rows[0].done > MIGRATIONS.length) throw new SchemaTooNewError(rows[0].done, MIGRATIONS.length);
     for (let v = rows[0].done; v < MIGRATIONS.length; v++) {
       await client.query('BEGIN');
       await client.query(MIGRATIONS[v]);

@@ -1,3 +1,4 @@
+import { SchemaTooNewError } from '../schema-version';
 import type { Committed } from '../store';
 
 /** What the main thread's SqliteStore sends its thread (worker.ts). */
@@ -15,22 +16,28 @@ export type FromWorker =
   | { call: number; error: SerializedError }
   | { closed: true };
 
-/** An error as it crosses threads: structured cloning would drop `code`, which callers may read. */
+/**
+ * An error as it crosses threads. Structured cloning would keep only name, message and stack; callers read
+ * more (`code`; SchemaTooNewError's versions, and its class), so own fields of primitive value travel too.
+ */
 export interface SerializedError {
   name: string;
   message: string;
-  code?: string;
+  fields: Record<string, string | number | boolean>;
 }
 
 export function serializeError(err: unknown): SerializedError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(typeof code === 'string' && { code }) };
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err), fields: {} };
+  const fields: SerializedError['fields'] = {};
+  for (const [key, value] of Object.entries(err)) {
+    if (['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value as string | number | boolean;
+  }
+  return { name: err.name, message: err.message, fields };
 }
 
-export function deserializeError({ name, message, code }: SerializedError): Error {
-  const err = new Error(message);
+export function deserializeError({ name, message, fields }: SerializedError): Error {
+  if (name === 'SchemaTooNewError') return new SchemaTooNewError(Number(fields.found), Number(fields.known));
+  const err = Object.assign(new Error(message), fields);
   err.name = name;
-  if (code !== undefined) Object.assign(err, { code });
   return err;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqliteSync } from '../../config';
 import type { ChatStore, Committed, Durability } from '../store';
+import { SchemaTooNewError } from '../schema-version';
 import { sqliteMessages } from './messages';
 import { MIGRATIONS } from './schema';
 import { sqliteSessions } from './sessions';
@@ -69,7 +70,7 @@ export function openEngine(file: string, synchronous: SqliteSync, onCommitted: (
     db.pragma('busy_timeout = 5000');
     migrate(db);
   } catch (err) {
-    db.close();
+    db.close(); // a schema it cannot use (SchemaTooNewError) or a failed migration
     throw err;
   }
   const writer = new SqliteWriter(db, onCommitted);
@@ -103,6 +104,7 @@ const SYNCHRONOUS_LEVELS = ['off', 'normal', 'full', 'extra'];
 /** Applies the migrations newer than the file's `user_version`, each in its own transaction. */
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) throw new SchemaTooNewError(current, MIGRATIONS.length);
   for (let v = current; v < MIGRATIONS.length; v++) {
     const migration = MIGRATIONS[v];
     db.transaction(() => {

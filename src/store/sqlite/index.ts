@@ -45,6 +45,9 @@ export class SqliteStore implements ChatStore {
     this.ready.catch(() => undefined); // a caller that never awaits it learns of the failure from its calls
     this.worker = new Worker(BOOT, { eval: true, workerData: { entry: WORKER_ENTRY, file, synchronous } });
     this.worker.on('message', (message: FromWorker) => this.receive(message));
+    // The thread keeps the process alive only while something waits for it (opening, calls, closing), as a
+    // socket does while it has work: an idle store left open does not hold a process (or a test run) forever.
+    this.ready.then(() => this.holdWhileBusy(), () => undefined);
     this.worker.on('error', (err) => this.stop(err));
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', () => {
@@ -70,6 +73,7 @@ export class SqliteStore implements ChatStore {
   async close(): Promise<void> {
     if (!this.stopped) {
       this.stopped = new Error('store is closed');
+      this.worker.ref();
       this.send({ close: true });
     }
     await this.exited;
@@ -80,6 +84,7 @@ export class SqliteStore implements ChatStore {
     const call = this.nextCall++;
     return new Promise((resolve, reject) => {
       this.pending.set(call, { resolve, reject });
+      if (this.pending.size === 1) this.worker.ref();
       this.send({ call, method, args });
     });
   }
@@ -94,6 +99,7 @@ export class SqliteStore implements ChatStore {
     } else if ('call' in message) {
       const waiter = this.pending.get(message.call);
       this.pending.delete(message.call);
+      this.holdWhileBusy();
       if ('error' in message) waiter?.reject(deserializeError(message.error));
       else waiter?.resolve(message.value);
     } else if ('ready' in message) {
@@ -101,6 +107,10 @@ export class SqliteStore implements ChatStore {
     } else if ('failed' in message) {
       this.stop(deserializeError(message.failed));
     }
+  }
+
+  private holdWhileBusy(): void {
+    if (this.pending.size === 0 && !this.stopped) this.worker.unref();
   }
 
   /** The thread takes no more calls: fails what waits (their outcome is unknown only if it died mid-commit). */
