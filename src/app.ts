@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -39,7 +40,15 @@ import { agentSummary, displayAddress } from './realtime/device';
 import { followDisplayNames } from './realtime/profiles';
 import { hostGuard, checkEveryRequest } from './http/hosts';
 
-export const STATIC_DIR = path.resolve(__dirname, '..', 'static');
+/** The page's files: `static/` at the project's root (found from here, whether this runs from src/, dist/ or dist-bench/src/). */
+export const STATIC_DIR = path.join(projectRoot(__dirname), 'static');
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..'); // not found: the layout of dist/
+  }
+}
 
 /** How often messages beyond the retention window are deleted (when RETENTION_DAYS is set). */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
