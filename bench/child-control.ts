@@ -6,9 +6,10 @@
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
-export type Operation = 'gc' | 'profile-start' | 'profile-stop' | 'heap-snapshot';
+export type Operation = 'gc' | 'profile-start' | 'profile-stop' | 'heap-snapshot' | 'loop-delay';
 
 export type ToChild = { type: 'request'; id: number; op: Operation; file?: string } | { type: 'exit' };
 
@@ -25,6 +26,13 @@ export interface MemoryReport {
   spaces?: Array<{ name: string; committed: number; used: number }>;
 }
 
+/** How late the child's event loop ran its timers since the last `loop-delay` request, in milliseconds. */
+export interface LoopDelayReport {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 /** Sampling interval of the CPU profile, in microseconds. */
 const PROFILE_INTERVAL_US = 500;
 
@@ -37,6 +45,8 @@ export function serveControl(port: number): void {
       inspector.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
     );
 
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   const operations: Record<Operation, (file?: string) => Promise<unknown>> = {
     gc: async () => {
       const collect = (globalThis as { gc?: () => void }).gc;
@@ -57,6 +67,12 @@ export function serveControl(port: number): void {
       return file;
     },
     'heap-snapshot': async (file) => v8.writeHeapSnapshot(file),
+    'loop-delay': async () => {
+      const ms = (ns: number) => ns / 1e6;
+      const report: LoopDelayReport = { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) };
+      delay.reset();
+      return report;
+    },
   };
 
   process.on('message', (message: ToChild) => {

@@ -35,6 +35,9 @@ export interface Options {
   budgetSeconds: number;
   /** The slow-disk scenario's fsync delay (slow-disk.ts), ms; 0 skips it. */
   fsyncDelayMs: number;
+  /** Run the soak (soak.ts) instead of the comparison, for this many minutes. */
+  soak: boolean;
+  soakMinutes: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick | --full] [flags]
@@ -51,6 +54,8 @@ ${SERVER_KINDS.map((k) => `                            ${k.padEnd(10)} ${DESCRIP
   --store-writers N       privateMsg writers in the store-writes phase (default 200, at most N−1; 0 skips it)
   --concurrency N         connects+logins in flight during setup (default 64)
   --fsync-delay MS        the slow-disk scenario: the SQLite node with every fsync delayed MS (default 20; 0 skips it)
+  --soak                  instead of all that: the SQLite node under 10 minutes of churn, memory and latency over time
+  --soak-minutes M        how long the soak runs (default 10)
   --profile               CPU-profile each server while clients log in and at saturation
   --out DIR               where results.json and chart.svg go (default docs/bench)`;
 
@@ -62,7 +67,7 @@ export function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) problems.push(`unexpected argument "${arg}"`);
-    else if (['--quick', '--full', '--profile', '--help'].includes(arg)) flags.set(arg, 'true');
+    else if (['--quick', '--full', '--profile', '--soak', '--help'].includes(arg)) flags.set(arg, 'true');
     else if (i + 1 < argv.length) flags.set(arg, argv[++i]);
     else problems.push(`${arg} needs a value`);
   }
@@ -108,8 +113,10 @@ export function parseOptions(argv: string[]): Options {
     out: path.resolve(flags.get('--out') ?? path.join(ROOT, 'docs', 'bench')),
     budgetSeconds: (quick ? 75 : 390) * Math.max(1, servers.length),
     fsyncDelayMs: servers.includes('project') ? number('--fsync-delay', 20, 0) : 0,
+    soak: flags.has('--soak'),
+    soakMinutes: number('--soak-minutes', 10, 0.5),
   };
-  for (const flag of ['--quick', '--full', '--profile', '--clients', '--servers', '--out']) flags.delete(flag);
+  for (const flag of ['--quick', '--full', '--profile', '--soak', '--clients', '--servers', '--out']) flags.delete(flag);
   for (const flag of flags.keys()) problems.push(`unknown flag ${flag}`);
   if (problems.length > 0) throw new UsageError(problems);
   return options;

@@ -21,6 +21,7 @@ import { unavailable, type ServerKind } from './server-group';
 import { evaluateTargets } from './targets';
 import { killAll } from './server-process';
 import { slowDisk, type SlowDiskResult } from './slow-disk';
+import { formatSoak, soak, writeSoak } from './soak';
 import { measureSteal } from './steal';
 
 /** How long the watchdog lets a run go on past its budget and the longest setup. */
@@ -33,6 +34,17 @@ const DROP_TIMEOUT_MS = 5000;
 async function main(options: Options): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
+  if (options.soak) {
+    try {
+      const result = await soak(options, workDir, log);
+      console.log(formatSoak(result));
+      writeSoak(result, options.out);
+      log(`\nwrote ${path.relative(process.cwd(), path.join(options.out, 'soak.json'))} and soak.svg`);
+    } finally {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+    return;
+  }
   const machine = describeMachine(workDir);
   // Past the budget no run starts and no phase is repeated; the watchdog is the last resort for a hang.
   const budgetEnd = Date.now() + options.budgetSeconds * 1000;

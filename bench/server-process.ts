@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FromChild, MemoryReport, Operation, ToChild } from './child-control';
+import type { FromChild, LoopDelayReport, MemoryReport, Operation, ToChild } from './child-control';
 import { cpuMicros, memory, runQueueWaitMicros, writeSyscalls } from './proc';
 
 /** The child programs: `<script>-server.ts`. */
@@ -126,6 +126,11 @@ export class ServerProcess {
 
   profileStart(): Promise<unknown> {
     return this.request('profile-start');
+  }
+
+  /** How late the child's event loop was since the last call (and starts counting anew). */
+  loopDelay(): Promise<LoopDelayReport> {
+    return this.request('loop-delay') as Promise<LoopDelayReport>;
   }
 
   /** Has the child write a heap snapshot (after a full GC, which writing one implies) to `file`. */

@@ -30,6 +30,12 @@ export class Samples {
     return this.seen;
   }
 
+  /** Forgets every value: the next summary covers what is pushed from now on. */
+  reset(): void {
+    this.values = [];
+    this.seen = 0;
+  }
+
   summary(): Summary | undefined {
     if (this.values.length === 0) return undefined;
     const sorted = Float64Array.from(this.values).sort();
