@@ -38,6 +38,8 @@ export interface Options {
   /** Run the soak (soak.ts) instead of the comparison, for this many minutes. */
   soak: boolean;
   soakMinutes: number;
+  /** The whole comparison this many times in a row, to show how much a figure varies (stability section). */
+  repeat: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick | --full] [flags]
@@ -54,6 +56,7 @@ ${SERVER_KINDS.map((k) => `                            ${k.padEnd(10)} ${DESCRIP
   --store-writers N       privateMsg writers in the store-writes phase (default 200, at most N−1; 0 skips it)
   --concurrency N         connects+logins in flight during setup (default 64)
   --fsync-delay MS        the slow-disk scenario: the SQLite node with every fsync delayed MS (default 20; 0 skips it)
+  --repeat N              everything N times in a row; the report adds how much each figure varied (default 1)
   --soak                  instead of all that: the SQLite node under 10 minutes of churn, memory and latency over time
   --soak-minutes M        how long the soak runs (default 10)
   --profile               CPU-profile each server while clients log in and at saturation
@@ -111,10 +114,11 @@ export function parseOptions(argv: string[]): Options {
     profile: flags.has('--profile'),
     quietWaitSeconds: quick ? 10 : 30,
     out: path.resolve(flags.get('--out') ?? path.join(ROOT, 'docs', 'bench')),
-    budgetSeconds: (quick ? 75 : 390) * Math.max(1, servers.length),
+    budgetSeconds: (quick ? 75 : 390) * Math.max(1, servers.length) * Math.max(1, Number(flags.get('--repeat') ?? 1) || 1),
     fsyncDelayMs: servers.includes('project') ? number('--fsync-delay', 20, 0) : 0,
     soak: flags.has('--soak'),
     soakMinutes: number('--soak-minutes', 10, 0.5),
+    repeat: number('--repeat', 1),
   };
   for (const flag of ['--quick', '--full', '--profile', '--soak', '--clients', '--servers', '--out']) flags.delete(flag);
   for (const flag of flags.keys()) problems.push(`unknown flag ${flag}`);

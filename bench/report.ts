@@ -19,12 +19,14 @@ export interface Results {
   runs: RunResult[];
   targets: TargetResult[];
   slowDisk?: SlowDiskResult;
+  /** With --repeat: every run's figures, in order (the first is `runs`). */
+  repeats?: RunResult[][];
 }
 
 const LABEL = 52;
 const COL = 12;
 
-export function formatTable({ machine, runs, targets, slowDisk }: Results): string {
+export function formatTable({ machine, runs, targets, slowDisk, repeats }: Results): string {
   const lines: string[] = [];
   lines.push(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, socket.io ${machine.socketIo}`);
   lines.push(`SQLite file on ${machine.databaseFileSystem}${machine.postgres ? `; ${machine.postgres}` : ''}${machine.redis ? `; ${machine.redis}` : ''}; ${machine.date}`);
@@ -54,12 +56,15 @@ export function formatTable({ machine, runs, targets, slowDisk }: Results): stri
     }
     for (const kind of servers) lines.push(...warnings(find(kind)));
     const met = targets.filter((t) => t.clients === clients);
-    if (met.length > 0) lines.push('targets (issue 10):', ...met.map(formatTarget));
+    for (const issue of [...new Set(met.map((t) => t.issue))]) {
+      lines.push(`targets (issue ${issue}):`, ...met.filter((t) => t.issue === issue).map(formatTarget));
+    }
   }
   if (counts.length > 1) lines.push('', ...growth(runs, counts, servers));
   for (const run of runs) {
     for (const [phase, profile] of Object.entries(run.profiles ?? {})) lines.push('', ...hotspots(run, phase, profile));
   }
+  if (repeats) lines.push('', ...stabilityLines(repeats));
   if (slowDisk) lines.push('', ...diskLines(slowDisk));
   if (machine.stealPercent !== undefined) lines.push('', describeSteal(machine.stealPercent));
   lines.push('', 'ratio marks: ✓ at least as good as the server it is compared with, ✗ worse by more than 10 %.');
@@ -152,6 +157,29 @@ function diskLines(r: SlowDiskResult): string[] {
   lines.push('targets (issue 18, slower disk):');
   for (const t of diskTargets(r)) {
     lines.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.value.toFixed(1)} ${t.kind === 'max' ? '≤' : '≥'} ${t.bound.toFixed(1)}`);
+  }
+  return lines;
+}
+
+/** Runs in a row at stability's limit: a figure whose largest value is more than this times its smallest varies. */
+const STABLE_SPREAD = 1.5;
+
+/** With --repeat: each figure's values over the runs, per server and client count, and max/min. */
+function stabilityLines(repeats: RunResult[][]): string[] {
+  const lines = [`── stability: ${repeats.length} runs in a row (largest ÷ smallest; over ${STABLE_SPREAD} marked ✗)`];
+  const keys = [...new Map(repeats[0].map((r) => [`${r.server}@${r.clients}`, r])).values()];
+  for (const { server, clients } of keys) {
+    lines.push(`  ${server}, ${clients.toLocaleString('en')} clients`);
+    for (const figure of FIGURES) {
+      const values = repeats
+        .map((runs) => runs.find((r) => r.server === server && r.clients === clients))
+        .map((run) => (run ? figure.value(run) : undefined))
+        .filter((v): v is number => v !== undefined && Number.isFinite(v) && v > 0);
+      if (values.length < 2) continue;
+      const spread = Math.max(...values) / Math.min(...values);
+      const shown = values.map((v) => v.toLocaleString('en', { minimumFractionDigits: figure.digits, maximumFractionDigits: figure.digits })).join(', ');
+      lines.push(`    ${pad(`${figure.label} (${figure.unit})`, LABEL - 4)}${shown}  ×${spread.toFixed(2)}${spread > STABLE_SPREAD ? ' ✗' : ''}`);
+    }
   }
   return lines;
 }

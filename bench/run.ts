@@ -64,10 +64,14 @@ async function main(options: Options): Promise<void> {
   if (ran(['pg', 'cluster'])) machine.postgres = await describePostgres();
   if (ran(['cluster'])) machine.redis = `Redis ${redisVersion()}`;
 
-  const runs: RunResult[] = [];
+  const repeats: RunResult[][] = [];
   let disk: SlowDiskResult | undefined;
   const steal = measureSteal();
   try {
+    for (let repeat = 1; repeat <= options.repeat; repeat++) {
+    if (options.repeat > 1) log(`── run ${repeat} of ${options.repeat}`);
+    const runs: RunResult[] = [];
+    repeats.push(runs);
     for (const clients of options.clients) {
       if (clients + SPARE_FILES > softFileLimit()) {
         log(`${clients} clients: skipped, the open-file limit (ulimit -n ${softFileLimit()}) is too low; raise it and rerun`);
@@ -102,6 +106,7 @@ async function main(options: Options): Promise<void> {
         if (rate === undefined && run.saturation) rate = autoRate(run.saturation, clients);
       }
     }
+    }
     if (options.fsyncDelayMs > 0) disk = await slowDisk(options, workDir, log, budgetEnd);
   } finally {
     clearTimeout(watchdog);
@@ -109,19 +114,22 @@ async function main(options: Options): Promise<void> {
   }
   machine.stealPercent = steal();
 
+  // The first run is the one tabled and charted; with --repeat, every run's figures go to the stability section.
+  const runs = repeats[0] ?? [];
   const results: Results = {
     machine,
     options: { ...options, out: path.relative(process.cwd(), options.out) },
     runs,
     targets: evaluateTargets(runs),
     ...(disk && { slowDisk: disk }),
+    ...(repeats.length > 1 && { repeats }),
   };
   console.log(formatTable(results));
   fs.mkdirSync(options.out, { recursive: true });
   fs.writeFileSync(path.join(options.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   fs.writeFileSync(path.join(options.out, 'chart.svg'), renderChart(results));
   log(`\nwrote ${path.relative(process.cwd(), path.join(options.out, 'results.json'))} and chart.svg`);
-  if (runs.some((r) => r.error)) process.exitCode = 1;
+  if (repeats.flat().some((r) => r.error)) process.exitCode = 1;
 }
 
 /**
