@@ -23,6 +23,7 @@ import type { AppEvents, ChatServer, Services } from './realtime/context';
 import { onConnection } from './realtime/connection';
 import { startDelivery } from './realtime/delivery';
 import { Dispatcher } from './realtime/dispatch';
+import { Memberships } from './realtime/memberships';
 import { handshakeLogin } from './realtime/handshake';
 import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
@@ -120,6 +121,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     slots: new SocketSlots(presence, config.rateLimits),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
+    memberships: new Memberships(),
   };
 
   const admit = admitSession(services);
@@ -169,8 +171,10 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     server,
     io,
     services,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    listen: async () => {
+      // Who is in which room, before any socket can log in (realtime/memberships.ts).
+      await services.memberships.load(store);
+      return new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
@@ -182,7 +186,8 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
           );
           void logged.then(() => resolve(port));
         });
-      }),
+      });
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(pruneTimer);

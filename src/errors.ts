@@ -16,6 +16,13 @@ export const ERROR_CODES = [
   'session_expired',
   'not_found',
   'internal_error',
+  // Rooms (issue 17).
+  'invalid_room',
+  'room_taken',
+  'unknown_room',
+  'not_member',
+  'forbidden',
+  'limit_reached',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -60,9 +67,14 @@ function statusFor(code: ErrorCode): number {
       return 401;
     case 'not_found':
     case 'unknown_user':
+    case 'unknown_room':
       return 404;
+    case 'forbidden':
+    case 'not_member':
+      return 403;
     case 'username_taken':
     case 'already_logged_in':
+    case 'room_taken':
       return 409;
     case 'rate_limited':
       return 429;

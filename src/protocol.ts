@@ -23,6 +23,12 @@ export const MAX_RECEIPTS = 500;
  * events in one request; Socket.IO 4 clients split their requests at this size by themselves.
  */
 export const MAX_PACKET_BYTES = 64 * 1024;
+/** `rooms` and `members` pages: at most this many entries (default and maximum). */
+export const MAX_LIST_PAGE = 100;
+/** `conversations` pages: at most this many conversations (default and maximum). */
+export const MAX_CONVERSATIONS_PAGE = 50;
+/** Unread counts stop here: `unread: 1000` means a thousand or more (counting further costs a scan). */
+export const UNREAD_COUNT_LIMIT = 1000;
 
 // ---- payloads a client sends -------------------------------------------------------------------------
 
@@ -62,6 +68,8 @@ export interface SyncPayload {
 export interface HistoryPayload {
   /** A user name: the conversation between the caller and that user. Absent: the public timeline. */
   with?: string;
+  /** A room name: that room's messages (logged-in only; a private room's members only). Not with `with`. */
+  room?: string;
   /** Only messages with an id lower than this. Absent: the newest page. */
   before?: number;
   limit?: number;
@@ -77,6 +85,58 @@ export interface TypingPayload {
  */
 export interface ReceivedPayload {
   ids: number[];
+}
+
+// ---- rooms and read state (issue 17) ----------------------------------------------------------------
+
+/** Room names follow the user name rules (src/names.ts); look-alike names are one room. */
+export interface CreateRoomPayload {
+  name: string;
+  /** A private room is visible to its members only (default false). */
+  private?: boolean;
+}
+
+/** `joinRoom`, `leaveRoom`. */
+export interface RoomPayload {
+  room: string;
+}
+
+/** `invite`, `removeMember`. */
+export interface RoomUserPayload {
+  room: string;
+  user: string;
+}
+
+export interface RoomMsgPayload {
+  room: string;
+  text: string;
+  clientId?: string;
+}
+
+/** Rooms are listed by name, a page at a time: `after` is the last name of the previous page. */
+export interface RoomsPayload {
+  after?: string;
+  limit?: number;
+}
+
+export interface MembersPayload {
+  room: string;
+  /** The last name of the previous page. */
+  after?: string;
+  limit?: number;
+}
+
+/** Neither `room` nor `with`: the public timeline. */
+export interface ReadPayload {
+  upTo: number;
+  room?: string;
+  with?: string;
+}
+
+/** Most recently active first; `before` is the `activity` of the last conversation of the previous page. */
+export interface ConversationsPayload {
+  before?: number;
+  limit?: number;
 }
 
 export interface LogoutPayload {
@@ -99,7 +159,72 @@ export interface PrivateMessage extends PublicMessage {
   to: string;
 }
 
-export type ChatMessage = PublicMessage | PrivateMessage;
+export interface RoomMessage extends PublicMessage {
+  /** The room's name. */
+  room: string;
+}
+
+export type ChatMessage = PublicMessage | PrivateMessage | RoomMessage;
+
+export interface RoomInfo {
+  name: string;
+  private: boolean;
+  /** The name of the user who created it (the only one who may remove members). */
+  owner: string;
+}
+
+/** What a membership change did: `create` (the owner's own entry), `join`, `leave`, `invite`, `remove`. */
+export type MemberAction = 'create' | 'join' | 'leave' | 'invite' | 'remove';
+
+/**
+ * A membership change, an entry of the message log: `seq` is its id in the one id sequence that messages
+ * share (a client's cursor moves over it as over a message id). `user` is the member concerned, `by` who did it.
+ */
+export interface RoomMemberChange {
+  seq: number;
+  room: string;
+  private: boolean;
+  user: string;
+  action: MemberAction;
+  by: string;
+  ts: number;
+}
+
+/** The log entries that are not chat messages, as `sync` returns them (`changes`), oldest first. */
+export type LogChange = { type: 'member' } & RoomMemberChange;
+
+/** One room in the `rooms` list. `unread` and `last` are given for the rooms the caller is a member of. */
+export interface RoomEntry {
+  name: string;
+  private: boolean;
+  owner: string;
+  member: boolean;
+  /** How many members it has. */
+  members: number;
+  unread?: number;
+  last?: RoomMessage | null;
+}
+
+/** A read mark: the reader has read that conversation up to this message id (and never goes back). */
+export interface ReadMark {
+  upTo: number;
+  room?: string;
+  with?: string;
+}
+
+/** One conversation of the caller: the public timeline (neither `room` nor `with`), a one-to-one, or a room. */
+export interface ConversationEntry {
+  room?: string;
+  with?: string;
+  /** Messages from others after the read mark, up to UNREAD_COUNT_LIMIT. */
+  unread: number;
+  /** The newest message, or null when there is none. */
+  last: ChatMessage | null;
+  /** The read mark (0: none yet). */
+  readUpTo: number;
+  /** What the list is ordered by (newest first): the last message's id, or for a room without messages the caller's joining. */
+  activity: number;
+}
 
 export type NoticeType = 'welcome' | 'join' | 'leave' | 'push' | 'error';
 
@@ -167,15 +292,49 @@ export interface UsersResult {
   users: UserEntry[];
 }
 export interface SyncResult {
-  /** Oldest first: public messages and the caller's private ones, all with id > after. */
+  /** Oldest first: public messages, the caller's private ones, and its rooms' messages, all with id > after. */
   messages: ChatMessage[];
-  /** True when more messages follow: call again with the last id received. */
+  /**
+   * Oldest first: the other log entries the caller may see with id (`seq`) > after (membership changes of its
+   * rooms and about itself). Merge with `messages` by id/seq; the next `after` is the highest of either.
+   */
+  changes: LogChange[];
+  /** True when more entries follow: call again with the highest id or seq received. */
   hasMore: boolean;
   /**
    * True when messages newer than `after` were already removed by retention: the client cannot be brought
    * up to date message by message and should drop what it holds and reload with `history`.
    */
   reset: boolean;
+}
+
+export interface CreateRoomResult {
+  room: RoomInfo;
+  seq: number;
+}
+/** `seq` of the membership change; absent when nothing changed (already a member, or not one any more). */
+export interface RoomChangeResult {
+  room: RoomInfo;
+  seq?: number;
+}
+export interface RoomMsgResult {
+  message: RoomMessage;
+}
+export interface RoomsResult {
+  rooms: RoomEntry[];
+  hasMore: boolean;
+}
+export interface MembersResult {
+  members: UserEntry[];
+  hasMore: boolean;
+}
+export interface ConversationsResult {
+  conversations: ConversationEntry[];
+  hasMore: boolean;
+}
+/** The mark as stored: never lower than before. */
+export interface ReadResult {
+  upTo: number;
 }
 
 // ---- Socket.IO event maps ---------------------------------------------------------------------------
@@ -190,6 +349,16 @@ export interface ClientToServerEvents {
   sync: (payload: SyncPayload, ack?: AckFn<SyncResult>) => void;
   logout: (payload: LogoutPayload, ack?: AckFn) => void;
   received: (payload: ReceivedPayload, ack?: AckFn) => void;
+  createRoom: (payload: CreateRoomPayload, ack?: AckFn<CreateRoomResult>) => void;
+  joinRoom: (payload: RoomPayload, ack?: AckFn<RoomChangeResult>) => void;
+  leaveRoom: (payload: RoomPayload, ack?: AckFn<RoomChangeResult>) => void;
+  invite: (payload: RoomUserPayload, ack?: AckFn<RoomChangeResult>) => void;
+  removeMember: (payload: RoomUserPayload, ack?: AckFn<RoomChangeResult>) => void;
+  roomMsg: (payload: RoomMsgPayload, ack?: AckFn<RoomMsgResult>) => void;
+  rooms: (payload: RoomsPayload, ack?: AckFn<RoomsResult>) => void;
+  members: (payload: MembersPayload, ack?: AckFn<MembersResult>) => void;
+  read: (payload: ReadPayload, ack?: AckFn<ReadResult>) => void;
+  conversations: (payload: ConversationsPayload, ack?: AckFn<ConversationsResult>) => void;
 }
 
 /** Sent first on a connection that logged in during the handshake (`auth`): what a `login` ack would say. */
@@ -202,6 +371,10 @@ export interface ServerToClientEvents {
   msg1: (notice: Notice) => void;
   presence: (change: PresenceChange) => void;
   typing: (notice: TypingNotice) => void;
+  roomMsg: (message: RoomMessage) => void;
+  roomMember: (change: RoomMemberChange) => void;
+  /** Another connection of this user moved a read mark. */
+  read: (mark: ReadMark) => void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-interface

@@ -28,7 +28,12 @@ const notObjects: Array<[string, unknown]> = [
 
 const cases: Array<[ClientEvent, string, unknown, string]> = [
   ...notObjects.flatMap(([label, value]) =>
-    (['login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout', 'received'] as const).map(
+    (
+      [
+        'login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout', 'received',
+        'createRoom', 'joinRoom', 'leaveRoom', 'invite', 'removeMember', 'roomMsg', 'rooms', 'members', 'read', 'conversations',
+      ] as const
+    ).map(
       (event): [ClientEvent, string, unknown, string] => [event, label, value, 'invalid_payload'],
     ),
   ),
@@ -68,6 +73,34 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['received', 'negative id', { ids: [-1] }, 'invalid_payload'],
   ['received', 'too many ids', { ids: Array.from({ length: 501 }, (_, i) => i + 1) }, 'invalid_payload'],
   ['logout', 'release not a boolean', { release: 'yes' }, 'invalid_payload'],
+  ['history', 'room and with', { room: 'r', with: 'witness' }, 'invalid_payload'],
+  ['history', 'bad room', { room: 'a/b' }, 'invalid_room'],
+  ['createRoom', 'missing name', {}, 'invalid_room'],
+  ['createRoom', 'name of wrong type', { name: 5 }, 'invalid_room'],
+  ['createRoom', 'huge name', { name: huge }, 'invalid_room'],
+  ['createRoom', 'mixed scripts', { name: 'pаypal' }, 'invalid_room'],
+  ['createRoom', 'private not a boolean', { name: 'ok', private: 'yes' }, 'invalid_payload'],
+  ['createRoom', 'extra key', { name: 'ok', owner: 'x' }, 'invalid_payload'],
+  ['joinRoom', 'missing room', {}, 'invalid_room'],
+  ['joinRoom', 'bad room', { room: '#general' }, 'invalid_room'],
+  ['leaveRoom', 'room of wrong type', { room: ['a'] }, 'invalid_room'],
+  ['invite', 'missing user', { room: 'ok' }, 'invalid_username'],
+  ['invite', 'bad user', { room: 'ok', user: 'a b' }, 'invalid_username'],
+  ['removeMember', 'missing room', { user: 'witness' }, 'invalid_room'],
+  ['roomMsg', 'missing text', { room: 'ok' }, 'invalid_message'],
+  ['roomMsg', 'huge text', { room: 'ok', text: huge }, 'invalid_message'],
+  ['roomMsg', 'bad clientId', { room: 'ok', text: 'hi', clientId: '../x' }, 'invalid_payload'],
+  ['roomMsg', '__proto__ key', JSON.parse('{"room": "ok", "text": "hi", "__proto__": {"x": 1}}'), 'invalid_payload'],
+  ['rooms', 'limit not a number', { limit: 'all' }, 'invalid_payload'],
+  ['rooms', 'bad after', { after: '' }, 'invalid_payload'],
+  ['members', 'missing room', {}, 'invalid_room'],
+  ['members', 'zero limit', { room: 'ok', limit: 0 }, 'invalid_payload'],
+  ['read', 'missing upTo', {}, 'invalid_payload'],
+  ['read', 'negative upTo', { upTo: -1 }, 'invalid_payload'],
+  ['read', 'room and with', { upTo: 1, room: 'ok', with: 'witness' }, 'invalid_payload'],
+  ['read', 'bad with', { upTo: 1, with: '' }, 'invalid_username'],
+  ['conversations', 'before not a number', { before: 'now' }, 'invalid_payload'],
+  ['conversations', 'extra key', { all: true }, 'invalid_payload'],
 ];
 
 test.each(cases)('%s with %s → %s', async (event, _label, payload, code) => {
@@ -78,9 +111,13 @@ test.each(cases)('%s with %s → %s', async (event, _label, payload, code) => {
 test('nothing bad was stored or broadcast, and the server still works', async () => {
   const seen = record(witness, 'allmessage');
   const seenPrivate = record(witness, 'privateMsg');
+  const seenRooms = [record(witness, 'roomMsg'), record(witness, 'roomMember'), record(witness, 'read')];
   await flush(witness);
   expect(seen).toEqual([]);
   expect(seenPrivate).toEqual([]);
+  expect(seenRooms).toEqual([[], [], []]);
+  expect(await server.app.services.store.since(undefined, 0, 10)).toEqual({ messages: [], changes: [], hasMore: false });
+  expect(await ack(sender, 'rooms', {})).toEqual({ ok: true, rooms: [], hasMore: false });
   expect(await ack(sender, 'history', {})).toEqual({ ok: true, messages: [], hasMore: false });
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   const arrives = next(witness, 'allmessage');

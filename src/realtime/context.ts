@@ -17,6 +17,7 @@ import type {
   SocketData,
 } from '../protocol';
 import type { ChatStore } from '../store/store';
+import type { Memberships } from './memberships';
 import type { Session } from './session';
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -51,6 +52,8 @@ export interface Services {
   jwt?: JwtVerifier;
   /** Where a socket connects from (client-address.ts: X-Forwarded-For only with TRUST_PROXY). */
   addressOf(socket: ChatSocket): string;
+  /** This node's map of room members, following the commit feed (memberships.ts). */
+  memberships: Memberships;
 }
 
 /**

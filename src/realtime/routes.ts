@@ -1,11 +1,19 @@
 import type { z } from 'zod';
 import {
+  conversationsSchema,
+  createRoomSchema,
   historySchema,
   jwtLoginSchema,
   loginSchema,
   logoutSchema,
+  membersSchema,
   privateMsgSchema,
+  readSchema,
   receivedSchema,
+  roomMsgSchema,
+  roomSchema,
+  roomsSchema,
+  roomUserSchema,
   sendMsgSchema,
   syncSchema,
   typingSchema,
@@ -14,8 +22,10 @@ import {
 import type { ClientEvent } from '../protocol';
 import { login, loginWithJwt } from './handlers/login';
 import { logout } from './handlers/logout';
-import { privateMsg, received, sendMsg } from './handlers/messages';
+import { privateMsg, received, roomMsg, sendMsg } from './handlers/messages';
 import { history, users } from './handlers/queries';
+import { conversations, read } from './handlers/reads';
+import { createRoom, invite, joinRoom, leaveRoom, members, removeMember, rooms } from './handlers/rooms';
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
 import type { EventContext, EventMiddleware, LoggedInContext } from './context';
@@ -65,4 +75,14 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   sync: open(syncSchema, sync),
   logout: loggedIn(logoutSchema, logout),
   received: loggedIn(receivedSchema, received),
+  createRoom: loggedIn(createRoomSchema, createRoom, rateLimit('roomChanges')),
+  joinRoom: loggedIn(roomSchema, joinRoom, rateLimit('roomChanges')),
+  leaveRoom: loggedIn(roomSchema, leaveRoom, rateLimit('roomChanges')),
+  invite: loggedIn(roomUserSchema, invite, rateLimit('roomChanges')),
+  removeMember: loggedIn(roomUserSchema, removeMember, rateLimit('roomChanges')),
+  roomMsg: loggedIn(roomMsgSchema, roomMsg, rateLimit('messages')),
+  rooms: loggedIn(roomsSchema, rooms, rateLimit('queries')),
+  members: loggedIn(membersSchema, members, rateLimit('queries')),
+  read: loggedIn(readSchema, read, rateLimit('queries')),
+  conversations: loggedIn(conversationsSchema, conversations, rateLimit('queries')),
 });

@@ -78,6 +78,8 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   // A predecessor that still had sockets somewhere (only possible if presence lagged) loses them.
   if (claim.replaced !== undefined) io.in(userRoom(claim.replaced)).disconnectSockets(true);
   const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key };
+  // A new user has read the public timeline so far: its unread count starts at what comes next (store/reads.ts).
+  if (claim.created) await services.store.markRead(user.id, { kind: 'public' }, Number.MAX_SAFE_INTEGER);
   const current = session.user;
   const fresh = current?.id !== user.id;
   let cameOnline = false;

@@ -1,8 +1,13 @@
 import type { MessageStore } from './messages';
+import type { ReadStore } from './reads';
+import type { RoomStore } from './rooms';
 import type { UserStore } from './users';
 
 export type { NewUser, UserRecord, UserStore } from './users';
-export type { Appended, Committed, MessageStore, NewMessage, NewPrivateMessage, Page, PageQuery } from './messages';
+export type { Appended, MessageStore, NewMessage, NewPrivateMessage, Page, PageQuery } from './messages';
+export type { Committed, CommittedMember, CommittedMessage, LogPage } from './log';
+export type { Membership, MembershipChange, NewRoom, NewRoomMessage, RoomLimits, RoomOutcome, RoomRecord, RoomStore } from './rooms';
+export type { ConversationKey, ConversationSummary, ReadStore } from './reads';
 
 /** What a store says about how it keeps what it was given; logged when the server starts listening. */
 export interface Durability {
@@ -12,11 +17,12 @@ export interface Durability {
 }
 
 /**
- * Durable storage of users and messages: one contract, its guarantees written on each part (users.ts,
- * messages.ts), and an implementation per engine (sqlite/, postgres/), each split the same way by concern.
- * tests/store.test.ts holds every implementation to the same guarantees.
+ * Durable storage of users, the message log, rooms and read state: one contract, its guarantees written on
+ * each part (users.ts, messages.ts with log.ts, rooms.ts, reads.ts), and an implementation per engine
+ * (sqlite/, postgres/), each split the same way by concern. tests/store*.test.ts hold every implementation
+ * to the same guarantees.
  */
-export interface ChatStore extends UserStore, MessageStore {
+export interface ChatStore extends UserStore, MessageStore, RoomStore, ReadStore {
   /** Resolves when the storage answers a trivial query; used by /readyz. */
   ping(): Promise<void>;
   /** The durability settings in force, as the storage reports them. */

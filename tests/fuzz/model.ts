@@ -6,7 +6,7 @@
  */
 import { MAX_CLIENT_ID_LENGTH, MAX_NAME_LENGTH, MAX_RECEIPTS, MAX_TEXT_LENGTH, type ClientEvent } from '../../src/protocol';
 
-export const VALIDATION_CODES = ['invalid_payload', 'invalid_username', 'invalid_message'] as const;
+export const VALIDATION_CODES = ['invalid_payload', 'invalid_username', 'invalid_message', 'invalid_room'] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
 type Rule = { code: ValidationCode; valid: (value: unknown) => boolean };
@@ -22,6 +22,10 @@ const name: Rule = {
     return codePoints(n) >= 1 && codePoints(n) <= MAX_NAME_LENGTH && /^[\p{L}\p{M}\p{N}_.-]+$/u.test(n);
   },
 };
+/** Room names follow the name rules (docs/protocol.md, "Rooms"), refused as `invalid_room`. */
+const room: Rule = { code: 'invalid_room', valid: name.valid };
+/** A name where a page starts (`rooms`, `members`): the name rules, refused as `invalid_payload`. */
+const after: Rule = { code: 'invalid_payload', valid: name.valid };
 /** 1–4000 characters after trimming, well-formed Unicode. */
 const text: Rule = {
   code: 'invalid_message',
@@ -40,13 +44,15 @@ interface Shape {
   required?: string[];
   /** Exactly one of these two fields, or the code. */
   oneOf?: [string, string, ValidationCode];
+  /** At most one of these two fields (`invalid_payload` otherwise). */
+  exclusive?: [string, string];
 }
 
 const SHAPES: Record<ClientEvent, Shape> = {
   login: { fields: { username: name, id: name, token }, oneOf: ['username', 'id', 'invalid_username'] },
   sendMsg: { fields: { text, newAccount: text, clientId }, oneOf: ['text', 'newAccount', 'invalid_message'] },
   privateMsg: { fields: { to: name, text, clientId }, required: ['to', 'text'] },
-  history: { fields: { with: name, before: messageId, limit } },
+  history: { fields: { with: name, room, before: messageId, limit }, exclusive: ['with', 'room'] },
   users: { fields: {} },
   typing: { fields: { to: name } },
   sync: { fields: { after: messageId, limit }, required: ['after'] },
@@ -55,6 +61,16 @@ const SHAPES: Record<ClientEvent, Shape> = {
     fields: { ids: payload((v) => Array.isArray(v) && v.length >= 1 && v.length <= MAX_RECEIPTS && v.every(isMessageId)) },
     required: ['ids'],
   },
+  createRoom: { fields: { name: room, private: payload((v) => typeof v === 'boolean') }, required: ['name'] },
+  joinRoom: { fields: { room }, required: ['room'] },
+  leaveRoom: { fields: { room }, required: ['room'] },
+  invite: { fields: { room, user: name }, required: ['room', 'user'] },
+  removeMember: { fields: { room, user: name }, required: ['room', 'user'] },
+  roomMsg: { fields: { room, text, clientId }, required: ['room', 'text'] },
+  rooms: { fields: { after, limit } },
+  members: { fields: { room, after, limit }, required: ['room'] },
+  read: { fields: { upTo: messageId, room, with: name }, required: ['upTo'], exclusive: ['room', 'with'] },
+  conversations: { fields: { before: messageId, limit } },
 };
 
 /**
@@ -77,6 +93,7 @@ export function refusals(event: ClientEvent, input: unknown): Set<ValidationCode
     const [a, b, code] = shape.oneOf;
     if (Object.hasOwn(fields, a) === Object.hasOwn(fields, b)) codes.add(code);
   }
+  if (shape.exclusive && shape.exclusive.every((key) => Object.hasOwn(fields, key))) codes.add('invalid_payload');
   return codes;
 }
 

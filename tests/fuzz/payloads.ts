@@ -17,10 +17,20 @@ export const CLIENT_EVENTS = Object.keys({
   sync: 0,
   logout: 0,
   received: 0,
+  createRoom: 0,
+  joinRoom: 0,
+  leaveRoom: 0,
+  invite: 0,
+  removeMember: 0,
+  roomMsg: 0,
+  rooms: 0,
+  members: 0,
+  read: 0,
+  conversations: 0,
 } satisfies Record<ClientEvent, 0>) as ClientEvent[];
 
 /** The events that store a message. */
-export const STORING_EVENTS: readonly string[] = ['sendMsg', 'privateMsg'] satisfies ClientEvent[];
+export const STORING_EVENTS: readonly string[] = ['sendMsg', 'privateMsg', 'roomMsg'] satisfies ClientEvent[];
 
 /** Names Socket.IO reserves: socket.io-client refuses to emit them, so only the raw frame suite sends them. */
 export const RESERVED_EVENTS = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
@@ -41,7 +51,10 @@ const ODD_STRINGS = [
   '', ' ', 'NaN', '-0', 'Infinity', '1e308', '-1', '0x1F', 'null', 'true', 'undefined', '__proto__', 'constructor',
   'prototype', '{}', '[]', '%s%n%d', '../../etc/passwd', "'; DROP TABLE messages; --", '<script>alert(1)</script>',
 ];
-const FIELD_NAMES = ['id', 'username', 'token', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release'];
+const FIELD_NAMES = [
+  'id', 'username', 'token', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release',
+  'name', 'private', 'room', 'user', 'upTo',
+];
 
 /** What a string or value costs on the wire, as JSON (UTF-8). */
 const wireBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
@@ -149,6 +162,8 @@ const text = fc.oneof(
   // The longest texts: 4000 code points (one more is refused), of characters that cost up to 6 bytes in JSON.
   fc.tuple(fc.constantFrom('y', 'é', '中', '\u0301', '\u0000', '\u{1f600}'), fc.constantFrom(3999, 4000)).map(([unit, n]) => unit.repeat(n)),
 );
+/** Rooms: mostly the one the fuzzing client is a member of from the start (event-run.ts), by any spelling. */
+const room = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('lobby', 'LOBBY', 'ｌｏｂｂｙ', 'Lobby') }, { weight: 1, arbitrary: name });
 /** A few fixed ones, so that sends repeat a clientId (an idempotent retry acks the original). */
 const clientId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constantFrom('dup-1', 'dup-2'));
 const messageId = fc.oneof(fc.nat(50), fc.constant(2 ** 53 - 1));
@@ -160,12 +175,22 @@ const FIELDS: Record<ClientEvent, Record<string, fc.Arbitrary<unknown>>> = {
   login: { username: name, id: name, token },
   sendMsg: { text, newAccount: text, clientId },
   privateMsg: { to: name, text, clientId },
-  history: { with: name, before: messageId, limit: pageLimit },
+  history: { with: name, room, before: messageId, limit: pageLimit },
   users: {},
   typing: { to: name },
   sync: { after: messageId, limit: pageLimit },
   logout: { release: fc.boolean() },
   received: { ids: fc.array(messageId, { minLength: 1, maxLength: 20 }) },
+  createRoom: { name, private: fc.boolean() },
+  joinRoom: { room },
+  leaveRoom: { room },
+  invite: { room, user: name },
+  removeMember: { room, user: name },
+  roomMsg: { room, text, clientId },
+  rooms: { after: name, limit: pageLimit },
+  members: { room, after: name, limit: pageLimit },
+  read: { upTo: messageId, room, with: name },
+  conversations: { before: messageId, limit: pageLimit },
 };
 
 /** Valid payloads, so that runs also reach the states behind them (a new user, stored messages, retries). */
@@ -176,12 +201,25 @@ const VALID: Record<ClientEvent, fc.Arbitrary<unknown>> = {
   ),
   sendMsg: fc.oneof(fc.record({ text, clientId }, { requiredKeys: ['text'] }), fc.record({ newAccount: text, clientId }, { requiredKeys: ['newAccount'] })),
   privateMsg: fc.record({ to: name, text, clientId }, { requiredKeys: ['to', 'text'] }),
-  history: fc.record({ with: name, before: messageId, limit: pageLimit }, { requiredKeys: [] }),
+  history: fc.oneof(
+    fc.record({ with: name, before: messageId, limit: pageLimit }, { requiredKeys: [] }),
+    fc.record({ room, before: messageId, limit: pageLimit }, { requiredKeys: ['room'] }),
+  ),
   users: fc.constant({}),
   typing: fc.record({ to: name }, { requiredKeys: [] }),
   sync: fc.record({ after: messageId, limit: pageLimit }, { requiredKeys: ['after'] }),
   logout: fc.record({ release: fc.boolean() }, { requiredKeys: [] }),
   received: fc.record({ ids: fc.array(messageId, { minLength: 1, maxLength: 20 }) }),
+  createRoom: fc.record({ name, private: fc.boolean() }, { requiredKeys: ['name'] }),
+  joinRoom: fc.record({ room }),
+  leaveRoom: fc.record({ room }),
+  invite: fc.record({ room, user: name }),
+  removeMember: fc.record({ room, user: name }),
+  roomMsg: fc.record({ room, text, clientId }, { requiredKeys: ['room', 'text'] }),
+  rooms: fc.record({ after: name, limit: pageLimit }, { requiredKeys: [] }),
+  members: fc.record({ room, after: name, limit: pageLimit }, { requiredKeys: ['room'] }),
+  read: fc.oneof(fc.record({ upTo: messageId, room }, { requiredKeys: ['upTo'] }), fc.record({ upTo: messageId, with: name }, { requiredKeys: ['upTo'] })),
+  conversations: fc.record({ before: messageId, limit: pageLimit }, { requiredKeys: [] }),
 };
 
 /** Some of the event's fields, each usually valid and sometimes hostile, and sometimes extra keys. */

@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import type { ChatMessage } from '../../protocol';
+import type { MemberAction } from '../../protocol';
+import { toMessage } from '../rows';
 import type { Committed } from '../store';
 
 /**
- * The commit feed of one PostgresStore: tells its listeners about every committed message, its own node's and
- * every other node's, exactly once and in id order.
+ * The commit feed of one PostgresStore: tells its listeners about every committed entry of the log (store/
+ * log.ts), its own node's and every other node's, exactly once and in id order.
  *
  * It rests on two properties of the ids `chat_append` assigns (schema.ts): they are commit-ordered and
  * gapless. So "id N is committed" means every id up to N is committed and visible, and the feed only needs to
@@ -57,10 +58,10 @@ export class CommitFeed {
     else this.waiters.push({ id, then, fail });
   }
 
-  /** Messages a batch of this store committed, in id order. */
+  /** Entries a batch or job of this store committed, in id order. */
   committed(records: Committed[]): void {
     for (const record of records) this.learn(record);
-    if (records.length > 0) this.seen(records[records.length - 1].message.id);
+    if (records.length > 0) this.seen(records[records.length - 1].id);
   }
 
   /** A payload of `chat_append`'s NOTIFY. */
@@ -74,9 +75,10 @@ export class CommitFeed {
     }
     // This store's own batches are told from their results, which carry their origins.
     if (notice.s === this.storeId) return;
-    for (const [id, senderId, recipientId, from, to, text, ts, origin] of notice.m ?? []) {
-      const message: ChatMessage = to === null ? { id, from, text, ts } : { id, from, to, text, ts };
-      this.learn({ message, senderId, recipientId, ...(origin !== null && { origin }) });
+    // Jobs (jobs.ts) notify their id range only: their entries are read from the table.
+    for (const [id, senderId, recipientId, from, to, text, ts, origin, roomId = null, room = null] of notice.m ?? []) {
+      const message = toMessage({ id, from, to, room, text, ts });
+      this.learn({ kind: 'message', id, message, senderId, recipientId, roomId, ...(origin !== null && { origin }) });
     }
     this.seen(notice.l);
   }
@@ -96,9 +98,9 @@ export class CommitFeed {
   async fetch(pool: pg.Pool): Promise<void> {
     const from = this.told;
     const head = this.head;
-    let rows: MessageRow[];
+    let rows: EntryRow[];
     try {
-      ({ rows } = await pool.query<MessageRow>(FETCH_SQL, [from, head, FETCH_LIMIT]));
+      ({ rows } = await pool.query<EntryRow>(FETCH_SQL, [from, head, FETCH_LIMIT]));
     } catch (err) {
       this.report(err as Error);
       this.retryTimer = setTimeout(() => {
@@ -114,7 +116,7 @@ export class CommitFeed {
     const batch = rows.map((row) => this.known.get(row.id) ?? fromRow(row));
     const fetched = new Set(rows.map((row) => row.id));
     for (const [id, record] of this.known) if (id <= through && !fetched.has(id)) batch.push(record);
-    batch.sort((x, y) => x.message.id - y.message.id);
+    batch.sort((x, y) => x.id - y.id);
     for (const record of batch) this.tell(record);
     this.told = through;
     this.advance();
@@ -131,7 +133,7 @@ export class CommitFeed {
   }
 
   private learn(record: Committed): void {
-    if (record.message.id > this.told) this.known.set(record.message.id, record);
+    if (record.id > this.told) this.known.set(record.id, record);
   }
 
   private advance(): void {
@@ -145,7 +147,7 @@ export class CommitFeed {
   }
 
   private tell(record: Committed): void {
-    const id = record.message.id;
+    const id = record.id;
     this.known.delete(id);
     if (id <= this.told) return;
     this.told = id;
@@ -159,31 +161,50 @@ export class CommitFeed {
   }
 }
 
-/** What `chat_append` notifies: store id, first and last id, and the messages when they fit. */
+/**
+ * What `chat_append` notifies: store id, first and last id, and the messages when they fit (room id and name
+ * last, absent from notices of nodes older than rooms). Jobs notify the range alone.
+ */
 interface Notice {
   s: string;
   f: number;
   l: number;
-  m?: Array<[number, number, number | null, string, string | null, string, number, string | null]>;
+  m?: Array<[number, number, number | null, string, string | null, string, number, string | null, (number | null)?, (string | null)?]>;
 }
 
-interface MessageRow {
+interface EntryRow {
   id: number;
+  kind: string;
   sender_id: number;
   recipient_id: number | null;
+  room_id: number | null;
   sender_name: string;
   recipient_name: string | null;
+  room_name: string | null;
+  private: boolean | null;
+  action: string | null;
   body: string;
   created_at: number;
 }
 
-function fromRow(row: MessageRow): Committed {
-  const base = { id: row.id, from: row.sender_name, text: row.body, ts: row.created_at };
-  const message: ChatMessage = row.recipient_name === null ? base : { ...base, to: row.recipient_name };
-  return { message, senderId: row.sender_id, recipientId: row.recipient_id };
+function fromRow(row: EntryRow): Committed {
+  if (row.kind === 'member') {
+    return {
+      kind: 'member',
+      id: row.id,
+      room: { id: row.room_id!, name: row.room_name!, private: row.private === true },
+      user: { id: row.recipient_id!, name: row.recipient_name! },
+      by: { id: row.sender_id, name: row.sender_name },
+      action: row.action as MemberAction,
+      ts: row.created_at,
+    };
+  }
+  const message = toMessage({ id: row.id, from: row.sender_name, to: row.recipient_name, room: row.room_name, text: row.body, ts: row.created_at });
+  return { kind: 'message', id: row.id, message, senderId: row.sender_id, recipientId: row.recipient_id, roomId: row.room_id };
 }
 
 const FETCH_LIMIT = 1000;
 const FETCH_RETRY_MS = 1000;
-const FETCH_SQL = `SELECT id, sender_id, recipient_id, sender_name, recipient_name, body, created_at
-  FROM messages WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`;
+const FETCH_SQL = `SELECT m.id, m.kind, m.sender_id, m.recipient_id, m.room_id, m.sender_name, m.recipient_name, m.room_name,
+    r.private, m.action, m.body, m.created_at
+  FROM messages m LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id > $1 AND m.id <= $2 ORDER BY m.id LIMIT $3`;

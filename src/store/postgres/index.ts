@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { MessageStore } from '../messages';
+import type { ReadStore } from '../reads';
+import type { RoomStore } from '../rooms';
 import type { ChatStore, Durability } from '../store';
 import type { UserStore } from '../users';
 import { connections } from './connection';
@@ -8,6 +10,8 @@ import { CommitFeed } from './feed';
 import { CommitListener } from './listen';
 import { postgresMessages } from './messages';
 import { migrate } from './migrate';
+import { postgresReads } from './reads';
+import { postgresRooms } from './rooms';
 import { postgresUsers } from './users';
 import { GroupCommit } from './writer';
 
@@ -22,17 +26,18 @@ export interface PostgresOptions {
   onError?: (err: Error) => void;
 }
 
-// The concerns' methods (users.ts, messages.ts) are the store's own: see the constructor.
-export interface PostgresStore extends UserStore, MessageStore {}
+// The concerns' methods (users.ts, messages.ts, rooms.ts, reads.ts) are the store's own: see the constructor.
+export interface PostgresStore extends UserStore, MessageStore, RoomStore, ReadStore {}
 
 /**
  * ChatStore on PostgreSQL, for several nodes sharing one database; each node opens its own store, assembled
- * from one module per concern (users.ts, messages.ts) on one pool.
+ * from one module per concern (users.ts, messages.ts, rooms.ts, reads.ts) on one pool.
  *
  * How it keeps the guarantees of ChatStore across nodes:
- * - Ordering: ids come from the one-row table `log_head`, whose row lock every append transaction takes and
- *   holds until it commits; so ids are assigned in commit order, without gaps (a message that fails or is a
- *   duplicate rolls back to its savepoint, its id with it), and a reader that sees an id sees all lower ones.
+ * - Ordering: ids come from the one-row table `log_head`, whose row lock every transaction that writes the log
+ *   (appends, and membership changes: jobs.ts) takes and holds until it commits; so ids are assigned in commit
+ *   order, without gaps (a message that fails or is a duplicate rolls back to its savepoint, its id with it),
+ *   and a reader that sees an id sees all lower ones.
  * - Group commit: the appends of one turn of the event loop, or that arrived while a batch was in flight, are
  *   one call of `chat_append` (schema.ts): one statement and one commit, a savepoint per message, so the lock
  *   is held for no network round trip. See GroupCommit (writer.ts).
@@ -53,7 +58,7 @@ export class PostgresStore implements ChatStore {
     private readonly writer: GroupCommit,
     private readonly checkTimer: NodeJS.Timeout,
   ) {
-    Object.assign(this, postgresUsers(pool), postgresMessages(pool, writer, feed));
+    Object.assign(this, postgresUsers(pool), postgresMessages(pool, writer, feed), postgresRooms(pool, writer), postgresReads(pool));
   }
 
   /** Connects, applies pending migrations (safe when several nodes start at once) and starts listening. */

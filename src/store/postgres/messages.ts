@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { PrivateMessage, PublicMessage } from '../../protocol';
 import type { Appended, MessageStore } from '../messages';
-import { newestPage, toMessage, type MessageRow } from '../rows';
+import { LOG_COLUMNS, logPage, MESSAGE_COLUMNS, newestPage, toMessage, type LogRow, type MessageRow } from '../rows';
 import type { CommitFeed } from './feed';
 import type { GroupCommit } from './writer';
 
@@ -25,25 +25,26 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
     async publicHistory(query) {
       const { rows } = await pool.query<PublicMessage>(
         `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
-         WHERE recipient_id IS NULL AND id < $1 ORDER BY id DESC LIMIT $2`,
+         WHERE kind = 'message' AND recipient_id IS NULL AND room_id IS NULL AND id < $1 ORDER BY id DESC LIMIT $2`,
         [query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
       return newestPage(rows, query.limit);
     },
     async conversation(a, b, query) {
-      const { rows } = await pool.query<PrivateMessage>(
-        `${SELECT_MESSAGE} WHERE ((sender_id = $1 AND recipient_id = $2) OR (sender_id = $2 AND recipient_id = $1))
-           AND id < $3 ORDER BY id DESC LIMIT $4`,
+      const { rows } = await pool.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m
+         WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1)) AND ${PRIVATE}
+           AND m.id < $3 ORDER BY m.id DESC LIMIT $4`,
         [a, b, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
-      return newestPage(rows, query.limit);
+      return newestPage(rows.map(toMessage) as PrivateMessage[], query.limit);
     },
     async undelivered(recipient, after, limit) {
-      const { rows } = await pool.query<PrivateMessage>(
-        `${SELECT_MESSAGE} WHERE recipient_id = $1 AND NOT delivered AND id > $2 ORDER BY id LIMIT $3`,
+      const { rows } = await pool.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = $1 AND NOT m.delivered AND m.id > $2 ORDER BY m.id LIMIT $3`,
         [recipient, after, limit],
       );
-      return rows;
+      return rows.map(toMessage) as PrivateMessage[];
     },
     async markDelivered(recipient, ids) {
       if (ids.length === 0) return;
@@ -53,12 +54,12 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
       );
     },
     async since(reader, after, limit) {
-      const { rows } = await pool.query<MessageRow>(
-        `${SELECT_MESSAGE} WHERE id > $1 AND (recipient_id IS NULL OR sender_id = $2 OR recipient_id = $2)
-         ORDER BY id LIMIT $3`,
+      const { rows } = await pool.query<LogRow>(
+        `SELECT ${LOG_COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
+         WHERE m.id > $1 AND (${VISIBLE_TO_READER}) ORDER BY m.id LIMIT $3`,
         [after, reader ?? null, limit + 1],
       );
-      return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
+      return logPage(rows, limit);
     },
     async prune(cutoffTs) {
       // One statement, so pruned_through covers exactly the rows it deleted, whatever commits meanwhile.
@@ -78,4 +79,10 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
   };
 }
 
-const SELECT_MESSAGE = 'SELECT id, sender_name AS "from", recipient_name AS "to", body AS text, created_at AS ts FROM messages';
+/** The private messages of a pair, never a member entry (which names its member in recipient_id too). */
+export const PRIVATE = "m.kind = 'message' AND m.room_id IS NULL AND m.recipient_id IS NOT NULL";
+
+/** What user `$2` may see of the log: as sqlite/messages.ts, VISIBLE_TO_READER. */
+const VISIBLE_TO_READER = `(m.room_id IS NULL AND (m.recipient_id IS NULL OR m.sender_id = $2 OR m.recipient_id = $2))
+  OR (m.room_id IS NOT NULL AND ((m.kind = 'member' AND m.recipient_id = $2) OR EXISTS (
+    SELECT 1 FROM room_members rm WHERE rm.room_id = m.room_id AND rm.user_id = $2 AND (rm.member OR rm.left_id > m.id))))`;

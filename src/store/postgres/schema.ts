@@ -10,6 +10,8 @@
  * Timestamps are epoch milliseconds in bigint columns; name_key sorts bytewise ("C"), as SQLite does.
  */
 
+import { roomsMigration } from './schema-log';
+
 /** The channel `chat_append` notifies on commit. */
 export const COMMIT_CHANNEL = 'chat_commits';
 
@@ -116,4 +118,6 @@ export const MIGRATIONS: string[] = [
      END IF;
    END
    $fn$;`,
+  // Issue 17: rooms and read state; the messages table becomes the log of every entry (store/log.ts).
+  roomsMigration(COMMIT_CHANNEL, NOTIFY_PAYLOAD_LIMIT),
 ];

@@ -3,19 +3,23 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqliteSync } from '../../config';
 import type { MessageStore } from '../messages';
+import type { ReadStore } from '../reads';
+import type { RoomStore } from '../rooms';
 import type { ChatStore, Durability } from '../store';
 import type { UserStore } from '../users';
-import { sqliteMessages } from './messages';
+import { sqliteAppend, sqliteMessages } from './messages';
+import { sqliteReads } from './reads';
+import { sqliteRooms } from './rooms';
 import { MIGRATIONS } from './schema';
 import { sqliteUsers } from './users';
 import { SqliteWriter } from './writer';
 
-// The concerns' methods (users.ts, messages.ts) are the store's own: see the constructor.
-export interface SqliteStore extends UserStore, MessageStore {}
+// The concerns' methods (users.ts, messages.ts, rooms.ts, reads.ts) are the store's own: see the constructor.
+export interface SqliteStore extends UserStore, MessageStore, RoomStore, ReadStore {}
 
 /**
  * ChatStore on one SQLite file (better-sqlite3), assembled from one module per concern (users.ts,
- * messages.ts) that share the connection and the group commit (writer.ts).
+ * messages.ts, rooms.ts, reads.ts) that share the connection and the group commit (writer.ts).
  *
  * Durability: WAL journal. With `synchronous = FULL` (the default) a commit is fsynced before any promise it
  * settles resolves, so an acked message survives a process crash (SIGKILL) and a power loss. With `NORMAL`
@@ -30,7 +34,14 @@ export class SqliteStore implements ChatStore {
     migrate(db);
     this.writer = new SqliteWriter(db);
     this.pingQuery = db.prepare('SELECT 1');
-    Object.assign(this, sqliteUsers(db, this.writer), sqliteMessages(db, this.writer));
+    const append = sqliteAppend(db, this.writer);
+    Object.assign(
+      this,
+      sqliteUsers(db, this.writer),
+      sqliteMessages(db, this.writer, append),
+      sqliteRooms(db, this.writer, append),
+      sqliteReads(db, this.writer),
+    );
   }
 
   static open(file: string, synchronous: SqliteSync = 'full'): SqliteStore {
