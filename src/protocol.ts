@@ -115,6 +115,8 @@ export interface RoomMsgPayload {
 
 /** Rooms are listed by name, a page at a time: `after` is the last name of the previous page. */
 export interface RoomsPayload {
+  /** Only the rooms the caller is a member of (default false: also every public room). */
+  mine?: boolean;
   after?: string;
   limit?: number;
 }

@@ -174,8 +174,8 @@ export const roomUserSchema = z.strictObject({ room: name, user: name });
 export const roomMsgSchema = z.strictObject({ room: name, text, clientId: clientId.optional() });
 
 export const roomsSchema = z
-  .strictObject({ after: name.optional(), limit: pageLimit })
-  .transform((p) => ({ after: p.after, limit: Math.min(p.limit ?? MAX_LIST_PAGE, MAX_LIST_PAGE) }));
+  .strictObject({ mine: z.boolean().optional(), after: name.optional(), limit: pageLimit })
+  .transform((p) => ({ mine: p.mine ?? false, after: p.after, limit: Math.min(p.limit ?? MAX_LIST_PAGE, MAX_LIST_PAGE) }));
 
 export const membersSchema = z
   .strictObject({ room: name, after: name.optional(), limit: pageLimit })

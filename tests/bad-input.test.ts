@@ -93,6 +93,7 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['roomMsg', '__proto__ key', JSON.parse('{"room": "ok", "text": "hi", "__proto__": {"x": 1}}'), 'invalid_payload'],
   ['rooms', 'limit not a number', { limit: 'all' }, 'invalid_payload'],
   ['rooms', 'bad after', { after: '' }, 'invalid_payload'],
+  ['rooms', 'mine not a boolean', { mine: 1 }, 'invalid_payload'],
   ['members', 'missing room', {}, 'invalid_room'],
   ['members', 'zero limit', { room: 'ok', limit: 0 }, 'invalid_payload'],
   ['read', 'missing upTo', {}, 'invalid_payload'],

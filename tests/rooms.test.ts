@@ -49,6 +49,7 @@ test('create, join, talk, list, leave: members get everything once on every tab,
   expect(await ack(carol, 'roomMsg', { room: 'Lobby', text: 'let me in' })).toMatchObject({ ok: false, error: { code: 'not_member' } });
 
   expect(await ack(carol, 'rooms', {})).toEqual({ ok: true, rooms: [{ name: 'Lobby', private: false, owner: 'alice', member: false, members: 2 }], hasMore: false });
+  expect(await ack(carol, 'rooms', { mine: true })).toEqual({ ok: true, rooms: [], hasMore: false });
   expect(await ack(alice, 'rooms', {})).toEqual({
     ok: true,
     rooms: [{ name: 'Lobby', private: false, owner: 'alice', member: true, members: 2, unread: 1, last: sent.ok && sent.message }],

@@ -145,12 +145,13 @@ describe.each(storeFactories())('%s', (_name, open) => {
     for (const name of names) await newRoom(s.store, s.a, name);
     const hidden = await newRoom(s.store, s.a, 'zulu', true);
     const mine = await newRoom(s.store, s.b, 'echo', true);
-    const page1 = await s.store.listRooms(s.b.id, undefined, 3);
+    const page1 = await s.store.listRooms(s.b.id, { mine: false, limit: 3 });
     expect(page1.rooms.map((r) => [r.name, r.member])).toEqual([['Alpha', false], ['bravo', false], ['charlie', false]]);
     expect(page1.hasMore).toBe(true);
-    const page2 = await s.store.listRooms(s.b.id, legacyKey('charlie'), 3);
+    const page2 = await s.store.listRooms(s.b.id, { mine: false, after: legacyKey('charlie'), limit: 3 });
     expect(page2).toEqual({ rooms: [expect.objectContaining({ name: 'delta' }), expect.objectContaining({ name: 'echo', member: true, private: true })], hasMore: false });
-    expect((await s.store.listRooms(s.a.id, undefined, 10)).rooms.map((r) => r.name)).toContain('zulu');
+    expect((await s.store.listRooms(s.a.id, { mine: false, limit: 10 })).rooms.map((r) => r.name)).toContain('zulu');
+    expect((await s.store.listRooms(s.b.id, { mine: true, limit: 10 })).rooms.map((r) => r.name)).toEqual(['echo']);
 
     for (const u of [s.c, s.b]) seqOf(await change(s.store, 'invite', hidden, s.a, u));
     seqOf(await change(s.store, 'leave', hidden, s.c));

@@ -97,8 +97,11 @@ export interface RoomStore {
   findRoom(key: string): Promise<RoomRecord | undefined>;
   /** The user's membership row in the room, current or former; undefined if they never were a member. */
   membership(roomId: number, userId: number): Promise<Membership | undefined>;
-  /** Public rooms and the private rooms `viewer` is a member of, by sort key, after `after` (a sort key). */
-  listRooms(viewer: number, after: string | undefined, limit: number): Promise<RoomListing>;
+  /**
+   * Public rooms and the private rooms `viewer` is a member of (`mine`: only the rooms `viewer` is a member of),
+   * by sort key, after `after` (a sort key).
+   */
+  listRooms(viewer: number, query: { mine: boolean; after?: string; limit: number }): Promise<RoomListing>;
   /** Current members, by name, after `after` (a name's sort key). */
   members(roomId: number, after: string | undefined, limit: number): Promise<{ members: Array<{ id: number; name: string }>; hasMore: boolean }>;
   /** A page of the room's messages, newest page first as `publicHistory`. */

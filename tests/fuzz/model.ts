@@ -67,7 +67,7 @@ const SHAPES: Record<ClientEvent, Shape> = {
   invite: { fields: { room, user: name }, required: ['room', 'user'] },
   removeMember: { fields: { room, user: name }, required: ['room', 'user'] },
   roomMsg: { fields: { room, text, clientId }, required: ['room', 'text'] },
-  rooms: { fields: { after, limit } },
+  rooms: { fields: { mine: payload((v) => typeof v === 'boolean'), after, limit } },
   members: { fields: { room, after, limit }, required: ['room'] },
   read: { fields: { upTo: messageId, room, with: name }, required: ['upTo'], exclusive: ['room', 'with'] },
   conversations: { fields: { before: messageId, limit } },

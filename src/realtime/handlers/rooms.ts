@@ -61,13 +61,14 @@ async function change(ctx: LoggedInContext<unknown>, action: MembershipChange['a
 }
 
 /**
- * `rooms {after?, limit?}`: the public rooms and the private rooms the caller is a member of, by name, a page at
- * a time; with unread count and last message for the rooms the caller is a member of.
+ * `rooms {mine?, after?, limit?}`: the public rooms and the private rooms the caller is a member of (`mine`: only
+ * the rooms the caller is a member of), by name, a page at a time; with unread count and last message for the
+ * rooms the caller is a member of.
  */
-export async function rooms(ctx: LoggedInContext<{ after?: string; limit: number }>): Promise<void> {
+export async function rooms(ctx: LoggedInContext<{ mine: boolean; after?: string; limit: number }>): Promise<void> {
   const { store } = ctx.services;
-  const { after, limit } = ctx.payload;
-  const listing = await store.listRooms(ctx.user.id, after === undefined ? undefined : legacyKey(after), limit);
+  const { mine, after, limit } = ctx.payload;
+  const listing = await store.listRooms(ctx.user.id, { mine, after: after === undefined ? undefined : legacyKey(after), limit });
   const joined = listing.rooms.filter((r) => r.member);
   const summaries = await store.summarize(ctx.user.id, joined.map((r) => ({ kind: 'room' as const, roomId: r.id })));
   const byRoom = new Map(summaries.map((s) => [s.key.kind === 'room' ? s.key.roomId : 0, s]));

@@ -59,11 +59,11 @@ export function postgresRooms(pool: pg.Pool, writer: GroupCommit): RoomStore {
       const { rows } = await pool.query<Membership>(`SELECT ${MEMBERSHIP} FROM room_members WHERE room_id = $1 AND user_id = $2`, [roomId, userId]);
       return rows[0];
     },
-    async listRooms(viewer, after, limit) {
+    async listRooms(viewer, { mine, after, limit }) {
       const { rows } = await pool.query<RoomRecord & { member: boolean | null }>(
         `${SELECT_ROOM_COLUMNS}, rm.member FROM rooms r LEFT JOIN room_members rm ON rm.room_id = r.id AND rm.user_id = $1
-         WHERE (NOT r.private OR rm.member) AND ($2::text IS NULL OR r.sort_key > $2) ORDER BY r.sort_key LIMIT $3`,
-        [viewer, after ?? null, limit + 1],
+         WHERE (rm.member OR (NOT r.private AND NOT $4)) AND ($2::text IS NULL OR r.sort_key > $2) ORDER BY r.sort_key LIMIT $3`,
+        [viewer, after ?? null, limit + 1, mine],
       );
       return { rooms: rows.slice(0, limit).map((row) => ({ ...row, member: row.member === true })), hasMore: rows.length > limit };
     },

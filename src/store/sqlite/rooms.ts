@@ -67,8 +67,8 @@ export function sqliteRooms(db: Database.Database, writer: SqliteWriter, append:
     async membership(roomId, userId) {
       return membership(roomId, userId);
     },
-    async listRooms(viewer, after, limit) {
-      const rows = q.listRooms.all({ viewer, after: after ?? null, limit: limit + 1 }) as Array<RoomRow & { member: number | null }>;
+    async listRooms(viewer, { mine, after, limit }) {
+      const rows = q.listRooms.all({ viewer, mine: mine ? 1 : 0, after: after ?? null, limit: limit + 1 }) as Array<RoomRow & { member: number | null }>;
       return { rooms: rows.slice(0, limit).map((row) => ({ ...toRoom(row)!, member: row.member === 1 })), hasMore: rows.length > limit };
     },
     async members(roomId, after, limit) {
@@ -135,7 +135,7 @@ function prepare(db: Database.Database) {
     count: db.prepare('UPDATE rooms SET member_count = member_count + ? WHERE id = ?'),
     listRooms: db.prepare(
       `SELECT ${room}, rm.member FROM rooms r LEFT JOIN room_members rm ON rm.room_id = r.id AND rm.user_id = $viewer
-       WHERE (r.private = 0 OR rm.member = 1) AND ($after IS NULL OR r.sort_key > $after)
+       WHERE (rm.member = 1 OR (r.private = 0 AND $mine = 0)) AND ($after IS NULL OR r.sort_key > $after)
        ORDER BY r.sort_key LIMIT $limit`,
     ),
     members: db.prepare(
