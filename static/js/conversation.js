@@ -1,5 +1,5 @@
-// One conversation (the public timeline, or the private one with a peer): its messages, deduplicated by id
-// and kept in id order whatever order they arrive in (live, history pages, sync), and the list showing them.
+// One conversation (the public timeline, the private one with a peer, or a room): its messages, deduplicated by
+// id and kept in id order whatever order they arrive in (live, history pages, sync), and the list showing them.
 import { h, hueClass, initial, nameKey, timeEl } from './dom.js';
 
 /** Consecutive messages from one author closer than this are drawn as one group. */
@@ -12,14 +12,39 @@ export function privateKey(name) {
   return `user:${nameKey(name)}`;
 }
 
+/** The key of room `name`'s conversation. */
+export function roomKey(name) {
+  return `room:${nameKey(name)}`;
+}
+
+/** What names a conversation in `history` and `read` payloads: nothing (public), `with`, or `room`. */
+export function target(conv) {
+  if (conv.room !== undefined) return { room: conv.room.name };
+  return conv.peer === undefined ? {} : { with: conv.peer };
+}
+
+/** The event and payload that send `text` to `conv` (docs/protocol.md: sendMsg, privateMsg, roomMsg). */
+export function sendRequest(conv, text, clientId) {
+  if (conv.room !== undefined) return ['roomMsg', { room: conv.room.name, text, clientId }];
+  return conv.peer === undefined ? ['sendMsg', { text, clientId }] : ['privateMsg', { to: conv.peer, text, clientId }];
+}
+
 const STATUS_TEXT = { sending: 'Sending…', sent: 'Sent', failed: 'Not sent' };
 
 export class Conversation {
-  /** `peer`: the other user's name, or undefined for the public timeline. */
-  constructor(key, peer) {
+  /**
+   * `peer`: the other user's name, or undefined for the public timeline and rooms. `room`: a room's
+   * { name, private, owner, members } (kept up to date by chat.js), or undefined.
+   */
+  constructor(key, peer, room) {
     this.key = key;
     this.peer = peer;
+    this.room = room;
     this.unread = 0;
+    /** The server's read mark (docs/protocol.md, "Read state"); 0 until known. */
+    this.readUpTo = 0;
+    /** Membership changes shown here (by seq), each once. */
+    this.changes = new Set();
     /** Whether the newest history page has been loaded (older pages load on demand). */
     this.loaded = false;
     this.hasMore = false;
@@ -29,13 +54,13 @@ export class Conversation {
     this.messages = new Map();
     this.minId = Infinity;
     this.maxId = 0;
-    const label = peer === undefined ? 'Messages to everyone' : `Messages with ${peer}`;
+    const label = room !== undefined ? `Messages in ${room.name}` : peer === undefined ? 'Messages to everyone' : `Messages with ${peer}`;
     this.log = h('ol', { className: 'log', attrs: { role: 'log', 'aria-label': label }, dataset: { conv: key } });
     this.outbox = h('ol', { className: 'log outbox', attrs: { 'aria-label': 'Messages not sent yet' } });
   }
 
   get title() {
-    return this.peer ?? 'Everyone';
+    return this.room?.name ?? this.peer ?? 'Everyone';
   }
 
   /** Adds a message unless its id is already here. Returns whether it was new. */
