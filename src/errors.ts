@@ -23,6 +23,9 @@ export const ERROR_CODES = [
   'not_member',
   'forbidden',
   'limit_reached',
+  // Editing, deleting, blocking, reporting, banning (issue 19).
+  'unknown_message',
+  'banned',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -68,9 +71,11 @@ function statusFor(code: ErrorCode): number {
     case 'not_found':
     case 'unknown_user':
     case 'unknown_room':
+    case 'unknown_message':
       return 404;
     case 'forbidden':
     case 'not_member':
+    case 'banned':
       return 403;
     case 'username_taken':
     case 'already_logged_in':

@@ -27,6 +27,8 @@ export const MAX_PACKET_BYTES = 64 * 1024;
 export const MAX_LIST_PAGE = 100;
 /** `conversations` pages: at most this many conversations (default and maximum). */
 export const MAX_CONVERSATIONS_PAGE = 50;
+/** A report's reason: at most this many characters. */
+export const MAX_REASON_LENGTH = 500;
 /** Unread counts stop here: `unread: 1000` means a thousand or more (counting further costs a scan). */
 export const UNREAD_COUNT_LIMIT = 1000;
 
@@ -141,6 +143,27 @@ export interface ConversationsPayload {
   limit?: number;
 }
 
+// ---- editing, deleting, blocking, reporting (issue 19) ------------------------------------------------
+
+export interface EditMsgPayload {
+  id: number;
+  text: string;
+}
+
+export interface DeleteMsgPayload {
+  id: number;
+}
+
+/** `block`, `unblock`. */
+export interface UserPayload {
+  user: string;
+}
+
+export interface ReportPayload {
+  id: number;
+  reason?: string;
+}
+
 export interface LogoutPayload {
   /** Also give up the name at once, so anyone may claim it (default: it stays reserved for its token). */
   release?: boolean;
@@ -152,9 +175,14 @@ export interface PublicMessage {
   /** Increasing across all messages, public and private. */
   id: number;
   from: string;
+  /** Empty once the message was deleted (`deletedAt` set). */
   text: string;
   /** Epoch milliseconds, assigned by the server. */
   ts: number;
+  /** When its author last edited it (issue 19), absent if never. */
+  editedAt?: number;
+  /** When it was deleted: a tombstone, its text erased. Absent if it was not. */
+  deletedAt?: number;
 }
 
 export interface PrivateMessage extends PublicMessage {
@@ -193,7 +221,21 @@ export interface RoomMemberChange {
 }
 
 /** The log entries that are not chat messages, as `sync` returns them (`changes`), oldest first. */
-export type LogChange = { type: 'member' } & RoomMemberChange;
+/** A message's new text (issue 19): `id` is the message's, `seq` the edit's own place in the log. */
+export interface MessageEdited {
+  id: number;
+  text: string;
+  editedAt: number;
+  seq: number;
+}
+
+/** A message was deleted: readers drop its text and show a tombstone. */
+export interface MessageDeleted {
+  id: number;
+  seq: number;
+}
+
+export type LogChange = ({ type: 'member' } & RoomMemberChange) | ({ type: 'edit' } & MessageEdited) | ({ type: 'delete' } & MessageDeleted);
 
 /** One room in the `rooms` list. `unread` and `last` are given for the rooms the caller is a member of. */
 export interface RoomEntry {
@@ -275,6 +317,8 @@ export interface LoginResult {
   /** Online users, sorted, at most LOGIN_ONLINE_LIMIT of them (sending all on every login costs O(N²)). */
   online: string[];
   onlineCount: number;
+  /** The users this user blocked (issue 19), by name. */
+  blocked: string[];
 }
 export interface SendMsgResult {
   message: PublicMessage;
@@ -338,6 +382,13 @@ export interface ConversationsResult {
 export interface ReadResult {
   upTo: number;
 }
+/** The message as it is now. */
+export interface EditMsgResult {
+  message: ChatMessage;
+}
+export interface ReportResult {
+  report: { id: number };
+}
 
 // ---- Socket.IO event maps ---------------------------------------------------------------------------
 
@@ -361,6 +412,11 @@ export interface ClientToServerEvents {
   members: (payload: MembersPayload, ack?: AckFn<MembersResult>) => void;
   read: (payload: ReadPayload, ack?: AckFn<ReadResult>) => void;
   conversations: (payload: ConversationsPayload, ack?: AckFn<ConversationsResult>) => void;
+  editMsg: (payload: EditMsgPayload, ack?: AckFn<EditMsgResult>) => void;
+  deleteMsg: (payload: DeleteMsgPayload, ack?: AckFn) => void;
+  block: (payload: UserPayload, ack?: AckFn) => void;
+  unblock: (payload: UserPayload, ack?: AckFn) => void;
+  report: (payload: ReportPayload, ack?: AckFn<ReportResult>) => void;
 }
 
 /** Sent first on a connection that logged in during the handshake (`auth`): what a `login` ack would say. */
@@ -377,6 +433,8 @@ export interface ServerToClientEvents {
   roomMember: (change: RoomMemberChange) => void;
   /** Another connection of this user moved a read mark. */
   read: (mark: ReadMark) => void;
+  messageEdited: (edit: MessageEdited) => void;
+  messageDeleted: (deletion: MessageDeleted) => void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-interface

@@ -12,6 +12,7 @@ import {
   MAX_CONVERSATIONS_PAGE,
   MAX_HISTORY_PAGE,
   MAX_LIST_PAGE,
+  MAX_REASON_LENGTH,
   MAX_RECEIPTS,
   MAX_SYNC_PAGE,
   MAX_TEXT_LENGTH,
@@ -188,6 +189,29 @@ export const readSchema = z
 export const conversationsSchema = z
   .strictObject({ before: messageId.optional(), limit: pageLimit })
   .transform((p) => ({ before: p.before, limit: Math.min(p.limit ?? MAX_CONVERSATIONS_PAGE, MAX_CONVERSATIONS_PAGE) }));
+
+// ---- editing, deleting, blocking, reporting (issue 19) ------------------------------------------------
+
+/** `id` is a message's here, not the tutorial's login name. */
+const messageIdCodes: Record<string, ErrorCode> = { id: 'invalid_payload' };
+
+export const editMsgSchema = withFieldCodes(z.strictObject({ id: messageId, text }), messageIdCodes);
+
+export const deleteMsgSchema = withFieldCodes(z.strictObject({ id: messageId }), messageIdCodes);
+
+export const userSchema = z.strictObject({ user: name });
+
+/** 1–500 characters after trimming, well-formed. */
+const reason = z.string().transform((raw, ctx) => {
+  const trimmed = raw.trim();
+  const length = [...trimmed].length;
+  if (!trimmed.isWellFormed() || length < 1 || length > MAX_REASON_LENGTH) {
+    ctx.addIssue({ code: 'custom', message: `between 1 and ${MAX_REASON_LENGTH} characters after trimming` });
+    return z.NEVER;
+  }
+  return trimmed;
+});
+export const reportSchema = withFieldCodes(z.strictObject({ id: messageId, reason: reason.optional() }), messageIdCodes);
 
 /** Which error code a failure on a given field maps to; anything else is `invalid_payload`. */
 const FIELD_CODES: Record<string, ErrorCode> = {

@@ -32,6 +32,7 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
       [
         'login', 'sendMsg', 'privateMsg', 'history', 'users', 'typing', 'sync', 'logout', 'received',
         'createRoom', 'joinRoom', 'leaveRoom', 'invite', 'removeMember', 'roomMsg', 'rooms', 'members', 'read', 'conversations',
+        'editMsg', 'deleteMsg', 'block', 'unblock', 'report',
       ] as const
     ).map(
       (event): [ClientEvent, string, unknown, string] => [event, label, value, 'invalid_payload'],
@@ -102,6 +103,21 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['read', 'bad with', { upTo: 1, with: '' }, 'invalid_username'],
   ['conversations', 'before not a number', { before: 'now' }, 'invalid_payload'],
   ['conversations', 'extra key', { all: true }, 'invalid_payload'],
+  ['editMsg', 'missing id', { text: 'hi' }, 'invalid_payload'],
+  ['editMsg', 'id a string', { id: '1', text: 'hi' }, 'invalid_payload'],
+  ['editMsg', 'missing text', { id: 1 }, 'invalid_message'],
+  ['editMsg', 'blank text', { id: 1, text: '   ' }, 'invalid_message'],
+  ['editMsg', 'extra key', { id: 1, text: 'hi', to: 'x' }, 'invalid_payload'],
+  ['deleteMsg', 'missing id', {}, 'invalid_payload'],
+  ['deleteMsg', 'negative id', { id: -3 }, 'invalid_payload'],
+  ['deleteMsg', 'fractional id', { id: 1.5 }, 'invalid_payload'],
+  ['block', 'missing user', {}, 'invalid_username'],
+  ['block', 'bad user', { user: 'a b' }, 'invalid_username'],
+  ['unblock', 'user of wrong type', { user: 7 }, 'invalid_username'],
+  ['report', 'missing id', { reason: 'x' }, 'invalid_payload'],
+  ['report', 'empty reason', { id: 1, reason: '  ' }, 'invalid_payload'],
+  ['report', 'huge reason', { id: 1, reason: 'r'.repeat(501) }, 'invalid_payload'],
+  ['report', '__proto__ key', JSON.parse('{"id": 1, "__proto__": {"x": 1}}'), 'invalid_payload'],
 ];
 
 test.each(cases)('%s with %s → %s', async (event, _label, payload, code) => {
@@ -113,10 +129,14 @@ test('nothing bad was stored or broadcast, and the server still works', async ()
   const seen = record(witness, 'allmessage');
   const seenPrivate = record(witness, 'privateMsg');
   const seenRooms = [record(witness, 'roomMsg'), record(witness, 'roomMember'), record(witness, 'read')];
+  const seenEdits = [record(witness, 'messageEdited'), record(witness, 'messageDeleted')];
   await flush(witness);
   expect(seen).toEqual([]);
   expect(seenPrivate).toEqual([]);
   expect(seenRooms).toEqual([[], [], []]);
+  expect(seenEdits).toEqual([[], []]);
+  expect(await server.app.services.store.reports({ limit: 10 })).toEqual({ reports: [], hasMore: false });
+  expect(await server.app.services.store.blockedBy((await server.app.services.store.findUser('sender'))!.id)).toEqual([]);
   expect(await server.app.services.store.since(undefined, 0, 10)).toEqual({ messages: [], changes: [], hasMore: false });
   expect(await ack(sender, 'rooms', {})).toEqual({ ok: true, rooms: [], hasMore: false });
   expect(await ack(sender, 'history', {})).toEqual({ ok: true, messages: [], hasMore: false });

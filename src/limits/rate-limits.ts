@@ -28,11 +28,13 @@ export interface RateLimitConfig {
   roomChanges: LimitRule;
   /** Reads of lists and read marks per user: rooms, members, conversations, a room's history, read. */
   queries: LimitRule;
+  /** block, unblock and report per user. */
+  moderation: LimitRule;
   /** Live sockets per user (tabs and devices together). */
   socketsPerUser: number;
 }
 
-export type LimitKind = 'messages' | 'typing' | 'roomChanges' | 'queries' | 'loginsPerAddress' | 'connectionsPerAddress';
+export type LimitKind = 'messages' | 'typing' | 'roomChanges' | 'queries' | 'moderation' | 'loginsPerAddress' | 'connectionsPerAddress';
 
 /** What a refusal by each kind says (a client may show it). */
 const REFUSALS: Record<LimitKind, string> = {
@@ -40,6 +42,7 @@ const REFUSALS: Record<LimitKind, string> = {
   typing: 'Too many typing notices; slow down.',
   roomChanges: 'Too many room changes; slow down.',
   queries: 'Too many requests; slow down.',
+  moderation: 'Too many blocks or reports; slow down.',
   loginsPerAddress: 'Too many logins from this address; try again later.',
   connectionsPerAddress: 'Too many new connections from this address; try again later.',
 };
@@ -80,6 +83,7 @@ export class RateLimits {
       typing: [make('typing', config.typing)],
       roomChanges: [make('room-changes', config.roomChanges)],
       queries: [make('queries', config.queries)],
+      moderation: [make('moderation', config.moderation)],
       loginsPerAddress: [make('login-addr', config.loginsPerAddress)],
       connectionsPerAddress: [make('conn-addr', config.connectionsPerAddress)],
     };

@@ -1,3 +1,4 @@
+import { ChatError } from '../errors';
 import type { HandshakeClaim } from './handshake';
 import type { ChatSocket, Services } from './context';
 import type { Dispatcher } from './dispatch';
@@ -23,7 +24,16 @@ export function onConnection(socket: ChatSocket, services: Services, dispatcher:
   if (handshake) {
     // First in the queue: the client's first packets (perhaps buffered while it was away) run as this user.
     queue.pushAlways(async () => {
-      const signedIn = await signInConnected(session, handshake.claim, services, handshake.slot);
+      let signedIn;
+      try {
+        signedIn = await signInConnected(session, handshake.claim, services, handshake.slot);
+      } catch (err) {
+        // Banned between the handshake's claim and the binding (sign-in.ts): say so, as the ban itself would.
+        if (!(err instanceof ChatError)) throw err;
+        socket.emit('msg1', { type: 'error', code: err.code, text: err.message, ts: services.now() });
+        socket.disconnect(true);
+        return;
+      }
       if (!signedIn) return; // gone since the handshake: nobody to answer, and a name it created is given back
       socket.emit('session', signedIn.result);
       log.info({ socket: socket.id, user: signedIn.user.name, cameOnline: signedIn.cameOnline }, 'logged in (handshake)');

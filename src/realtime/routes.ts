@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import {
   conversationsSchema,
   createRoomSchema,
+  deleteMsgSchema,
+  editMsgSchema,
   historySchema,
   jwtLoginSchema,
   loginSchema,
@@ -10,6 +12,7 @@ import {
   privateMsgSchema,
   readSchema,
   receivedSchema,
+  reportSchema,
   roomMsgSchema,
   roomSchema,
   roomsSchema,
@@ -17,12 +20,14 @@ import {
   sendMsgSchema,
   syncSchema,
   typingSchema,
+  userSchema,
   usersSchema,
 } from '../schemas';
 import type { ClientEvent } from '../protocol';
 import { login, loginWithJwt } from './handlers/login';
 import { logout } from './handlers/logout';
 import { privateMsg, received, roomMsg, sendMsg } from './handlers/messages';
+import { block, deleteMsg, editMsg, report, unblock } from './handlers/moderation';
 import { history, users } from './handlers/queries';
 import { conversations, read } from './handlers/reads';
 import { createRoom, invite, joinRoom, leaveRoom, members, removeMember, rooms } from './handlers/rooms';
@@ -85,4 +90,9 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   members: loggedIn(membersSchema, members, rateLimit('queries')),
   read: loggedIn(readSchema, read, rateLimit('queries')),
   conversations: loggedIn(conversationsSchema, conversations, rateLimit('queries')),
+  editMsg: loggedIn(editMsgSchema, editMsg, rateLimit('messages')),
+  deleteMsg: loggedIn(deleteMsgSchema, deleteMsg, rateLimit('messages')),
+  block: loggedIn(userSchema, block, rateLimit('moderation')),
+  unblock: loggedIn(userSchema, unblock, rateLimit('moderation')),
+  report: loggedIn(reportSchema, report, rateLimit('moderation')),
 });

@@ -26,15 +26,15 @@ export interface SignedIn {
 export async function claim(services: Services, address: string, name: string, token: string | undefined, form: ClaimForm): Promise<Claim> {
   const { store, presence, config, now, limits } = services;
   await limits.check('loginsPerAddress', address);
-  const login = () =>
-    claimName(name, token, form, {
+  const login = async () =>
+    unlessBanned(services, await claimName(name, token, form, {
       store,
       presence,
       now: now(),
       reservationMs: config.nameReservationMs,
       legacyLogin: config.legacyLogin,
       legacyGraceMs: config.legacyGraceMs,
-    });
+    }));
   if (token === undefined) return login();
   return limits.countingWrongTokens(address, nameKey(name), login, (err) => err instanceof ChatError && err.code === 'username_taken');
 }
@@ -43,7 +43,7 @@ export async function claim(services: Services, address: string, name: string, t
 export async function claimToken(services: Services, address: string, token: string): Promise<Claim> {
   const { store, now, limits } = services;
   await limits.check('loginsPerAddress', address);
-  const login = () => claimByToken(token, { store, now: now() });
+  const login = async () => unlessBanned(services, await claimByToken(token, { store, now: now() }));
   return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof ChatError && err.code === 'unauthorized');
 }
 
@@ -58,13 +58,24 @@ export async function claimJwt(services: Services, address: string, token: strin
   const login = async () => {
     try {
       const { username, expiresAt } = await jwt.verify(token);
-      return await claimVouched(username, expiresAt, { store, now: now() });
+      return await unlessBanned(services, await claimVouched(username, expiresAt, { store, now: now() }));
     } catch (err) {
       if (err instanceof JwtError) log.info({ reason: err.reason, detail: err.detail, address }, 'JWT refused');
       throw err;
     }
   };
   return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof JwtError && err.reason !== 'expired');
+}
+
+/** The claim, unless its user is banned (issue 19): then `banned`, with the operator's reason. */
+async function unlessBanned({ store }: Services, claimed: Claim): Promise<Claim> {
+  const ban = await store.banOf(claimed.user.id);
+  if (ban) throw bannedError(ban.reason);
+  return claimed;
+}
+
+export function bannedError(reason: string | null): ChatError {
+  return new ChatError('banned', `This account is banned${reason ? `: ${reason}` : '.'}`);
 }
 
 /**
@@ -89,14 +100,21 @@ export async function signIn(session: Session, claim: Claim, services: Services,
       slot ??= await slots.reserve(user.id);
       if (current) await session.end({ seen: true }); // same name, but the user behind it changed
       cameOnline = await session.begin(user);
+      // A ban committed after the claim was checked, before this socket was in the user's room (where the ban's
+      // disconnection reaches it): caught here, since the ban committed before that disconnection was sent.
+      const ban = await services.store.banOf(user.id);
+      if (ban) {
+        await session.end({ seen: false });
+        throw bannedError(ban.reason);
+      }
     }
   } finally {
     slot?.release(); // the socket is in presence now (or binding failed): the reservation has done its work
   }
   // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
   if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
-  const [online, onlineCount] = await Promise.all([presence.online(LOGIN_ONLINE_LIMIT), presence.onlineCount()]);
-  const result: LoginResult = { user: { name: user.name }, ...(claim.token && { token: claim.token }), online, onlineCount };
+  const [online, onlineCount, blocked] = await Promise.all([presence.online(LOGIN_ONLINE_LIMIT), presence.onlineCount(), services.store.blockedBy(user.id)]);
+  const result: LoginResult = { user: { name: user.name }, ...(claim.token && { token: claim.token }), online, onlineCount, blocked };
   return { user, result, fresh, cameOnline };
 }
 

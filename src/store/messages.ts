@@ -66,7 +66,7 @@ export interface MessageStore {
   /** Subscribes to committed entries (see Feed above); returns the unsubscribe function. */
   onCommitted(listener: (committed: Committed) => void): () => void;
   publicHistory(query: PageQuery): Promise<Page<PublicMessage>>;
-  /** Private messages between users `a` and `b` (ids), both directions. */
+  /** Private messages between users `a` and `b` (ids), both directions, as `a` sees them (none hidden from `a`). */
   conversation(a: number, b: number, query: PageQuery): Promise<Page<PrivateMessage>>;
   /** Private messages to `recipient` with id > `after` that no socket of theirs is known to have received, oldest first. */
   undelivered(recipient: number, after: number, limit: number): Promise<PrivateMessage[]>;

@@ -9,7 +9,8 @@ import type { Membership, MembershipChange, RoomLimits, RoomRecord, RoomRefusal 
  * - join: any user joins a public room; a private room is joined only by invitation, and to anyone who is not
  *   a member it does not exist (`unknown_room`, the answer for a name nobody holds).
  * - leave: a member leaves. Leaving a public room one is not in changes nothing; a private one is unknown.
- * - invite: a member adds another user, at once (in public and private rooms alike).
+ * - invite: a member adds another user, at once (in public and private rooms alike); an invitation from someone
+ *   the invitee blocked changes nothing (moderation.ts), answered as one that found them in the room already.
  * - remove: the owner removes a member (`forbidden` for anyone else, and for the owner themselves: they leave).
  * A non-member acting on a private room always gets `unknown_room`, on a public one `not_member`.
  */
@@ -21,6 +22,8 @@ export interface MembershipFacts {
   user: Membership | undefined;
   /** How many rooms the user concerned is a member of. */
   userRooms: number;
+  /** Whether the user concerned blocked the actor. */
+  blocked: boolean;
 }
 
 export type Decision = { refused: RoomRefusal } | { nothing: true } | { member: boolean };
@@ -45,6 +48,7 @@ export function decide(change: MembershipChange, facts: MembershipFacts, limits:
       return room.private ? { refused: 'unknown_room' } : { nothing: true };
     case 'invite':
       if (!actorIn) return outsider();
+      if (facts.blocked) return { nothing: true };
       return admit();
     case 'remove':
       if (!actorIn) return outsider();

@@ -1,4 +1,6 @@
+import type { EditStore } from './edits';
 import type { MessageStore } from './messages';
+import type { ModerationStore } from './moderation';
 import type { ReadStore } from './reads';
 import type { RoomStore } from './rooms';
 import type { UserStore } from './users';
@@ -8,6 +10,9 @@ export type { Appended, MessageStore, NewMessage, NewPrivateMessage, Page, PageQ
 export type { Committed, CommittedMember, CommittedMessage, LogPage } from './log';
 export type { Membership, MembershipChange, NewRoom, NewRoomMessage, RoomLimits, RoomOutcome, RoomRecord, RoomStore } from './rooms';
 export type { ConversationKey, ConversationSummary, ReadStore } from './reads';
+export type { Deleter, DeleteOutcome, EditOutcome, EditRefusal, EditStore } from './edits';
+export type { BanRecord, ModerationStore, ReportRecord } from './moderation';
+export type { CommittedDelete, CommittedEdit, MessageScope } from './log';
 
 /** What a store says about how it keeps what it was given; logged when the server starts listening. */
 export interface Durability {
@@ -18,11 +23,11 @@ export interface Durability {
 
 /**
  * Durable storage of users, the message log, rooms and read state: one contract, its guarantees written on
- * each part (users.ts, messages.ts with log.ts, rooms.ts, reads.ts), and an implementation per engine
+ * each part (users.ts, messages.ts with log.ts, rooms.ts, reads.ts, edits.ts, moderation.ts), and an implementation per engine
  * (sqlite/, postgres/), each split the same way by concern. tests/store*.test.ts hold every implementation
  * to the same guarantees.
  */
-export interface ChatStore extends UserStore, MessageStore, RoomStore, ReadStore {
+export interface ChatStore extends UserStore, MessageStore, RoomStore, ReadStore, EditStore, ModerationStore {
   /** Resolves when the storage answers a trivial query; used by /readyz. */
   ping(): Promise<void>;
   /** The durability settings in force, as the storage reports them. */

@@ -4,7 +4,8 @@
  * Guarantees every implementation gives (tests/store.test.ts checks them against each one):
  * - Identity: at most one active user per key. A user, once retired, never becomes active again, and a new
  *   user with the same name gets a new id, so it can never read its predecessor's private messages. A
- *   retirement and a login of the retired user (`touchUser`) never both succeed.
+ *   retirement and a login of the retired user (`touchUser`) never both succeed. A banned user is never
+ *   retired (moderation.ts): its name stays taken until it is unbanned.
  * - Atomicity: each call is one transaction; a failed call leaves nothing behind.
  */
 export interface UserRecord {

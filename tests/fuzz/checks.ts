@@ -44,14 +44,22 @@ export interface MaySend {
   payload: unknown;
 }
 
-/** The event that writes a membership change of each action. */
-const CHANGING_EVENTS: Record<string, string> = { create: 'createRoom', join: 'joinRoom', leave: 'leaveRoom', invite: 'invite', remove: 'removeMember' };
+/** The event that writes a membership change of each action, and the other entries. */
+const CHANGING_EVENTS: Record<string, string> = {
+  create: 'createRoom',
+  join: 'joinRoom',
+  leave: 'leaveRoom',
+  invite: 'invite',
+  remove: 'removeMember',
+  edit: 'editMsg',
+  delete: 'deleteMsg',
+};
 
 /**
  * The stored log entries that no event in `senders` can account for. Each sender accounts for at most one
- * entry: a public message for `sendMsg`, a private one for `privateMsg`, a room message for `roomMsg`, whose
- * text is the payload's `text` (or the tutorial's `newAccount`) after trimming; a membership change for the
- * event of its action.
+ * entry: a public message for `sendMsg`, a private one for `privateMsg`, a room message for `roomMsg`, an edit
+ * for `editMsg`, whose text is the payload's `text` (or the tutorial's `newAccount`) after trimming; a membership
+ * change for the event of its action; a deletion for `deleteMsg`.
  */
 export function unexplained(commits: readonly Committed[], senders: readonly MaySend[]): Committed[] {
   const left = senders.filter((s) => typeof s.event === 'string' && (STORING_EVENTS.includes(s.event) || Object.values(CHANGING_EVENTS).includes(s.event)));
@@ -65,6 +73,8 @@ export function unexplained(commits: readonly Committed[], senders: readonly May
 
 function explains(sender: MaySend, commit: Committed): boolean {
   if (commit.kind === 'member') return sender.event === CHANGING_EVENTS[commit.action];
+  if (commit.kind === 'edit') return sender.event === 'editMsg' && textsOf(sender.payload).includes(commit.text);
+  if (commit.kind === 'delete') return sender.event === 'deleteMsg';
   const event = commit.roomId !== null ? 'roomMsg' : commit.recipientId !== null ? 'privateMsg' : 'sendMsg';
   return sender.event === event && textsOf(sender.payload).includes(commit.message.text);
 }
@@ -82,6 +92,8 @@ export interface Received {
   /** Room events reach the witness only if it was invited to a room (by name: the fuzzer may). */
   roomMsg?: ReadonlyArray<{ id: number }>;
   roomMember?: ReadonlyArray<{ seq: number }>;
+  messageEdited?: ReadonlyArray<{ seq: number }>;
+  messageDeleted?: ReadonlyArray<{ seq: number }>;
 }
 
 /**
@@ -98,8 +110,11 @@ export function broadcastProblems(witness: string, seen: Received, commits: read
   for (const m of seen.allmessage) if (!isPublic(messages.get(m.id))) problems.push(`${witness} got allmessage ${m.id}, which was not stored as public`);
   for (const m of seen.privateMsg) if (!messages.has(m.id) || m.to !== witness) problems.push(`${witness} got privateMsg ${m.id}, which was not stored for it`);
   for (const m of seen.roomMsg ?? []) if (messages.get(m.id)?.roomId == null) problems.push(`${witness} got roomMsg ${m.id}, which was not stored in a room`);
-  const changes = new Set(commits.filter((c) => c.kind === 'member').map((c) => c.id));
-  for (const c of seen.roomMember ?? []) if (!changes.has(c.seq)) problems.push(`${witness} got roomMember ${c.seq}, which was not stored`);
+  const entries = (kind: Committed['kind']) => new Set(commits.filter((c) => c.kind === kind).map((c) => c.id));
+  const [members, edits, deletions] = [entries('member'), entries('edit'), entries('delete')];
+  for (const c of seen.roomMember ?? []) if (!members.has(c.seq)) problems.push(`${witness} got roomMember ${c.seq}, which was not stored`);
+  for (const c of seen.messageEdited ?? []) if (!edits.has(c.seq)) problems.push(`${witness} got messageEdited ${c.seq}, which was not stored`);
+  for (const c of seen.messageDeleted ?? []) if (!deletions.has(c.seq)) problems.push(`${witness} got messageDeleted ${c.seq}, which was not stored`);
   // The witness owns `room` (nobody can remove it): every message stored there must have reached it.
   if (room !== undefined) {
     const roomIds = commits.flatMap((c) => (c.kind === 'message' && 'room' in c.message && c.message.room === room ? [c.id] : []));

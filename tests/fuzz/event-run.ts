@@ -24,7 +24,8 @@ import { waitOut } from '../limited-server';
 import { ackProblem, broadcastProblems, errorProblem, unexplained, type Received } from './checks';
 import type { ProcessGuard } from './guard';
 import { VALIDATION_CODES } from './model';
-import { CLIENT_EVENTS, type Command } from './payloads';
+import { CLIENT_EVENTS, SEEDED_IDS, type Command } from './payloads';
+import { nameKey } from '../../src/names';
 
 /** The fuzzing client's own name; the payload arbitraries never produce it. */
 export const CHECK_NAME = 'round-trip';
@@ -87,6 +88,8 @@ class Stage {
       typing: record(witness, 'typing'),
       roomMsg: record(witness, 'roomMsg'),
       roomMember: record(witness, 'roomMember'),
+      messageEdited: record(witness, 'messageEdited'),
+      messageDeleted: record(witness, 'messageDeleted'),
     };
     fuzzer.io.on('packet', (packet) => {
       if (packet.type === PacketType.ACK || packet.type === PacketType.BINARY_ACK) this.ackIds.push(packet.id!);
@@ -114,8 +117,18 @@ class Stage {
     const lobby = await ack(witness.client, 'createRoom', { name: LOBBY });
     const invited = await ack(witness.client, 'invite', { room: LOBBY, user: CHECK_NAME });
     if (!lobby.ok || !invited.ok) throw new Error('the witness could not set up its room');
+    // Messages of the fuzzing client's own, public and in the room, with the ids the payloads aim edits at
+    // (payloads.ts, SEEDED_IDS); written to the store directly, so that no rate limit of the run is used up.
+    const sender = (await store.findUser(nameKey(CHECK_NAME)))!;
+    const room = (await store.findRoom(nameKey(LOBBY)))!;
+    const seeded = [
+      await store.appendPublic({ sender, text: 'seed', ts: 1 }),
+      await store.appendRoom({ sender, room, text: 'seed', ts: 1 }),
+    ];
+    if (seeded.map((s) => ('message' in s ? s.message.id : 0)).join() !== SEEDED_IDS.join()) throw new Error('the seeded ids moved');
+    await flush(witness.client); // what the seeds sent the witness has arrived before the run records
     createdUsers.length = 0; // these two are not the run's doing
-    commits.length = 0; // nor is the room
+    commits.length = 0; // nor is the room, nor are the seeds
     return new Stage(mode, server, fuzzer.client, fuzzer.token, witness.client, commits, createdUsers);
   }
 }

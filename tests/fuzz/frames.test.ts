@@ -90,6 +90,8 @@ class Stage {
       typing: record(checker, 'typing'),
       roomMsg: record(checker, 'roomMsg'),
       roomMember: record(checker, 'roomMember'),
+      messageEdited: record(checker, 'messageEdited'),
+      messageDeleted: record(checker, 'messageDeleted'),
     };
   }
 

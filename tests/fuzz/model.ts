@@ -4,7 +4,7 @@
  * refused with one of the codes its problems map to, and a payload they accept must never be refused for its
  * shape (only for the state of things: not logged in, unknown user, name taken…).
  */
-import { MAX_CLIENT_ID_LENGTH, MAX_NAME_LENGTH, MAX_RECEIPTS, MAX_TEXT_LENGTH, type ClientEvent } from '../../src/protocol';
+import { MAX_CLIENT_ID_LENGTH, MAX_NAME_LENGTH, MAX_REASON_LENGTH, MAX_RECEIPTS, MAX_TEXT_LENGTH, type ClientEvent } from '../../src/protocol';
 
 export const VALIDATION_CODES = ['invalid_payload', 'invalid_username', 'invalid_message', 'invalid_room'] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
@@ -37,6 +37,8 @@ const messageId = payload(isMessageId);
 const limit = payload((v) => Number.isSafeInteger(v) && (v as number) > 0);
 /** Not in the protocol document: src/schemas.ts bounds it to 256 characters. */
 const token = payload((v) => typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 256);
+/** A report's reason: 1–500 characters after trimming, well-formed. */
+const reason = payload((v) => typeof v === 'string' && v.isWellFormed() && codePoints(v.trim()) >= 1 && codePoints(v.trim()) <= MAX_REASON_LENGTH);
 const clientId = payload((v) => typeof v === 'string' && new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CLIENT_ID_LENGTH}}$`).test(v));
 
 interface Shape {
@@ -71,6 +73,11 @@ const SHAPES: Record<ClientEvent, Shape> = {
   members: { fields: { room, after, limit }, required: ['room'] },
   read: { fields: { upTo: messageId, room, with: name }, required: ['upTo'], exclusive: ['room', 'with'] },
   conversations: { fields: { before: messageId, limit } },
+  editMsg: { fields: { id: messageId, text }, required: ['id', 'text'] },
+  deleteMsg: { fields: { id: messageId }, required: ['id'] },
+  block: { fields: { user: name }, required: ['user'] },
+  unblock: { fields: { user: name }, required: ['user'] },
+  report: { fields: { id: messageId, reason }, required: ['id'] },
 };
 
 /**

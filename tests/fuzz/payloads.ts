@@ -27,6 +27,11 @@ export const CLIENT_EVENTS = Object.keys({
   members: 0,
   read: 0,
   conversations: 0,
+  editMsg: 0,
+  deleteMsg: 0,
+  block: 0,
+  unblock: 0,
+  report: 0,
 } satisfies Record<ClientEvent, 0>) as ClientEvent[];
 
 /** The events that store a message. */
@@ -53,7 +58,7 @@ const ODD_STRINGS = [
 ];
 const FIELD_NAMES = [
   'id', 'username', 'token', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release',
-  'name', 'private', 'room', 'user', 'upTo',
+  'name', 'private', 'room', 'user', 'upTo', 'reason',
 ];
 
 /** What a string or value costs on the wire, as JSON (UTF-8). */
@@ -167,6 +172,12 @@ const room = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('lobby', 'LOBBY', 
 /** A few fixed ones, so that sends repeat a clientId (an idempotent retry acks the original). */
 const clientId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constantFrom('dup-1', 'dup-2'));
 const messageId = fc.oneof(fc.nat(50), fc.constant(2 ** 53 - 1));
+/**
+ * The ids of the messages every event run starts with (event-run.ts): a public one and one in the room, by the
+ * fuzzing client, after the room's two entries. Edits, deletions and reports aim at them most of the time.
+ */
+export const SEEDED_IDS = [3, 4];
+const seededId = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...SEEDED_IDS) }, { weight: 1, arbitrary: messageId });
 const pageLimit = fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constantFrom(500, 501, 1e6));
 const token = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('x'.repeat(256), 'x'.repeat(257)));
 
@@ -191,6 +202,11 @@ const FIELDS: Record<ClientEvent, Record<string, fc.Arbitrary<unknown>>> = {
   members: { room, after: name, limit: pageLimit },
   read: { upTo: messageId, room, with: name },
   conversations: { before: messageId, limit: pageLimit },
+  editMsg: { id: seededId, text },
+  deleteMsg: { id: seededId },
+  block: { user: name },
+  unblock: { user: name },
+  report: { id: seededId, reason: text },
 };
 
 /** Valid payloads, so that runs also reach the states behind them (a new user, stored messages, retries). */
@@ -220,6 +236,11 @@ const VALID: Record<ClientEvent, fc.Arbitrary<unknown>> = {
   members: fc.record({ room, after: name, limit: pageLimit }, { requiredKeys: ['room'] }),
   read: fc.oneof(fc.record({ upTo: messageId, room }, { requiredKeys: ['upTo'] }), fc.record({ upTo: messageId, with: name }, { requiredKeys: ['upTo'] })),
   conversations: fc.record({ before: messageId, limit: pageLimit }, { requiredKeys: [] }),
+  editMsg: fc.record({ id: seededId, text }),
+  deleteMsg: fc.record({ id: seededId }),
+  block: fc.record({ user: name }),
+  unblock: fc.record({ user: name }),
+  report: fc.record({ id: seededId, reason: text }, { requiredKeys: ['id'] }),
 };
 
 /** Some of the event's fields, each usually valid and sometimes hostile, and sometimes extra keys. */

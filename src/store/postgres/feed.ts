@@ -76,9 +76,9 @@ export class CommitFeed {
     // This store's own batches are told from their results, which carry their origins.
     if (notice.s === this.storeId) return;
     // Jobs (jobs.ts) notify their id range only: their entries are read from the table.
-    for (const [id, senderId, recipientId, from, to, text, ts, origin, roomId = null, room = null] of notice.m ?? []) {
+    for (const [id, senderId, recipientId, from, to, text, ts, origin, roomId = null, room = null, hidden = false] of notice.m ?? []) {
       const message = toMessage({ id, from, to, room, text, ts });
-      this.learn({ kind: 'message', id, message, senderId, recipientId, roomId, ...(origin !== null && { origin }) });
+      this.learn({ kind: 'message', id, message, senderId, recipientId, roomId, hidden, ...(origin !== null && { origin }) });
     }
     this.seen(notice.l);
   }
@@ -169,12 +169,16 @@ interface Notice {
   s: string;
   f: number;
   l: number;
-  m?: Array<[number, number, number | null, string, string | null, string, number, string | null, (number | null)?, (string | null)?]>;
+  m?: Array<[number, number, number | null, string, string | null, string, number, string | null, (number | null)?, (string | null)?, boolean?]>;
 }
 
 interface EntryRow {
   id: number;
   kind: string;
+  target_id: number | null;
+  hidden: boolean;
+  edited_at: number | null;
+  deleted_at: number | null;
   sender_id: number;
   recipient_id: number | null;
   room_id: number | null;
@@ -188,6 +192,9 @@ interface EntryRow {
 }
 
 function fromRow(row: EntryRow): Committed {
+  const scope = { senderId: row.sender_id, recipientId: row.recipient_id, roomId: row.room_id, hidden: row.hidden };
+  if (row.kind === 'edit') return { kind: 'edit', id: row.id, target: row.target_id!, text: row.body, editedAt: row.created_at, scope };
+  if (row.kind === 'delete') return { kind: 'delete', id: row.id, target: row.target_id!, scope };
   if (row.kind === 'member') {
     return {
       kind: 'member',
@@ -199,12 +206,21 @@ function fromRow(row: EntryRow): Committed {
       ts: row.created_at,
     };
   }
-  const message = toMessage({ id: row.id, from: row.sender_name, to: row.recipient_name, room: row.room_name, text: row.body, ts: row.created_at });
-  return { kind: 'message', id: row.id, message, senderId: row.sender_id, recipientId: row.recipient_id, roomId: row.room_id };
+  const message = toMessage({
+    id: row.id,
+    from: row.sender_name,
+    to: row.recipient_name,
+    room: row.room_name,
+    text: row.body,
+    ts: row.created_at,
+    editedAt: row.edited_at,
+    deletedAt: row.deleted_at,
+  });
+  return { kind: 'message', id: row.id, message, senderId: row.sender_id, recipientId: row.recipient_id, roomId: row.room_id, hidden: row.hidden };
 }
 
 const FETCH_LIMIT = 1000;
 const FETCH_RETRY_MS = 1000;
 const FETCH_SQL = `SELECT m.id, m.kind, m.sender_id, m.recipient_id, m.room_id, m.sender_name, m.recipient_name, m.room_name,
-    r.private, m.action, m.body, m.created_at
+    r.private, m.action, m.body, m.created_at, m.target_id, m.hidden, m.edited_at, m.deleted_at
   FROM messages m LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id > $1 AND m.id <= $2 ORDER BY m.id LIMIT $3`;

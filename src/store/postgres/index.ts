@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { EditStore } from '../edits';
 import type { MessageStore } from '../messages';
+import type { ModerationStore } from '../moderation';
 import type { ReadStore } from '../reads';
 import type { RoomStore } from '../rooms';
 import type { ChatStore, Durability } from '../store';
 import type { UserStore } from '../users';
 import { connections } from './connection';
+import { postgresEdits } from './edits';
 import { CommitFeed } from './feed';
 import { CommitListener } from './listen';
 import { postgresMessages } from './messages';
 import { migrate } from './migrate';
+import { postgresModeration } from './moderation';
 import { postgresReads } from './reads';
 import { postgresRooms } from './rooms';
 import { postgresUsers } from './users';
@@ -26,12 +30,13 @@ export interface PostgresOptions {
   onError?: (err: Error) => void;
 }
 
-// The concerns' methods (users.ts, messages.ts, rooms.ts, reads.ts) are the store's own: see the constructor.
-export interface PostgresStore extends UserStore, MessageStore, RoomStore, ReadStore {}
+// The concerns' methods (users.ts, messages.ts, rooms.ts, reads.ts, edits.ts, moderation.ts) are the store's own:
+// see the constructor.
+export interface PostgresStore extends UserStore, MessageStore, RoomStore, ReadStore, EditStore, ModerationStore {}
 
 /**
  * ChatStore on PostgreSQL, for several nodes sharing one database; each node opens its own store, assembled
- * from one module per concern (users.ts, messages.ts, rooms.ts, reads.ts) on one pool.
+ * from one module per concern (users.ts, messages.ts, rooms.ts, reads.ts, edits.ts, moderation.ts) on one pool.
  *
  * How it keeps the guarantees of ChatStore across nodes:
  * - Ordering: ids come from the one-row table `log_head`, whose row lock every transaction that writes the log
@@ -58,7 +63,15 @@ export class PostgresStore implements ChatStore {
     private readonly writer: GroupCommit,
     private readonly checkTimer: NodeJS.Timeout,
   ) {
-    Object.assign(this, postgresUsers(pool), postgresMessages(pool, writer, feed), postgresRooms(pool, writer), postgresReads(pool));
+    Object.assign(
+      this,
+      postgresUsers(pool),
+      postgresMessages(pool, writer, feed),
+      postgresRooms(pool, writer),
+      postgresReads(pool),
+      postgresEdits(pool, writer),
+      postgresModeration(pool),
+    );
   }
 
   /** Connects, applies pending migrations (safe when several nodes start at once) and starts listening. */

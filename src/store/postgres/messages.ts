@@ -23,17 +23,17 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
       return feed.subscribe(listener);
     },
     async publicHistory(query) {
-      const { rows } = await pool.query<PublicMessage>(
-        `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
-         WHERE kind = 'message' AND recipient_id IS NULL AND room_id IS NULL AND id < $1 ORDER BY id DESC LIMIT $2`,
+      const { rows } = await pool.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m
+         WHERE m.kind = 'message' AND m.recipient_id IS NULL AND m.room_id IS NULL AND m.id < $1 ORDER BY m.id DESC LIMIT $2`,
         [query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
-      return newestPage(rows, query.limit);
+      return newestPage(rows.map(toMessage) as PublicMessage[], query.limit);
     },
     async conversation(a, b, query) {
       const { rows } = await pool.query<MessageRow>(
         `SELECT ${MESSAGE_COLUMNS} FROM messages m
-         WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1)) AND ${PRIVATE}
+         WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1 AND NOT m.hidden)) AND ${PRIVATE}
            AND m.id < $3 ORDER BY m.id DESC LIMIT $4`,
         [a, b, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
@@ -83,6 +83,6 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
 export const PRIVATE = "m.kind = 'message' AND m.room_id IS NULL AND m.recipient_id IS NOT NULL";
 
 /** What user `$2` may see of the log: as sqlite/messages.ts, VISIBLE_TO_READER. */
-const VISIBLE_TO_READER = `(m.room_id IS NULL AND (m.recipient_id IS NULL OR m.sender_id = $2 OR m.recipient_id = $2))
+const VISIBLE_TO_READER = `(m.room_id IS NULL AND (m.recipient_id IS NULL OR m.sender_id = $2 OR (m.recipient_id = $2 AND NOT m.hidden)))
   OR (m.room_id IS NOT NULL AND ((m.kind = 'member' AND m.recipient_id = $2) OR EXISTS (
     SELECT 1 FROM room_members rm WHERE rm.room_id = m.room_id AND rm.user_id = $2 AND (rm.member OR rm.left_id > m.id))))`;

@@ -58,22 +58,25 @@ export function postgresReads(pool: pg.Pool): ReadStore {
   );
 }
 
-/** Counts messages of a conversation after the mark, up to a limit: its parameters, the reader, mark, limit. */
+/**
+ * Counts messages of a conversation after the mark, up to a limit (deleted ones are not unread): its
+ * parameters, the reader, mark, limit.
+ */
 const count = (where: string, next: number) =>
-  `SELECT count(*)::int AS v FROM (SELECT 1 FROM messages m WHERE ${where} AND m.id > $${next} LIMIT $${next + 1}) unread`;
+  `SELECT count(*)::int AS v FROM (SELECT 1 FROM messages m WHERE ${where} AND m.deleted_at IS NULL AND m.id > $${next} LIMIT $${next + 1}) unread`;
 const UNREAD: Record<ConversationKey['kind'], string> = {
   public: count("m.kind = 'message' AND m.recipient_id IS NULL AND m.room_id IS NULL AND m.sender_id <> $1", 2),
-  user: count(`m.sender_id = $1 AND m.recipient_id = $2 AND ${PRIVATE}`, 3),
+  user: count(`m.sender_id = $1 AND m.recipient_id = $2 AND NOT m.hidden AND ${PRIVATE}`, 3),
   room: count("m.room_id = $1 AND m.kind = 'message' AND m.sender_id <> $2", 3),
 };
 const LAST_PUBLIC = "SELECT max(id) AS v FROM messages WHERE kind = 'message' AND recipient_id IS NULL AND room_id IS NULL";
 const LAST_PAIR = `SELECT max(m.id) AS v FROM messages m
-  WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1)) AND ${PRIVATE}`;
+  WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1 AND NOT m.hidden)) AND ${PRIVATE}`;
 const LAST_ROOM = "SELECT max(id) AS v FROM messages WHERE room_id = $1 AND kind = 'message'";
 const PEERS = `SELECT mine.peer, max(mine.id) AS last FROM (
     SELECT m.recipient_id AS peer, m.id FROM messages m WHERE m.sender_id = $1 AND ${PRIVATE}
     UNION ALL
-    SELECT m.sender_id AS peer, m.id FROM messages m WHERE m.recipient_id = $1 AND ${PRIVATE}
+    SELECT m.sender_id AS peer, m.id FROM messages m WHERE m.recipient_id = $1 AND NOT m.hidden AND ${PRIVATE}
   ) mine JOIN users u ON u.id = mine.peer WHERE u.retired_at IS NULL GROUP BY mine.peer`;
 const ROOMS = `SELECT rm.room_id,
     coalesce((SELECT max(m.id) FROM messages m WHERE m.room_id = rm.room_id AND m.kind = 'message'), rm.joined_id) AS activity

@@ -127,15 +127,16 @@ async function roomsOf(tx: pg.PoolClient, userId: number): Promise<number> {
 
 /** The facts room-rules.ts decides on, in one round trip (a connection runs one query at a time). */
 async function factsOf(tx: pg.PoolClient, roomId: number, actorId: number, userId: number) {
-  const { rows } = await tx.query<{ room: RoomRecord | null; actor: Membership | null; user: Membership | null; user_rooms: number }>(
+  const { rows } = await tx.query<{ room: RoomRecord | null; actor: Membership | null; user: Membership | null; user_rooms: number; blocked: boolean }>(
     `SELECT (SELECT row_to_json(x) FROM (${SELECT_ROOM} WHERE r.id = $1) x) AS room,
             (SELECT row_to_json(x) FROM (SELECT ${MEMBERSHIP} FROM room_members WHERE room_id = $1 AND user_id = $2) x) AS actor,
             (SELECT row_to_json(x) FROM (SELECT ${MEMBERSHIP} FROM room_members WHERE room_id = $1 AND user_id = $3) x) AS user,
-            (SELECT count(*)::int FROM room_members WHERE user_id = $3 AND member) AS user_rooms`,
+            (SELECT count(*)::int FROM room_members WHERE user_id = $3 AND member) AS user_rooms,
+            EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $3 AND blocked_id = $2) AS blocked`,
     [roomId, actorId, userId],
   );
   const [f] = rows;
-  return { room: f.room ?? undefined, actor: f.actor ?? undefined, user: f.user ?? undefined, userRooms: f.user_rooms };
+  return { room: f.room ?? undefined, actor: f.actor ?? undefined, user: f.user ?? undefined, userRooms: f.user_rooms, blocked: f.blocked };
 }
 
 const ROOM_COLUMNS = 'r.id, r.name, r.name_key AS key, r.private, r.owner_id AS "ownerId", r.owner_name AS "ownerName", r.member_count AS "memberCount"';

@@ -11,6 +11,7 @@
  */
 
 import { roomsMigration } from './schema-log';
+import { moderationMigration } from './schema-moderation';
 
 /** The channel `chat_append` notifies on commit. */
 export const COMMIT_CHANNEL = 'chat_commits';
@@ -120,4 +121,6 @@ export const MIGRATIONS: string[] = [
    $fn$;`,
   // Issue 17: rooms and read state; the messages table becomes the log of every entry (store/log.ts).
   roomsMigration(COMMIT_CHANNEL, NOTIFY_PAYLOAD_LIMIT),
+  // Issue 19: edits and deletions in the log; blocks (hidden private messages), bans, reports.
+  moderationMigration(COMMIT_CHANNEL, NOTIFY_PAYLOAD_LIMIT),
 ];

@@ -71,6 +71,9 @@ interface ResultRow {
   room_name: string | null;
   body: string | null;
   created_at: number | null;
+  hidden: boolean | null;
+  edited_at: number | null;
+  deleted_at: number | null;
 }
 
 /**
@@ -162,11 +165,21 @@ export class GroupCommit {
       const { input } = job;
       let message: ChatMessage;
       if (row.duplicate) {
-        message = toMessage({ id: row.id, from: row.sender_name!, to: row.recipient_name, room: row.room_name, text: row.body!, ts: row.created_at! });
+        message = toMessage({
+          id: row.id,
+          from: row.sender_name!,
+          to: row.recipient_name,
+          room: row.room_name,
+          text: row.body!,
+          ts: row.created_at!,
+          editedAt: row.edited_at,
+          deletedAt: row.deleted_at,
+        });
       } else {
         message = toMessage({ id: row.id, from: input.sender.name, to: input.recipient?.name ?? null, room: input.room?.name ?? null, text: input.text, ts: input.ts });
         const roomId = input.room?.id ?? null;
-        committed.push({ kind: 'message', id: row.id, message, senderId: input.sender.id, recipientId: input.recipient?.id ?? null, roomId, origin: input.origin });
+        const recipientId = input.recipient?.id ?? null;
+        committed.push({ kind: 'message', id: row.id, message, senderId: input.sender.id, recipientId, roomId, hidden: row.hidden === true, origin: input.origin });
       }
       const appended = { message, duplicate: row.duplicate };
       return () => this.feed.afterTold(row.id!, () => job.resolve(appended), job.reject);

@@ -2,24 +2,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqliteSync } from '../../config';
+import type { EditStore } from '../edits';
 import type { MessageStore } from '../messages';
+import type { ModerationStore } from '../moderation';
 import type { ReadStore } from '../reads';
 import type { RoomStore } from '../rooms';
 import type { ChatStore, Durability } from '../store';
 import type { UserStore } from '../users';
+import { sqliteEdits } from './edits';
 import { sqliteAppend, sqliteMessages } from './messages';
+import { sqliteModeration } from './moderation';
 import { sqliteReads } from './reads';
 import { sqliteRooms } from './rooms';
 import { MIGRATIONS } from './schema';
 import { sqliteUsers } from './users';
 import { SqliteWriter } from './writer';
 
-// The concerns' methods (users.ts, messages.ts, rooms.ts, reads.ts) are the store's own: see the constructor.
-export interface SqliteStore extends UserStore, MessageStore, RoomStore, ReadStore {}
+// The concerns' methods (users.ts, messages.ts, rooms.ts, reads.ts, edits.ts, moderation.ts) are the store's own:
+// see the constructor.
+export interface SqliteStore extends UserStore, MessageStore, RoomStore, ReadStore, EditStore, ModerationStore {}
 
 /**
  * ChatStore on one SQLite file (better-sqlite3), assembled from one module per concern (users.ts,
- * messages.ts, rooms.ts, reads.ts) that share the connection and the group commit (writer.ts).
+ * messages.ts, rooms.ts, reads.ts, edits.ts, moderation.ts) that share the connection and the group commit
+ * (writer.ts).
  *
  * Durability: WAL journal. With `synchronous = FULL` (the default) a commit is fsynced before any promise it
  * settles resolves, so an acked message survives a process crash (SIGKILL) and a power loss. With `NORMAL`
@@ -41,6 +47,8 @@ export class SqliteStore implements ChatStore {
       sqliteMessages(db, this.writer, append),
       sqliteRooms(db, this.writer, append),
       sqliteReads(db, this.writer),
+      sqliteEdits(db, this.writer),
+      sqliteModeration(db, this.writer),
     );
   }
 
@@ -50,6 +58,9 @@ export class SqliteStore implements ChatStore {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
+    // Freed and rewritten content is overwritten with zeros: a deleted message's text does not linger in free
+    // pages of the file (issue 19; edits.ts checkpoints the WAL after each deletion).
+    db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
     return new SqliteStore(db);
   }

@@ -18,10 +18,11 @@ export type Append = <R>(m: NewMessage, target: Target, refuse?: () => R | undef
 
 export function sqliteAppend(db: Database.Database, writer: SqliteWriter): Append {
   const byClientId = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = ? AND m.client_id = ?`);
+  const blocked = db.prepare('SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?');
   const insert = db.prepare(
     `INSERT INTO messages
-       (sender_id, sender_name, recipient_id, recipient_name, room_id, room_name, body, created_at, delivered, client_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (sender_id, sender_name, recipient_id, recipient_name, room_id, room_name, body, created_at, delivered, client_id, hidden)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   return (m, { to, room }, refuse) => {
     if (m.clientId !== undefined) {
@@ -30,6 +31,8 @@ export function sqliteAppend(db: Database.Database, writer: SqliteWriter): Appen
     }
     const refusal = refuse?.();
     if (refusal !== undefined) return refusal;
+    // From a sender the recipient blocked: hidden from the recipient for good, and never to be delivered.
+    const hidden = to !== undefined && blocked.get(to.id, m.sender.id) !== undefined;
     const { lastInsertRowid } = insert.run(
       m.sender.id,
       m.sender.name,
@@ -39,12 +42,13 @@ export function sqliteAppend(db: Database.Database, writer: SqliteWriter): Appen
       room?.name ?? null,
       m.text,
       m.ts,
-      to ? 0 : 1,
+      to && !hidden ? 0 : 1,
       m.clientId ?? null,
+      hidden ? 1 : 0,
     );
     const id = Number(lastInsertRowid);
     const message = toMessage({ id, from: m.sender.name, to: to?.name ?? null, room: room?.name ?? null, text: m.text, ts: m.ts });
-    writer.committed({ kind: 'message', id, message, senderId: m.sender.id, recipientId: to?.id ?? null, roomId: room?.id ?? null, origin: m.origin });
+    writer.committed({ kind: 'message', id, message, senderId: m.sender.id, recipientId: to?.id ?? null, roomId: room?.id ?? null, hidden, origin: m.origin });
     return { message, duplicate: false };
   };
 }
@@ -67,8 +71,8 @@ export function sqliteMessages(db: Database.Database, writer: SqliteWriter, appe
       return writer.onCommitted(listener);
     },
     async publicHistory(query) {
-      const rows = q.publicPage.all({ before: query.before ?? null, limit: query.limit + 1 }) as PublicMessage[];
-      return newestPage(rows, query.limit);
+      const rows = q.publicPage.all({ before: query.before ?? null, limit: query.limit + 1 }) as MessageRow[];
+      return newestPage(rows.map(toMessage) as PublicMessage[], query.limit);
     },
     async conversation(a, b, query) {
       const rows = q.conversationPage.all({ a, b, before: query.before ?? null, limit: query.limit + 1 }) as MessageRow[];
@@ -104,23 +108,24 @@ export function sqliteMessages(db: Database.Database, writer: SqliteWriter, appe
 export const PRIVATE = "m.kind = 'message' AND m.room_id IS NULL AND m.recipient_id IS NOT NULL";
 
 /**
- * What user `$reader` may see of the log (store/log.ts): public and own private entries, and the entries of
- * rooms they are a member of, or left after the entry, and the member entries about themselves.
+ * What user `$reader` may see of the log (store/log.ts): public and own private entries (not those hidden from
+ * them: moderation.ts), and the entries of rooms they are a member of, or left after the entry, and the member
+ * entries about themselves.
  */
-export const VISIBLE_TO_READER = `(m.room_id IS NULL AND (m.recipient_id IS NULL OR m.sender_id = $reader OR m.recipient_id = $reader))
+export const VISIBLE_TO_READER = `(m.room_id IS NULL AND (m.recipient_id IS NULL OR m.sender_id = $reader OR (m.recipient_id = $reader AND m.hidden = 0)))
   OR (m.room_id IS NOT NULL AND ((m.kind = 'member' AND m.recipient_id = $reader) OR EXISTS (
     SELECT 1 FROM room_members rm WHERE rm.room_id = m.room_id AND rm.user_id = $reader AND (rm.member = 1 OR rm.left_id > m.id))))`;
 
 function prepare(db: Database.Database) {
   return {
     publicPage: db.prepare(
-      `SELECT id, sender_name AS "from", body AS text, created_at AS ts FROM messages
-       WHERE kind = 'message' AND recipient_id IS NULL AND room_id IS NULL AND ($before IS NULL OR id < $before)
-       ORDER BY id DESC LIMIT $limit`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE m.kind = 'message' AND m.recipient_id IS NULL AND m.room_id IS NULL AND ($before IS NULL OR m.id < $before)
+       ORDER BY m.id DESC LIMIT $limit`,
     ),
     conversationPage: db.prepare(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
-       WHERE ((m.sender_id = $a AND m.recipient_id = $b) OR (m.sender_id = $b AND m.recipient_id = $a)) AND ${PRIVATE}
+       WHERE ((m.sender_id = $a AND m.recipient_id = $b) OR (m.sender_id = $b AND m.recipient_id = $a AND m.hidden = 0)) AND ${PRIVATE}
          AND ($before IS NULL OR m.id < $before)
        ORDER BY m.id DESC LIMIT $limit`,
     ),

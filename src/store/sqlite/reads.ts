@@ -51,7 +51,8 @@ export function sqliteReads(db: Database.Database, writer: SqliteWriter): ReadSt
 
 function prepare(db: Database.Database) {
   const head = "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)";
-  const count = (where: string) => db.prepare(`SELECT count(*) AS v FROM (SELECT 1 FROM messages m WHERE ${where} AND m.id > ? LIMIT ?)`);
+  // Deleted messages are not unread (their text is gone).
+  const count = (where: string) => db.prepare(`SELECT count(*) AS v FROM (SELECT 1 FROM messages m WHERE ${where} AND m.deleted_at IS NULL AND m.id > ? LIMIT ?)`);
   return {
     markRead: db.prepare(
       `INSERT INTO read_marks (user_id, conv, up_to) VALUES ($userId, $stored, min($upTo, ${head}))
@@ -65,20 +66,21 @@ function prepare(db: Database.Database) {
     message: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?`),
     lastPublic: db.prepare("SELECT max(id) AS v FROM messages WHERE kind = 'message' AND recipient_id IS NULL AND room_id IS NULL"),
     lastPair: db.prepare(
-      `SELECT max(m.id) AS v FROM messages m WHERE ((m.sender_id = $a AND m.recipient_id = $b) OR (m.sender_id = $b AND m.recipient_id = $a)) AND ${PRIVATE}`,
+      `SELECT max(m.id) AS v FROM messages m
+       WHERE ((m.sender_id = $a AND m.recipient_id = $b) OR (m.sender_id = $b AND m.recipient_id = $a AND m.hidden = 0)) AND ${PRIVATE}`,
     ),
     lastRoom: db.prepare("SELECT max(id) AS v FROM messages WHERE room_id = ? AND kind = 'message'"),
     // Each takes the conversation's parameters, then the reader's id, then the mark and the limit.
     unread: {
       public: count("m.kind = 'message' AND m.recipient_id IS NULL AND m.room_id IS NULL AND m.sender_id <> ?"),
-      user: count(`m.sender_id = ? AND m.recipient_id = ? AND ${PRIVATE}`),
+      user: count(`m.sender_id = ? AND m.recipient_id = ? AND m.hidden = 0 AND ${PRIVATE}`),
       room: count("m.room_id = ? AND m.kind = 'message' AND m.sender_id <> ?"),
     },
     peers: db.prepare(
       `SELECT mine.peer, max(mine.id) AS last FROM (
          SELECT m.recipient_id AS peer, m.id FROM messages m WHERE m.sender_id = ? AND ${PRIVATE}
          UNION ALL
-         SELECT m.sender_id AS peer, m.id FROM messages m WHERE m.recipient_id = ? AND ${PRIVATE}
+         SELECT m.sender_id AS peer, m.id FROM messages m WHERE m.recipient_id = ? AND m.hidden = 0 AND ${PRIVATE}
        ) mine JOIN users u ON u.id = mine.peer WHERE u.retired_at IS NULL GROUP BY mine.peer`,
     ),
     rooms: db.prepare(

@@ -48,6 +48,7 @@ export function sqliteRooms(db: Database.Database, writer: SqliteWriter, append:
           actor: membership(change.roomId, change.actor.id),
           user: membership(change.roomId, change.user.id),
           userRooms: roomsOf(q, change.user.id),
+          blocked: q.blocked.get(change.user.id, change.actor.id) !== undefined,
         };
         const decision = decide(change, facts, limits);
         if ('refused' in decision) return { ok: false, refused: decision.refused };
@@ -123,6 +124,7 @@ function prepare(db: Database.Database) {
     ),
     membership: db.prepare('SELECT member, joined_id AS joinedId, left_id AS leftId FROM room_members WHERE room_id = ? AND user_id = ?'),
     roomsOfUser: db.prepare('SELECT count(*) AS n FROM room_members WHERE user_id = ? AND member = 1'),
+    blocked: db.prepare('SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?'),
     insertEntry: db.prepare(
       `INSERT INTO messages (kind, sender_id, sender_name, recipient_id, recipient_name, room_id, room_name, action, body, created_at, delivered)
        VALUES ('member', ?, ?, ?, ?, ?, ?, ?, '', ?, 1)`,

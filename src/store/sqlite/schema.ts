@@ -89,6 +89,43 @@ export const MIGRATIONS: Migration[] = [
      up_to   INTEGER NOT NULL,
      PRIMARY KEY (user_id, conv)
    );`,
+  // Issue 19: edits and deletions are entries of the log (target_id: the message); messages remember when they
+  // were edited or deleted, and whether they were hidden from their recipient (who had blocked the sender).
+  `ALTER TABLE messages ADD COLUMN target_id INTEGER;
+   ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+   ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+   ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX messages_target ON messages(target_id) WHERE target_id IS NOT NULL;
+
+   CREATE TABLE blocks (
+     blocker_id INTEGER NOT NULL REFERENCES users(id),
+     blocked_id INTEGER NOT NULL REFERENCES users(id),
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (blocker_id, blocked_id)
+   );
+   CREATE INDEX blocks_blocked ON blocks(blocked_id);
+
+   CREATE TABLE bans (
+     user_id    INTEGER PRIMARY KEY REFERENCES users(id),
+     reason     TEXT,
+     created_at INTEGER NOT NULL
+   );
+
+   -- A report keeps the message as it was when reported.
+   CREATE TABLE reports (
+     id             INTEGER PRIMARY KEY AUTOINCREMENT,
+     message_id     INTEGER NOT NULL,
+     sender_name    TEXT    NOT NULL,
+     recipient_name TEXT,
+     room_name      TEXT,
+     body           TEXT    NOT NULL,
+     message_ts     INTEGER NOT NULL,
+     edited_at      INTEGER,
+     reporter_id    INTEGER NOT NULL REFERENCES users(id),
+     reporter_name  TEXT    NOT NULL,
+     reason         TEXT,
+     created_at     INTEGER NOT NULL
+   );`,
 ];
 
 function rekeyAll(db: Database.Database): void {

@@ -59,7 +59,10 @@ function prepare(db: Database.Database) {
     insertUser: db.prepare(
       'INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at, provisional) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ?'),
+    // A banned user keeps its name until unbanned (moderation.ts).
+    retireUser: db.prepare(
+      'UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ? AND id NOT IN (SELECT user_id FROM bans)',
+    ),
     // A login: undoes a release (last_seen_at = 0) too.
     touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL'),
     proveUser: db.prepare(
