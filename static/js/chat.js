@@ -152,6 +152,16 @@ export class Chat {
     if (conv === this.active) this.view.setSubtitle(this.subtitle(conv));
   }
 
+  /**
+   * A message's edit or deletion (`messageEdited`, `messageDeleted`, a change from `sync`, or one's own ack):
+   * applied to whichever conversation holds the message; one that holds none gets it as it is now from `history`.
+   */
+  applyMessageChange(change) {
+    if (change.seq !== undefined) this.noteId(change.seq);
+    const changes = change.type === 'edit' ? { text: change.text, editedAt: change.editedAt } : { deletedAt: change.deletedAt ?? Date.now() };
+    for (const conv of this.conversations.values()) if (conv.update(change.id, changes)) return;
+  }
+
   /** The server's unread count for `conv` (conversations, or a read mark from another tab). */
   setUnread(conv, unread) {
     conv.unread = unread;

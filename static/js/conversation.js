@@ -86,6 +86,26 @@ export class Conversation {
     return this.messages.has(id);
   }
 
+  /** The message with `id` as it is now (an edit, a deletion, or an ack's version of it), if it is here. */
+  update(id, changes) {
+    const entry = this.messages.get(id);
+    if (!entry) return false;
+    entry.message = { ...entry.message, ...changes };
+    if (entry.message.deletedAt !== undefined) entry.message.text = '';
+    renderBody(entry.el, entry.message, entry.el.classList.contains('mine'));
+    return true;
+  }
+
+  messageOf(id) {
+    return this.messages.get(id)?.message;
+  }
+
+  /** The newest message of the user's own here that is not deleted (what ArrowUp edits), as its list item. */
+  lastOwn() {
+    const own = this.log.querySelectorAll(':scope > li.message.mine:not(.deleted)');
+    return own[own.length - 1];
+  }
+
   /** Shows a send status (sending / sent / failed) under one of the user's own messages; null removes it. */
   setStatus(id, status) {
     const entry = this.messages.get(id);
@@ -127,18 +147,48 @@ export class Conversation {
 }
 
 function messageEl(message, mine) {
-  return h(
+  const status = mine ? h('p', { className: 'status' }) : null;
+  const li = h(
     'li',
     { className: `message ${hueClass(message.from)}${mine ? ' mine' : ''}`, dataset: { id: String(message.id), from: nameKey(message.from), ts: String(message.ts) } },
     h('span', { className: 'avatar', text: initial(message.from), attrs: { 'aria-hidden': 'true' } }),
-    h(
-      'div',
-      { className: 'bubble' },
-      h('p', { className: 'meta' }, h('span', { className: 'author', text: mine ? 'You' : message.from, attrs: { dir: 'auto' } }), ' ', timeEl(message.ts)),
-      h('p', { className: 'text', text: message.text, attrs: { dir: 'auto' } }),
-      mine ? h('p', { className: 'status' }) : null,
-    ),
+    h('div', { className: 'bubble' }, status),
   );
+  renderBody(li, message, mine);
+  return li;
+}
+
+/**
+ * The bubble's content as the message is now: edited (a mark beside the time), deleted (a tombstone without its
+ * text), and for one's own messages the Edit and Delete buttons (js/message-actions.js handles their clicks).
+ * The send status, if any, is kept.
+ */
+function renderBody(li, message, mine) {
+  const bubble = li.querySelector('.bubble');
+  const status = bubble.querySelector(':scope > .status');
+  const deleted = message.deletedAt !== undefined;
+  li.classList.toggle('deleted', deleted);
+  const meta = h(
+    'p',
+    { className: 'meta' },
+    h('span', { className: 'author', text: mine ? 'You' : message.from, attrs: { dir: 'auto' } }),
+    ' ',
+    timeEl(message.ts),
+    message.editedAt !== undefined && !deleted ? h('span', { className: 'edited', text: 'edited', attrs: { title: `Edited ${new Date(message.editedAt).toLocaleString()}` } }) : null,
+  );
+  const text = deleted ? h('p', { className: 'text tombstone', text: 'This message was deleted.' }) : h('p', { className: 'text', text: message.text, attrs: { dir: 'auto' } });
+  const actions =
+    mine && !deleted
+      ? h(
+          'div',
+          { className: 'actions' },
+          // Out of the tab order (a long log would put dozens of stops between the message box and the sidebar):
+          // by keyboard, ArrowUp in the empty message box edits one's last message, and the editor can delete it.
+          h('button', { className: 'link', text: 'Edit', attrs: { type: 'button', tabindex: '-1', 'aria-label': 'Edit this message' }, dataset: { action: 'edit' } }),
+          h('button', { className: 'link', text: 'Delete', attrs: { type: 'button', tabindex: '-1', 'aria-label': 'Delete this message' }, dataset: { action: 'delete' } }),
+        )
+      : null;
+  bubble.replaceChildren(...[meta, text, actions, status].filter(Boolean));
 }
 
 /** Marks `li` as continuing the group of the message before it (same author, shortly after). */

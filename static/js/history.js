@@ -93,7 +93,8 @@ export async function catchUp(chat, socket, outbox) {
       return reloadOpen(chat, socket).then(done);
     }
     // Messages and membership changes are one log: applied in its order (id and seq are one sequence).
-    const entries = [...res.messages.map((m) => [m.id, () => chat.receive(m, outbox)]), ...res.changes.map((c) => [c.seq, () => chat.applyChange(c)])];
+    const apply = (c) => (c.type === 'member' ? chat.applyChange(c) : chat.applyMessageChange(c));
+    const entries = [...res.messages.map((m) => [m.id, () => chat.receive(m, outbox)]), ...res.changes.map((c) => [c.seq, () => apply(c)])];
     entries.sort(([a], [b]) => a - b);
     for (const [, apply] of entries) apply();
     if (!res.hasMore || entries.length === 0) return done();

@@ -7,6 +7,7 @@ import { byId, hueClass, initial, nameKey } from './dom.js';
 import { catchUp, loadLatest, loadOlder } from './history.js';
 import { HostTokens, loadServerConfig } from './host-auth.js';
 import { explainLoginError, LoginForm } from './login-form.js';
+import { editLast, wireMessageActions } from './message-actions.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { ReadMarks } from './reads.js';
@@ -290,6 +291,9 @@ socket.on('privateMsg', (message) => {
 socket.on('roomMsg', (message) => chat.me && received(message));
 socket.on('roomMember', (change) => chat.me && roomChanged(change));
 socket.on('read', (mark) => chat.me && readMarks.applyEvent(mark));
+socket.on('messageEdited', (edit) => chat.me && chat.applyMessageChange({ type: 'edit', ...edit }));
+socket.on('messageDeleted', (deletion) => chat.me && chat.applyMessageChange({ type: 'delete', ...deletion }));
+wireMessageActions(byId('conversation-slot'), { socket, chat });
 // Coming back to the page reads what its open conversation shows.
 document.addEventListener('visibilitychange', () => chat.me && readMarks.markActive());
 
@@ -329,6 +333,7 @@ wireComposer(
       typingNotifier.sent(conv);
     },
     onType: () => typingNotifier.notify(chat.active),
+    onEditLast: () => ready && editLast({ socket, chat, composer: els.composer }),
   },
 );
 
