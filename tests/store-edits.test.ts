@@ -64,7 +64,9 @@ describe.each(storeFactories())('%s', (_name, open) => {
     const second = await s.store.appendRoom({ sender: s.b, room, text: 'by b again', ts: 6 });
     await change(s.store, 'remove', room, s.a, s.b);
     expect(await edit(s.store, 'message' in second ? second.message.id : 0, s.b, 'removed')).toEqual({ ok: false, refused: 'unknown_message' });
+    expect(await s.store.undelivered(s.b.id, 0, 10)).toEqual([priv.message]);
     expect(await s.store.deleteMessage({ id: priv.message.id, by: admin, ts: 7 })).toMatchObject({ ok: true, entry: { kind: 'delete' } });
+    expect(await s.store.undelivered(s.b.id, 0, 10)).toEqual([]); // a deleted message is not sent at a login
   });
 
   test('a deletion leaves a tombstone; its text and its edits\' texts are erased; the deletion reaches the readers by sync', async () => {

@@ -68,7 +68,10 @@ export interface MessageStore {
   publicHistory(query: PageQuery): Promise<Page<PublicMessage>>;
   /** Private messages between users `a` and `b` (ids), both directions, as `a` sees them (none hidden from `a`). */
   conversation(a: number, b: number, query: PageQuery): Promise<Page<PrivateMessage>>;
-  /** Private messages to `recipient` with id > `after` that no socket of theirs is known to have received, oldest first. */
+  /**
+   * Private messages to `recipient` with id > `after` that no socket of theirs is known to have received, oldest
+   * first; not those deleted meanwhile, nor those hidden from the recipient (stored as delivered).
+   */
   undelivered(recipient: number, after: number, limit: number): Promise<PrivateMessage[]>;
   /** Records that a socket of `recipient` received these messages (ids of messages to others are ignored). */
   markDelivered(recipient: number, ids: number[]): Promise<void>;

@@ -41,7 +41,8 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
     },
     async undelivered(recipient, after, limit) {
       const { rows } = await pool.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = $1 AND NOT m.delivered AND m.id > $2 ORDER BY m.id LIMIT $3`,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m
+         WHERE m.recipient_id = $1 AND NOT m.delivered AND m.deleted_at IS NULL AND m.id > $2 ORDER BY m.id LIMIT $3`,
         [recipient, after, limit],
       );
       return rows.map(toMessage) as PrivateMessage[];

@@ -130,7 +130,9 @@ function prepare(db: Database.Database) {
        ORDER BY m.id DESC LIMIT $limit`,
     ),
     undelivered: db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = ? AND m.delivered = 0 AND m.id > ? ORDER BY m.id LIMIT ?`,
+      // A message deleted before it was delivered is not sent at a login (its deletion is, by sync).
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE m.recipient_id = ? AND m.delivered = 0 AND m.deleted_at IS NULL AND m.id > ? ORDER BY m.id LIMIT ?`,
     ),
     markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ? AND recipient_id = ?'),
     since: db.prepare(
