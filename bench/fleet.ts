@@ -7,11 +7,13 @@
 import { Samples, nowMicros, readStamp } from './stats';
 import { WireClient, socketUrl, type EventSink } from './wire-client';
 
-/** Byte 4 of `42["<event>"…` and, for the two events starting with "p", byte 6. */
+/** Byte 4 of `42["<event>"…` and, for the events that share it, byte 6 or 9. */
 const A = 0x61; // allmessage
 const P = 0x70; // presence | privateMsg
 const I = 0x69; // pr(i)vateMsg
 const M = 0x6d; // msg1
+const R = 0x72; // roomMsg | roomMember (read by byte 9: roomM(s)g)
+const S = 0x73;
 
 export interface Counters {
   frames: number;
@@ -19,6 +21,7 @@ export interface Counters {
   privateMsg: number;
   presence: number;
   msg1: number;
+  roomMsg: number;
 }
 
 export interface SetupResult {
@@ -34,8 +37,8 @@ export interface SetupResult {
 
 export class Fleet implements EventSink {
   readonly clients: WireClient[] = [];
-  readonly counts: Counters = { frames: 0, allmessage: 0, privateMsg: 0, presence: 0, msg1: 0 };
-  /** Called on every `allmessage` delivery (senders pace themselves on it). */
+  readonly counts: Counters = { frames: 0, allmessage: 0, privateMsg: 0, presence: 0, msg1: 0, roomMsg: 0 };
+  /** Called on every `allmessage` and `roomMsg` delivery (senders pace themselves on it). */
   onDelivery: (() => void) | undefined;
   /** Latency samples (ms) of public messages at sampled receivers, one per node; undefined when not recording. */
   publicLatency: Samples[] | undefined;
@@ -74,6 +77,10 @@ export class Fleet implements EventSink {
         if (this.privateLatency) record(this.privateLatency, frame);
       } else counts.presence++;
     } else if (c === M) counts.msg1++;
+    else if (c === R && frame[9] === S) {
+      counts.roomMsg++;
+      this.onDelivery?.();
+    }
   }
 
   /** Makes about `receivers` clients of each node (spread over connection order) record public latency. */

@@ -23,7 +23,7 @@ export interface Reading {
 
 export interface Window {
   seconds: number;
-  /** allmessage frames received by all clients. */
+  /** allmessage and roomMsg frames received by all clients (a phase sends one kind or the other). */
   deliveries: number;
   privateDeliveries: number;
   serverCpuPercent: number;
@@ -44,6 +44,8 @@ export interface Window {
    * this very benchmark, which grows with the number of connections.
    */
   kernelIrqPercent: number;
+  /** CPU time the hypervisor gave to other guests while this one wanted it (steal), percent of one core. */
+  stealPercent: number;
 }
 
 export function read(fleet: Fleet, server: ServerGroup): Reading {
@@ -66,7 +68,7 @@ export function between(a: Reading, b: Reading): Window {
   const serverCpuMicros = b.serverCpuMicros - a.serverCpuMicros;
   return {
     seconds,
-    deliveries: b.counts.allmessage - a.counts.allmessage,
+    deliveries: b.counts.allmessage + b.counts.roomMsg - a.counts.allmessage - a.counts.roomMsg,
     privateDeliveries: b.counts.privateMsg - a.counts.privateMsg,
     serverCpuPercent: serverCpuMicros / (seconds * 1e4),
     generatorCpuPercent: (b.generatorCpuMicros - a.generatorCpuMicros) / (seconds * 1e4),
@@ -84,6 +86,7 @@ export function between(a: Reading, b: Reading): Window {
         (seconds * 1e4),
     ),
     kernelIrqPercent: (b.machine.interrupts - a.machine.interrupts) / (seconds * 1e4),
+    stealPercent: (b.machine.steal - a.machine.steal) / (seconds * 1e4),
   };
 }
 
@@ -98,11 +101,13 @@ export interface MachineTimes {
   processes: number;
   /** CPU time spent in interrupts and softirqs since boot, microseconds. */
   interrupts: number;
+  /** CPU time stolen by the hypervisor since boot, microseconds. */
+  steal: number;
 }
 
-/** From the `cpu` line of /proc/stat (user nice system idle iowait irq softirq …). */
+/** From the `cpu` line of /proc/stat (user nice system idle iowait irq softirq steal …). */
 export function machineTimes(): MachineTimes {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-  const [user, nice, system, , , irq, softirq] = line.trim().split(/\s+/).slice(1).map(Number);
-  return { processes: (user + nice + system) * MICROS_PER_TICK, interrupts: (irq + softirq) * MICROS_PER_TICK };
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { processes: (user + nice + system) * MICROS_PER_TICK, interrupts: (irq + softirq) * MICROS_PER_TICK, steal: (steal ?? 0) * MICROS_PER_TICK };
 }

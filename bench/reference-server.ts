@@ -24,7 +24,7 @@ io.on('connection', (socket) => {
   socket.on('login', (payload, ack) => {
     socket.data.name = String(payload.username);
     socket.join(`user:${socket.data.name}`);
-    ack?.({ ok: true, user: { name: socket.data.name, displayName: socket.data.name }, token: '', online: [], onlineCount: 0 });
+    ack?.({ ok: true, user: { name: socket.data.name, displayName: socket.data.name }, token: '', online: [], onlineCount: 0, blocked: [] });
   });
   socket.on('sendMsg', (payload, ack) => {
     const message = { id: ++lastId, from: socket.data.name, fromName: socket.data.name, text: String(payload.text), ts: Date.now() };

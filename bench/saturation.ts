@@ -12,6 +12,11 @@ import type { WireClient } from './wire-client';
 
 export interface SaturationOptions {
   senders: number;
+  /**
+   * What a sender sends: a public message (`sendMsg`, the default) or a message to a room every client is a
+   * member of (`roomMsg`); either way, counted at every receiver that gets it.
+   */
+  room?: string;
   /** Acks a sender may await; below the project's per-socket queue limit (64). */
   ackWindow: number;
   windowDeliveries: number;
@@ -40,6 +45,8 @@ export interface SaturationResult {
   otherCpuPercent: number;
   /** Interrupt/softirq time meanwhile, mostly loopback TCP (see meter.ts). */
   kernelIrqPercent: number;
+  /** CPU stolen by the hypervisor meanwhile, percent of one core (see meter.ts). */
+  stealPercent: number;
   /** Acks that were not `{ok:true}` (e.g. rate_limited) or never came. */
   refused: number;
 }
@@ -48,7 +55,10 @@ export async function saturate(fleet: Fleet, server: ServerGroup, o: SaturationO
   const n = fleet.clients.length;
   const senders = fleet.spread(o.senders);
   const maxOutstanding = Math.max(1, Math.ceil(o.windowDeliveries / n)); // messages not yet delivered to all
-  const base = fleet.counts.allmessage;
+  const delivered = () => fleet.counts.allmessage + fleet.counts.roomMsg;
+  const base = delivered();
+  // A room message reaches the sender's other connections only, a public one every connection.
+  const perMessage = o.room === undefined ? n : n - 1;
   let sent = 0;
   let acked = 0;
   let refused = 0;
@@ -61,12 +71,13 @@ export async function saturate(fleet: Fleet, server: ServerGroup, o: SaturationO
     pump();
   };
   const pump = () => {
-    while (running && sent - (fleet.counts.allmessage - base) / n < maxOutstanding) {
+    while (running && sent - (delivered() - base) / perMessage < maxOutstanding) {
       const sender = nextSender(senders, turn, o.ackWindow);
       if (!sender) return;
       turn = sender.index + 1;
       sent++;
-      sender.emit('sendMsg', { text: stampedText(sent) }, onAck);
+      if (o.room === undefined) sender.emit('sendMsg', { text: stampedText(sent) }, onAck);
+      else sender.emit('roomMsg', { room: o.room, text: stampedText(sent) }, onAck);
     }
   };
 
@@ -95,6 +106,7 @@ export async function saturate(fleet: Fleet, server: ServerGroup, o: SaturationO
     generatorCpuPercent: w.generatorCpuPercent,
     otherCpuPercent: w.otherCpuPercent,
     kernelIrqPercent: w.kernelIrqPercent,
+    stealPercent: w.stealPercent,
     refused,
   };
 }

@@ -25,6 +25,7 @@ import type { AppEvents, ChatServer, Services } from './realtime/context';
 import { onConnection } from './realtime/connection';
 import { startDelivery } from './realtime/delivery';
 import { Dispatcher } from './realtime/dispatch';
+import { Memberships } from './realtime/memberships';
 import { handshakeLogin } from './realtime/handshake';
 import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
@@ -136,6 +137,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     clustered: deps.adapter !== undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
     deviceOf: (socket) => ({ address: displayAddress(services.addressOf(socket)), agent: agents.get(socket.conn) ?? '' }),
+    memberships: new Memberships(),
   };
 
   const admit = admitSession(services);
@@ -190,8 +192,10 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     server,
     io,
     services,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    listen: async () => {
+      // Who is in which room, before any socket can log in (realtime/memberships.ts).
+      await services.memberships.load(store);
+      return new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
@@ -203,7 +207,8 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
           );
           void logged.then(() => resolve(port));
         });
-      }),
+      });
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(pruneTimer);

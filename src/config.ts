@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { LimitRule, RateLimitConfig } from './limits/rate-limits';
+import type { RoomLimits } from './store/rooms';
 import { AUTH_VARIABLES, loadAuthConfig, type AuthConfig } from './auth/config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -61,6 +62,8 @@ export interface Config {
   /** Accept Socket.IO v2 clients (Engine.IO protocol 3), Socket.IO's `allowEIO3`. */
   allowEio3: boolean;
   rateLimits: RateLimitConfig;
+  /** Caps on rooms (issue 17): rooms a user may be a member of, members a room may have. */
+  roomLimits: RoomLimits;
   /** Who a user is: the chat's own names and tokens, or a host application's JWT (src/auth/config.ts). */
   auth: AuthConfig;
   /**
@@ -97,7 +100,12 @@ export const DEFAULTS = {
   RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: '20/600',
   RATE_LIMIT_BAD_TOKENS_PER_NAME: '50/600',
   RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '200/60',
+  RATE_LIMIT_ROOM_CHANGES: '30/60',
+  RATE_LIMIT_QUERIES: '300/60',
+  RATE_LIMIT_MODERATION: '30/60',
   MAX_SOCKETS_PER_USER: '20',
+  MAX_ROOMS_PER_USER: '1000',
+  MAX_MEMBERS_PER_ROOM: '100000',
   DATABASE_POOL_SIZE: '10',
 } as const;
 
@@ -151,7 +159,12 @@ const ENV = z.object({
   RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_BAD_TOKENS_PER_ADDRESS),
   RATE_LIMIT_BAD_TOKENS_PER_NAME: rule.prefault(DEFAULTS.RATE_LIMIT_BAD_TOKENS_PER_NAME),
   RATE_LIMIT_CONNECTIONS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_CONNECTIONS_PER_ADDRESS),
+  RATE_LIMIT_ROOM_CHANGES: rule.prefault(DEFAULTS.RATE_LIMIT_ROOM_CHANGES),
+  RATE_LIMIT_QUERIES: rule.prefault(DEFAULTS.RATE_LIMIT_QUERIES),
+  RATE_LIMIT_MODERATION: rule.prefault(DEFAULTS.RATE_LIMIT_MODERATION),
   MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(Number(DEFAULTS.MAX_SOCKETS_PER_USER)),
+  MAX_ROOMS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(Number(DEFAULTS.MAX_ROOMS_PER_USER)),
+  MAX_MEMBERS_PER_ROOM: z.coerce.number().int().min(1).max(10_000_000).default(Number(DEFAULTS.MAX_MEMBERS_PER_ROOM)),
   BASE_PATH: basePath.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(Number(DEFAULTS.DATABASE_POOL_SIZE)),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port (or rediss://)').optional(),
@@ -270,8 +283,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       badTokensPerAddress: e.RATE_LIMIT_BAD_TOKENS_PER_ADDRESS,
       badTokensPerName: e.RATE_LIMIT_BAD_TOKENS_PER_NAME,
       connectionsPerAddress: e.RATE_LIMIT_CONNECTIONS_PER_ADDRESS,
+      roomChanges: e.RATE_LIMIT_ROOM_CHANGES,
+      queries: e.RATE_LIMIT_QUERIES,
+      moderation: e.RATE_LIMIT_MODERATION,
       socketsPerUser: e.MAX_SOCKETS_PER_USER,
     },
+    roomLimits: { maxRoomsPerUser: e.MAX_ROOMS_PER_USER, maxMembersPerRoom: e.MAX_MEMBERS_PER_ROOM },
     auth: auth.auth,
     basePath: e.BASE_PATH ?? '',
     redisUrl: e.REDIS_URL,

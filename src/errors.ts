@@ -19,6 +19,16 @@ export const ERROR_CODES = [
   'forbidden',
   'not_found',
   'internal_error',
+  // Rooms (issue 17).
+  'invalid_room',
+  'room_taken',
+  'unknown_room',
+  'not_member',
+  'forbidden',
+  'limit_reached',
+  // Editing, deleting, blocking, reporting, banning (issue 19).
+  'unknown_message',
+  'banned',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -65,9 +75,16 @@ function statusFor(code: ErrorCode): number {
       return 403;
     case 'not_found':
     case 'unknown_user':
+    case 'unknown_room':
+    case 'unknown_message':
       return 404;
+    case 'forbidden':
+    case 'not_member':
+    case 'banned':
+      return 403;
     case 'username_taken':
     case 'already_logged_in':
+    case 'room_taken':
       return 409;
     case 'rate_limited':
       return 429;

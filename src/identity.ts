@@ -81,7 +81,9 @@ async function tryClaim(name: string, token: string | undefined, form: ClaimForm
     return { user: { ...own.user, provisional: false }, token, sessionId: own.session.id, created: false };
   }
   const seenBefore = (user: UserRecord) => deps.now - (user.provisional ? deps.legacyGraceMs : deps.reservationMs);
-  const held = async (user: UserRecord) => user.lastSeenAt >= seenBefore(user) || (await deps.presence.isOnline(user.id));
+  // A banned user holds its name until unbanned, however long ago it was seen (issue 19).
+  const held = async (user: UserRecord) =>
+    user.lastSeenAt >= seenBefore(user) || (await deps.presence.isOnline(user.id)) || (await deps.store.banOf(user.id)) !== undefined;
   let replacing: { id: number; seenBefore: number } | undefined;
   // The key's holder, then a user displaced from this key bearing exactly this name (rekey.ts): while held,
   // a provisional one is joined by a tutorial login, anyone else is refused; once lapsed, it is replaced.

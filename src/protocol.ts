@@ -25,6 +25,14 @@ export const MAX_RECEIPTS = 500;
  * events in one request; Socket.IO 4 clients split their requests at this size by themselves.
  */
 export const MAX_PACKET_BYTES = 64 * 1024;
+/** `rooms` and `members` pages: at most this many entries (default and maximum). */
+export const MAX_LIST_PAGE = 100;
+/** `conversations` pages: at most this many conversations (default and maximum). */
+export const MAX_CONVERSATIONS_PAGE = 50;
+/** A report's reason: at most this many characters. */
+export const MAX_REASON_LENGTH = 500;
+/** Unread counts stop here: `unread: 1000` means a thousand or more (counting further costs a scan). */
+export const UNREAD_COUNT_LIMIT = 1000;
 
 // ---- payloads a client sends -------------------------------------------------------------------------
 
@@ -69,6 +77,8 @@ export interface SyncPayload {
 export interface HistoryPayload {
   /** A user name: the conversation between the caller and that user. Absent: the public timeline. */
   with?: string;
+  /** A room name: that room's messages (logged-in only; a private room's members only). Not with `with`. */
+  room?: string;
   /** Only messages with an id lower than this. Absent: the newest page. */
   before?: number;
   limit?: number;
@@ -84,6 +94,81 @@ export interface TypingPayload {
  */
 export interface ReceivedPayload {
   ids: number[];
+}
+
+// ---- rooms and read state (issue 17) ----------------------------------------------------------------
+
+/** Room names follow the user name rules (src/names.ts); look-alike names are one room. */
+export interface CreateRoomPayload {
+  name: string;
+  /** A private room is visible to its members only (default false). */
+  private?: boolean;
+}
+
+/** `joinRoom`, `leaveRoom`. */
+export interface RoomPayload {
+  room: string;
+}
+
+/** `invite`, `removeMember`. */
+export interface RoomUserPayload {
+  room: string;
+  user: string;
+}
+
+export interface RoomMsgPayload {
+  room: string;
+  text: string;
+  clientId?: string;
+}
+
+/** Rooms are listed by name, a page at a time: `after` is the last name of the previous page. */
+export interface RoomsPayload {
+  /** Only the rooms the caller is a member of (default false: also every public room). */
+  mine?: boolean;
+  after?: string;
+  limit?: number;
+}
+
+export interface MembersPayload {
+  room: string;
+  /** The last name of the previous page. */
+  after?: string;
+  limit?: number;
+}
+
+/** Neither `room` nor `with`: the public timeline. */
+export interface ReadPayload {
+  upTo: number;
+  room?: string;
+  with?: string;
+}
+
+/** Most recently active first; `before` is the `activity` of the last conversation of the previous page. */
+export interface ConversationsPayload {
+  before?: number;
+  limit?: number;
+}
+
+// ---- editing, deleting, blocking, reporting (issue 19) ------------------------------------------------
+
+export interface EditMsgPayload {
+  id: number;
+  text: string;
+}
+
+export interface DeleteMsgPayload {
+  id: number;
+}
+
+/** `block`, `unblock`. */
+export interface UserPayload {
+  user: string;
+}
+
+export interface ReportPayload {
+  id: number;
+  reason?: string;
 }
 
 export interface LogoutPayload {
@@ -113,9 +198,14 @@ export interface PublicMessage {
   /** The sender's handle, and the display name people see (both current, except in live events: as sent). */
   from: string;
   fromName: string;
+  /** Empty once the message was deleted (`deletedAt` set). */
   text: string;
   /** Epoch milliseconds, assigned by the server. */
   ts: number;
+  /** When its author last edited it (issue 19), absent if never. */
+  editedAt?: number;
+  /** When it was deleted: a tombstone, its text erased. Absent if it was not. */
+  deletedAt?: number;
 }
 
 export interface PrivateMessage extends PublicMessage {
@@ -123,7 +213,86 @@ export interface PrivateMessage extends PublicMessage {
   toName: string;
 }
 
-export type ChatMessage = PublicMessage | PrivateMessage;
+export interface RoomMessage extends PublicMessage {
+  /** The room's name. */
+  room: string;
+}
+
+export type ChatMessage = PublicMessage | PrivateMessage | RoomMessage;
+
+export interface RoomInfo {
+  name: string;
+  private: boolean;
+  /** The name of the user who created it (the only one who may remove members). */
+  owner: string;
+}
+
+/** What a membership change did: `create` (the owner's own entry), `join`, `leave`, `invite`, `remove`. */
+export type MemberAction = 'create' | 'join' | 'leave' | 'invite' | 'remove';
+
+/**
+ * A membership change, an entry of the message log: `seq` is its id in the one id sequence that messages
+ * share (a client's cursor moves over it as over a message id). `user` is the member concerned, `by` who did it.
+ */
+export interface RoomMemberChange {
+  seq: number;
+  room: string;
+  private: boolean;
+  user: string;
+  action: MemberAction;
+  by: string;
+  ts: number;
+}
+
+/** The log entries that are not chat messages, as `sync` returns them (`changes`), oldest first. */
+/** A message's new text (issue 19): `id` is the message's, `seq` the edit's own place in the log. */
+export interface MessageEdited {
+  id: number;
+  text: string;
+  editedAt: number;
+  seq: number;
+}
+
+/** A message was deleted: readers drop its text and show a tombstone. */
+export interface MessageDeleted {
+  id: number;
+  seq: number;
+}
+
+export type LogChange = ({ type: 'member' } & RoomMemberChange) | ({ type: 'edit' } & MessageEdited) | ({ type: 'delete' } & MessageDeleted);
+
+/** One room in the `rooms` list. `unread` and `last` are given for the rooms the caller is a member of. */
+export interface RoomEntry {
+  name: string;
+  private: boolean;
+  owner: string;
+  member: boolean;
+  /** How many members it has. */
+  members: number;
+  unread?: number;
+  last?: RoomMessage | null;
+}
+
+/** A read mark: the reader has read that conversation up to this message id (and never goes back). */
+export interface ReadMark {
+  upTo: number;
+  room?: string;
+  with?: string;
+}
+
+/** One conversation of the caller: the public timeline (neither `room` nor `with`), a one-to-one, or a room. */
+export interface ConversationEntry {
+  room?: string;
+  with?: string;
+  /** Messages from others after the read mark, up to UNREAD_COUNT_LIMIT. */
+  unread: number;
+  /** The newest message, or null when there is none. */
+  last: ChatMessage | null;
+  /** The read mark (0: none yet). */
+  readUpTo: number;
+  /** What the list is ordered by (newest first): the last message's id, or for a room without messages the caller's joining. */
+  activity: number;
+}
 
 export type NoticeType = 'welcome' | 'join' | 'leave' | 'push' | 'error';
 
@@ -186,6 +355,8 @@ export interface LoginResult {
   /** Online users, sorted, at most LOGIN_ONLINE_LIMIT of them (sending all on every login costs O(N²)). */
   online: string[];
   onlineCount: number;
+  /** The users this user blocked (issue 19), by name. */
+  blocked: string[];
 }
 export interface SendMsgResult {
   message: PublicMessage;
@@ -232,15 +403,56 @@ export interface ProfileResult {
   user: Person;
 }
 export interface SyncResult {
-  /** Oldest first: public messages and the caller's private ones, all with id > after. */
+  /** Oldest first: public messages, the caller's private ones, and its rooms' messages, all with id > after. */
   messages: ChatMessage[];
-  /** True when more messages follow: call again with the last id received. */
+  /**
+   * Oldest first: the other log entries the caller may see with id (`seq`) > after (membership changes of its
+   * rooms and about itself). Merge with `messages` by id/seq; the next `after` is the highest of either.
+   */
+  changes: LogChange[];
+  /** True when more entries follow: call again with the highest id or seq received. */
   hasMore: boolean;
   /**
    * True when messages newer than `after` were already removed by retention: the client cannot be brought
    * up to date message by message and should drop what it holds and reload with `history`.
    */
   reset: boolean;
+}
+
+export interface CreateRoomResult {
+  room: RoomInfo;
+  seq: number;
+}
+/** `seq` of the membership change; absent when nothing changed (already a member, or not one any more). */
+export interface RoomChangeResult {
+  room: RoomInfo;
+  seq?: number;
+}
+export interface RoomMsgResult {
+  message: RoomMessage;
+}
+export interface RoomsResult {
+  rooms: RoomEntry[];
+  hasMore: boolean;
+}
+export interface MembersResult {
+  members: UserEntry[];
+  hasMore: boolean;
+}
+export interface ConversationsResult {
+  conversations: ConversationEntry[];
+  hasMore: boolean;
+}
+/** The mark as stored: never lower than before. */
+export interface ReadResult {
+  upTo: number;
+}
+/** The message as it is now. */
+export interface EditMsgResult {
+  message: ChatMessage;
+}
+export interface ReportResult {
+  report: { id: number };
 }
 
 // ---- Socket.IO event maps ---------------------------------------------------------------------------
@@ -259,6 +471,21 @@ export interface ClientToServerEvents {
   sessions: (payload: SessionsPayload, ack?: AckFn<SessionsResult>) => void;
   endSession: (payload: EndSessionPayload, ack?: AckFn<EndSessionResult>) => void;
   profile: (payload: ProfilePayload, ack?: AckFn<ProfileResult>) => void;
+  createRoom: (payload: CreateRoomPayload, ack?: AckFn<CreateRoomResult>) => void;
+  joinRoom: (payload: RoomPayload, ack?: AckFn<RoomChangeResult>) => void;
+  leaveRoom: (payload: RoomPayload, ack?: AckFn<RoomChangeResult>) => void;
+  invite: (payload: RoomUserPayload, ack?: AckFn<RoomChangeResult>) => void;
+  removeMember: (payload: RoomUserPayload, ack?: AckFn<RoomChangeResult>) => void;
+  roomMsg: (payload: RoomMsgPayload, ack?: AckFn<RoomMsgResult>) => void;
+  rooms: (payload: RoomsPayload, ack?: AckFn<RoomsResult>) => void;
+  members: (payload: MembersPayload, ack?: AckFn<MembersResult>) => void;
+  read: (payload: ReadPayload, ack?: AckFn<ReadResult>) => void;
+  conversations: (payload: ConversationsPayload, ack?: AckFn<ConversationsResult>) => void;
+  editMsg: (payload: EditMsgPayload, ack?: AckFn<EditMsgResult>) => void;
+  deleteMsg: (payload: DeleteMsgPayload, ack?: AckFn) => void;
+  block: (payload: UserPayload, ack?: AckFn) => void;
+  unblock: (payload: UserPayload, ack?: AckFn) => void;
+  report: (payload: ReportPayload, ack?: AckFn<ReportResult>) => void;
 }
 
 /** Sent first on a connection that logged in during the handshake (`auth`): what a `login` ack would say. */
@@ -272,6 +499,12 @@ export interface ServerToClientEvents {
   presence: (change: PresenceChange) => void;
   typing: (notice: TypingNotice) => void;
   profileChanged: (change: ProfileChange) => void;
+  roomMsg: (message: RoomMessage) => void;
+  roomMember: (change: RoomMemberChange) => void;
+  /** Another connection of this user moved a read mark. */
+  read: (mark: ReadMark) => void;
+  messageEdited: (edit: MessageEdited) => void;
+  messageDeleted: (deletion: MessageDeleted) => void;
 }
 
 export interface InterServerEvents {

@@ -7,7 +7,17 @@ import { ChatError, type ErrorCode } from './errors';
 import { checkDisplayName, DISPLAY_NAME_RULES } from './display-names';
 import { NAME_RULES, normalizeName } from './names';
 import { MAX_TOKEN_LENGTH as MAX_JWT_LENGTH } from './auth/jwt';
-import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_RECEIPTS, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
+import {
+  DEFAULT_HISTORY_PAGE,
+  MAX_CLIENT_ID_LENGTH,
+  MAX_CONVERSATIONS_PAGE,
+  MAX_HISTORY_PAGE,
+  MAX_LIST_PAGE,
+  MAX_REASON_LENGTH,
+  MAX_RECEIPTS,
+  MAX_SYNC_PAGE,
+  MAX_TEXT_LENGTH,
+} from './protocol';
 
 /**
  * A name to log in to or to look up. The stricter rules for a new name (names.ts, `checkName`: no mixed
@@ -146,11 +156,14 @@ export const privateMsgSchema = z.strictObject({ to: name, text, clientId: clien
 export const historySchema = z
   .strictObject({
     with: name.optional(),
+    room: name.optional(),
     before: messageId.optional(),
     limit: z.number().int().positive().optional(),
   })
+  .refine((p) => p.with === undefined || p.room === undefined, { message: 'Give "with" or "room", not both.' })
   .transform((p) => ({
     with: p.with,
+    room: p.room,
     before: p.before,
     limit: Math.min(p.limit ?? DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE),
   }));
@@ -197,11 +210,76 @@ export const syncSchema = z
   .strictObject({ after: messageId, limit: z.number().int().positive().optional() })
   .transform((p) => ({ after: p.after, limit: Math.min(p.limit ?? MAX_SYNC_PAGE, MAX_SYNC_PAGE) }));
 
+// ---- rooms and read state (issue 17) ----------------------------------------------------------------
+
+/** Codes of fields whose name means something else in one schema (createRoom's `name` is a room's). */
+const SCHEMA_FIELD_CODES = new WeakMap<z.ZodType, Record<string, ErrorCode>>();
+
+function withFieldCodes<S extends z.ZodType>(schema: S, codes: Record<string, ErrorCode>): S {
+  SCHEMA_FIELD_CODES.set(schema, codes);
+  return schema;
+}
+
+const pageLimit = z.number().int().positive().optional();
+
+/** A room name to create: the user name rules; the stricter ones for new names are checked by the handler. */
+export const createRoomSchema = withFieldCodes(
+  z.strictObject({ name, private: z.boolean().optional() }).transform((p) => ({ name: p.name, private: p.private ?? false })),
+  { name: 'invalid_room' },
+);
+
+export const roomSchema = z.strictObject({ room: name });
+
+export const roomUserSchema = z.strictObject({ room: name, user: name });
+
+export const roomMsgSchema = z.strictObject({ room: name, text, clientId: clientId.optional() });
+
+export const roomsSchema = z
+  .strictObject({ mine: z.boolean().optional(), after: name.optional(), limit: pageLimit })
+  .transform((p) => ({ mine: p.mine ?? false, after: p.after, limit: Math.min(p.limit ?? MAX_LIST_PAGE, MAX_LIST_PAGE) }));
+
+export const membersSchema = z
+  .strictObject({ room: name, after: name.optional(), limit: pageLimit })
+  .transform((p) => ({ room: p.room, after: p.after, limit: Math.min(p.limit ?? MAX_LIST_PAGE, MAX_LIST_PAGE) }));
+
+export const readSchema = z
+  .strictObject({ upTo: messageId, room: name.optional(), with: name.optional() })
+  .refine((p) => p.with === undefined || p.room === undefined, { message: 'Give "with" or "room", not both.' });
+
+export const conversationsSchema = z
+  .strictObject({ before: messageId.optional(), limit: pageLimit })
+  .transform((p) => ({ before: p.before, limit: Math.min(p.limit ?? MAX_CONVERSATIONS_PAGE, MAX_CONVERSATIONS_PAGE) }));
+
+// ---- editing, deleting, blocking, reporting (issue 19) ------------------------------------------------
+
+/** `id` is a message's here, not the tutorial's login name. */
+const messageIdCodes: Record<string, ErrorCode> = { id: 'invalid_payload' };
+
+export const editMsgSchema = withFieldCodes(z.strictObject({ id: messageId, text }), messageIdCodes);
+
+export const deleteMsgSchema = withFieldCodes(z.strictObject({ id: messageId }), messageIdCodes);
+
+export const userSchema = z.strictObject({ user: name });
+
+/** 1–500 characters after trimming, well-formed. */
+const reason = z.string().transform((raw, ctx) => {
+  const trimmed = raw.trim();
+  const length = [...trimmed].length;
+  if (!trimmed.isWellFormed() || length < 1 || length > MAX_REASON_LENGTH) {
+    ctx.addIssue({ code: 'custom', message: `between 1 and ${MAX_REASON_LENGTH} characters after trimming` });
+    return z.NEVER;
+  }
+  return trimmed;
+});
+export const reportSchema = withFieldCodes(z.strictObject({ id: messageId, reason: reason.optional() }), messageIdCodes);
+
 /** Which error code a failure on a given field maps to; anything else is `invalid_payload`. */
 const FIELD_CODES: Record<string, ErrorCode> = {
   username: 'invalid_username',
   to: 'invalid_username',
   with: 'invalid_username',
+  user: 'invalid_username',
+  room: 'invalid_room',
   text: 'invalid_message',
   newAccount: 'invalid_message',
   name: 'unauthorized',
@@ -218,13 +296,14 @@ export function parsePayload<T>(schema: z.ZodType<T>, input: unknown): T {
   const issue = result.error.issues[0];
   const field = issue.code === 'unrecognized_keys' ? undefined : issue.path[0];
   const named = issue.code === 'custom' ? (issue.params?.code as ErrorCode | undefined) : undefined;
-  const code = named ?? ((typeof field === 'string' && FIELD_CODES[field]) || 'invalid_payload');
+  const codes = SCHEMA_FIELD_CODES.get(schema) ?? FIELD_CODES;
+  const code = named ?? ((typeof field === 'string' && (codes[field] ?? FIELD_CODES[field])) || 'invalid_payload');
   throw new ChatError(code, describe(code, issue, field));
 }
 
 function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey | undefined): string {
-  if (code === 'invalid_username') {
-    return `${NAME_RULES} (field "${String(field)}").`;
+  if (code === 'invalid_username' || code === 'invalid_room') {
+    return `${code === 'invalid_room' ? 'Room names follow the name rules: ' : ''}${NAME_RULES} (field "${String(field)}").`;
   }
   if (code === 'unauthorized') return 'This chat signs you in with a token from its host application, not with a name.';
   if (code === 'invalid_display_name') return issue.code === 'custom' ? issue.message : `${DISPLAY_NAME_RULES}.`;
@@ -235,5 +314,6 @@ function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey |
     return `Unknown field(s): ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}.`;
   }
   if (field !== undefined) return `Invalid field "${String(field)}": ${issue.message}.`;
+  if (issue.code === 'custom') return issue.message; // a rule about the whole payload (e.g. "with" or "room")
   return 'The payload must be an object.';
 }

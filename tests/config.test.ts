@@ -34,8 +34,12 @@ test('defaults need no environment at all', () => {
       badTokensPerAddress: { points: 20, seconds: 600 },
       badTokensPerName: { points: 50, seconds: 600 },
       connectionsPerAddress: { points: 200, seconds: 60 },
+      roomChanges: { points: 30, seconds: 60 },
+      queries: { points: 300, seconds: 60 },
+      moderation: { points: 30, seconds: 60 },
       socketsPerUser: 20,
     },
+    roomLimits: { maxRoomsPerUser: 1000, maxMembersPerRoom: 100_000 },
     auth: { mode: 'open' },
     basePath: '',
   });
@@ -67,7 +71,12 @@ test('every variable is read', () => {
     RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: '3/300',
     RATE_LIMIT_BAD_TOKENS_PER_NAME: '4/400',
     RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '11/11',
+    RATE_LIMIT_ROOM_CHANGES: '12/12',
+    RATE_LIMIT_QUERIES: '13/13',
+    RATE_LIMIT_MODERATION: '16/16',
     MAX_SOCKETS_PER_USER: '3',
+    MAX_ROOMS_PER_USER: '14',
+    MAX_MEMBERS_PER_ROOM: '15',
     BASE_PATH: '/apps/chat',
   });
   expect(config).toMatchObject({
@@ -95,8 +104,12 @@ test('every variable is read', () => {
       badTokensPerAddress: { points: 3, seconds: 300 },
       badTokensPerName: { points: 4, seconds: 400 },
       connectionsPerAddress: { points: 11, seconds: 11 },
+      roomChanges: { points: 12, seconds: 12 },
+      queries: { points: 13, seconds: 13 },
+      moderation: { points: 16, seconds: 16 },
       socketsPerUser: 3,
     },
+    roomLimits: { maxRoomsPerUser: 14, maxMembersPerRoom: 15 },
     basePath: '/apps/chat',
   });
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });

@@ -50,7 +50,7 @@ describe('open mode', () => {
 
     const phone = await server.connect();
     const opened = await ack(phone, 'login', { code: code.toLowerCase().replace('-', ' ') }); // as typed on a phone
-    expect(opened).toEqual({ ok: true, user: { name: 'ann', displayName: 'ann' }, token: expect.any(String), sessionId: expect.any(String), online: ['ann'], onlineCount: 1 });
+    expect(opened).toEqual({ ok: true, user: { name: 'ann', displayName: 'ann' }, token: expect.any(String), sessionId: expect.any(String), online: ['ann'], onlineCount: 1, blocked: [] });
     if (!opened.ok || !first.token) throw new Error('unreachable');
     expect(opened.token).not.toBe(first.token);
     expect(opened.sessionId).not.toBe(first.sessionId);

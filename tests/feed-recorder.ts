@@ -1,5 +1,10 @@
 /** Records what a store's commit feed tells, and lets a test await a state of it (bounded by a timeout). */
-import type { ChatStore, Committed } from '../src/store/store';
+import type { ChatStore, Committed, CommittedMessage } from '../src/store/store';
+
+/** The chat messages among what a feed told (the other entries are membership changes). */
+export function messagesOf(heard: readonly Committed[]): CommittedMessage[] {
+  return heard.filter((c): c is CommittedMessage => c.kind === 'message');
+}
 
 export interface FeedRecorder {
   heard: Committed[];
@@ -18,7 +23,7 @@ export function recordFeed(store: ChatStore, label: string): FeedRecorder {
   });
   return {
     heard,
-    ids: () => heard.map((c) => c.message.id),
+    ids: () => heard.map((c) => c.id),
     stop,
     until: (check, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
@@ -30,7 +35,7 @@ export function recordFeed(store: ChatStore, label: string): FeedRecorder {
         };
         const timer = setTimeout(() => {
           waiting.delete(wake);
-          const ids = heard.map((c) => c.message.id);
+          const ids = heard.map((c) => c.id);
           reject(new Error(`${label}: still waiting after ${timeoutMs} ms; heard ${ids.length} ids, last ${ids.slice(-5).join(',')}`));
         }, timeoutMs);
         waiting.add(wake);

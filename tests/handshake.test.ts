@@ -35,7 +35,7 @@ function connectWith(url: string, auth: Record<string, unknown>, options: Partia
 test('auth {username} logs in during the handshake: a session event, then events need no login', async () => {
   server = await startServer();
   const { client, session } = connectWith(server.url, { username: 'ann' });
-  expect(await session).toEqual({ user: { name: 'ann', displayName: 'ann' }, token: expect.any(String), sessionId: expect.any(String), online: ['ann'], onlineCount: 1 });
+  expect(await session).toEqual({ user: { name: 'ann', displayName: 'ann' }, token: expect.any(String), sessionId: expect.any(String), online: ['ann'], onlineCount: 1, blocked: [] });
   expect(await ack(client, 'sendMsg', { text: 'no login event needed' })).toMatchObject({ ok: true, message: { from: 'ann' } });
 });
 

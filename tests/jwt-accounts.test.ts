@@ -67,7 +67,7 @@ const jwtServer = (env: Record<string, string> = {}, storagePath?: string) =>
 test("docs/auth.md's example signs in with a display name that has spaces", async () => {
   server = await jwtServer();
   const { client, session } = connect(await chatToken({ id: '42', login: 'alice', displayName: 'Alice Smith' }));
-  expect(await session).toEqual({ user: { name: 'alice', displayName: 'Alice Smith' }, online: ['alice'], onlineCount: 1 });
+  expect(await session).toEqual({ user: { name: 'alice', displayName: 'Alice Smith' }, online: ['alice'], onlineCount: 1, blocked: [] });
   expect(await ack(client, 'sendMsg', { text: 'hi' })).toMatchObject({ ok: true, message: { from: 'alice', fromName: 'Alice Smith' } });
 });
 

@@ -74,7 +74,7 @@ function connectWith(auth: Record<string, unknown>) {
 
 test('a valid token logs in during the handshake, as the name its claim holds, with no chat token', async () => {
   const { client, session } = connectWith({ token: await token('Alice') });
-  expect(await session).toEqual({ user: { name: 'Alice', displayName: 'Alice' }, online: ['Alice'], onlineCount: 1 });
+  expect(await session).toEqual({ user: { name: 'Alice', displayName: 'Alice' }, online: ['Alice'], onlineCount: 1, blocked: [] });
   expect(await ack(client, 'sendMsg', { text: 'hi from the host' })).toMatchObject({ ok: true, message: { from: 'Alice' } });
   // The same account from another device is the same user.
   const { session: second } = connectWith({ token: await token('Alice') });
@@ -123,7 +123,7 @@ test('expired, forged, foreign-audience and alg:none tokens are refused as unaut
 
 test('login {token} works on an anonymous connection too', async () => {
   const client = await server.connect();
-  expect(await ack(client, 'login', { token: await token('carol') })).toEqual({ ok: true, user: { name: 'carol', displayName: 'carol' }, online: ['carol'], onlineCount: 1 });
+  expect(await ack(client, 'login', { token: await token('carol') })).toEqual({ ok: true, user: { name: 'carol', displayName: 'carol' }, online: ['carol'], onlineCount: 1, blocked: [] });
   expect(await ack(client, 'login', { token: await token('dave') })).toMatchObject({ ok: false, error: { code: 'already_logged_in' } });
 });
 

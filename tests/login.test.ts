@@ -18,7 +18,7 @@ test('first login returns a token, the online list, and a welcome; others see a 
   const alice = await server.connect();
   const welcome = next(alice, 'msg1', (n) => n.type === 'welcome');
   const res = await ack(alice, 'login', { username: 'alice' });
-  expect(res).toEqual({ ok: true, user: { name: 'alice', displayName: 'alice' }, token: expect.any(String), sessionId: expect.any(String), online: ['alice', 'bob'], onlineCount: 2 });
+  expect(res).toEqual({ ok: true, user: { name: 'alice', displayName: 'alice' }, token: expect.any(String), sessionId: expect.any(String), online: ['alice', 'bob'], onlineCount: 2, blocked: [] });
   expect((await welcome).text).toContain('alice');
   expect(await presence).toEqual({ users: [{ name: 'alice', displayName: 'alice', online: true }], ts: clock });
   expect(await joined).toEqual({ type: 'join', names: ['alice'], text: 'alice joined', ts: clock });
@@ -57,7 +57,7 @@ test('a name is protected by its token; the same token is the same user (another
   });
   const tab = await server.connect();
   const again = await ack(tab, 'login', { username: 'Carol', token: first.token });
-  expect(again).toEqual({ ok: true, user: { name: 'carol', displayName: 'carol' }, token: first.token, sessionId: first.sessionId, online: ['carol'], onlineCount: 1 });
+  expect(again).toEqual({ ok: true, user: { name: 'carol', displayName: 'carol' }, token: first.token, sessionId: first.sessionId, online: ['carol'], onlineCount: 1, blocked: [] });
 });
 
 test('a reserved name stays taken while offline; after the reservation it can be claimed anew', async () => {

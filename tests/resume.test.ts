@@ -92,6 +92,7 @@ test('a client back after an absence gets exactly what it missed with sync, publ
   expect(await ack(back, 'sync', { after: missed[missed.length - 1].id })).toEqual({
     ok: true,
     messages: [],
+    changes: [],
     hasMore: false,
     reset: false,
   });
@@ -108,7 +109,7 @@ test('a client behind the retention window is told to reset', async () => {
   const kept = await ack(client, 'sendMsg', { text: 'kept' });
   expect(await prune(server.app.services)).toBe(2);
   const before = early.ok ? early.message.id - 1 : 0;
-  expect(await ack(client, 'sync', { after: before })).toEqual({ ok: true, messages: [], hasMore: false, reset: true });
+  expect(await ack(client, 'sync', { after: before })).toEqual({ ok: true, messages: [], changes: [], hasMore: false, reset: true });
   const keptId = kept.ok ? kept.message.id : 0;
   const upToDate = await ack(client, 'sync', { after: keptId - 1 });
   expect(upToDate).toMatchObject({ ok: true, reset: false, messages: [{ text: 'kept' }] });

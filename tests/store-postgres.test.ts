@@ -10,7 +10,7 @@ import { MIGRATION_LOCK } from '../src/store/postgres/migrate';
 import { MIGRATIONS } from '../src/store/postgres/schema';
 import { SchemaTooNewError } from '../src/store/schema-version';
 import { APPEND_SQL, batchParam, type AppendInput } from '../src/store/postgres/writer';
-import { range, recordFeed, type FeedRecorder } from './feed-recorder';
+import { messagesOf, range, recordFeed, type FeedRecorder } from './feed-recorder';
 import { ADMIN_URL, createDatabase, describePostgres, type TestDatabase } from './postgres';
 
 jest.setTimeout(120_000);
@@ -69,7 +69,7 @@ describePostgres('PostgresStore, several nodes on one database', () => {
   }
 
   /** What a feed told: id, text (long ones shortened to their length), origin. */
-  const told = (feed: FeedRecorder) => feed.heard.map((c) => [c.message.id, short(c.message.text), c.origin]);
+  const told = (feed: FeedRecorder) => messagesOf(feed.heard).map((c) => [c.message.id, short(c.message.text), c.origin]);
   const short = (text: string) => (text.length > 40 ? `${text.slice(0, 10)}… (${text.length})` : text);
 
   test('ids follow commit order: an append waits behind a transaction holding the next id, readers see neither, then both in order', async () => {
@@ -149,9 +149,9 @@ describePostgres('PostgresStore, several nodes on one database', () => {
       expect(feed.ids()).toEqual(range(1, total));
       // A node's own messages always come with their origin, even when a fetch for the other node's ran
       // meanwhile; the other node's come with it from a payload, without it from the table.
-      const own = feed.heard.filter((c) => c.senderId === senders[k].id);
+      const own = messagesOf(feed.heard).filter((c) => c.senderId === senders[k].id);
       expect(own.every((c) => c.origin !== undefined)).toBe(true);
-      const others = feed.heard.filter((c) => c.senderId !== senders[k].id);
+      const others = messagesOf(feed.heard).filter((c) => c.senderId !== senders[k].id);
       expect(new Set(others.map((c) => c.origin === undefined))).toEqual(new Set([true, false]));
     }
     expect(errors).toEqual([]);
@@ -257,7 +257,7 @@ describePostgres('PostgresStore, several nodes on one database', () => {
     const feeds = nodes.map((n, i) => recordFeed(n, `node-${i + 1}`));
     const alice = await user(nodes[0], 'alice');
     const { message } = await nodes[4].appendPublic({ sender: alice, text: 'hello', ts: 1 });
-    for (const feed of feeds) await feed.until((heard) => heard.some((c) => c.message.id === message.id));
+    for (const feed of feeds) await feed.until((heard) => heard.some((c) => c.id === message.id));
   });
 
   test('a database migrated by a newer release is refused, and left as it was', async () => {

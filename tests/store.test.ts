@@ -9,34 +9,13 @@ import { SchemaTooNewError } from '../src/store/schema-version';
 import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
 import type { Party } from '../src/store/messages';
-import { createDatabase, describePostgres, postgresReason } from './postgres';
+import { createDatabase, describePostgres } from './postgres';
+import { storeFactories } from './store-factories';
 import { tempDir } from './tmpdir';
 
-const tmp = tempDir('chat-store-');
+const tmp = tempDir('chat-store-files-');
 afterAll(() => tmp.cleanup());
-let fileCount = 0;
-
-/** A store to test, and what disposes of it once it is closed (a PostgreSQL test drops its database). */
-type Factory = () => Promise<{ store: ChatStore; dispose?: () => Promise<void> }>;
-
-const factories: Array<[string, Factory]> = [
-  ['sqlite (file)', async () => ({ store: SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`)) })],
-  ['sqlite (file, synchronous=normal)', async () => ({ store: SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`), 'normal') })],
-  ['sqlite (:memory:)', async () => ({ store: SqliteStore.open(':memory:') })],
-];
-if (postgresReason === undefined) {
-  factories.push([
-    'postgres',
-    async () => {
-      const db = await createDatabase();
-      const store = await PostgresStore.open(db.url, { poolSize: 4 }).catch(async (err) => {
-        await db.drop();
-        throw err;
-      });
-      return { store, dispose: db.drop };
-    },
-  ]);
-}
+const factories = storeFactories();
 
 describe.each(factories)('%s', (_name, open) => {
   let store: ChatStore;
@@ -125,7 +104,7 @@ describe.each(factories)('%s', (_name, open) => {
 
   test('onCommitted hears every new message once, in id order, after its commit and before its promise', async () => {
     const heard: Array<{ id: number; origin?: string; recipientId: number | null }> = [];
-    const stop = store.onCommitted((c) => heard.push({ id: c.message.id, origin: c.origin, recipientId: c.recipientId }));
+    const stop = store.onCommitted((c) => c.kind === 'message' && heard.push({ id: c.message.id, origin: c.origin, recipientId: c.recipientId }));
     const writes = [
       store.appendPublic({ sender: a, text: 'p', ts: 1, origin: 'sock-1' }),
       store.appendPrivate({ sender: a, recipient: b, text: 'q', ts: 2, clientId: 'k' }),
@@ -165,7 +144,7 @@ describe.each(factories)('%s', (_name, open) => {
     expect(first.messages.map((m) => m.text)).toEqual(['s0', 's1', 's2']);
     expect('to' in first.messages[0]).toBe(false);
     const rest = await store.since(a.id, first.messages[2].id, 3);
-    expect(rest).toEqual({ messages: expect.any(Array), hasMore: false });
+    expect(rest).toEqual({ messages: expect.any(Array), changes: [], hasMore: false });
     expect(rest.messages.map((m) => m.text)).toEqual(['s3', 's4']);
   });
 

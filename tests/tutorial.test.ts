@@ -181,7 +181,7 @@ describe('names', () => {
     const again = await server.connect();
     const queued = next(again, 'privateMsg');
     const rejoined = await ack(again, 'login', { id: 'tom' });
-    expect(rejoined).toEqual({ ok: true, user: { name: 'tom', displayName: 'tom' }, online: ['sam', 'tom'], onlineCount: 2 });
+    expect(rejoined).toEqual({ ok: true, user: { name: 'tom', displayName: 'tom' }, online: ['sam', 'tom'], onlineCount: 2, blocked: [] });
     expect(await queued).toMatchObject({ text: 'for the first tom' });
     await disconnectSettled(server, again);
     // …and after the grace, tom is someone new who cannot read the old tom's messages.

@@ -1,7 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type Koa from 'koa';
 import { z } from 'zod';
 import { ChatError } from '../errors';
 import { requireUser } from '../identity';
@@ -12,10 +9,7 @@ import { listUsers } from '../realtime/handlers/queries';
 import { lengthWithin, parsePayload } from '../schemas';
 import { createSignInCode } from '../sign-in-codes';
 import { serveVendor } from './vendor';
-
-/** Query values arrive as strings; an empty one (`?before=`) counts as absent, as an absent field does in `history`. */
-const queryNumber = (schema: z.ZodNumber) =>
-  z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().pipe(schema).optional());
+import { adminRoutes, jsonBody, queryNumber, requireAdmin } from './admin';
 
 const messagesQuery = z.object({
   before: queryNumber(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
@@ -97,34 +91,8 @@ export function createRouter(services: Services): Router {
     ctx.body = { ok: true, to: user.name, online: await services.presence.isOnline(user.id) };
   });
 
+  adminRoutes(router, services);
   return router;
-}
-
-/** JSON bodies up to 64 kB; malformed or oversized ones are the client's error, reported as such. */
-const jsonBody = bodyParser({
-  enableTypes: ['json'],
-  jsonLimit: '64kb',
-  onError: (err) => {
-    const status = (err as { status?: number }).status === 413 ? 413 : 400;
-    throw new ChatError('invalid_payload', status === 413 ? 'The body is too large.' : 'The body is not valid JSON.', status);
-  },
-});
-
-/** Bearer-token check for the admin API, which does not exist (404) while no token is configured. */
-function requireAdmin(adminToken: string | undefined): Koa.Middleware {
-  const expected = adminToken === undefined ? undefined : digest(adminToken);
-  return async (ctx, next) => {
-    if (!expected) throw new ChatError('not_found', `Nothing at ${ctx.method} ${ctx.path}.`);
-    const match = /^Bearer (.+)$/.exec(ctx.get('Authorization'));
-    if (!match || !timingSafeEqual(digest(match[1]), expected)) {
-      throw new ChatError('unauthorized', 'A valid admin token is required.');
-    }
-    await next();
-  };
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -12,7 +12,7 @@ export interface LimitRule {
 
 export interface RateLimitConfig {
   enabled: boolean;
-  /** Public and private messages per user: a burst and a sustained rate, both must allow. */
+  /** Public, private and room messages per user: a burst and a sustained rate, both must allow. */
   messagesBurst: LimitRule;
   messages: LimitRule;
   /** `typing` events per user. */
@@ -24,16 +24,25 @@ export interface RateLimitConfig {
   badTokensPerName: LimitRule;
   /** New Socket.IO connections per client address. */
   connectionsPerAddress: LimitRule;
+  /** Room changes per user: createRoom, joinRoom, leaveRoom, invite, removeMember. */
+  roomChanges: LimitRule;
+  /** Reads of lists and read marks per user: rooms, members, conversations, a room's history, read. */
+  queries: LimitRule;
+  /** block, unblock and report per user. */
+  moderation: LimitRule;
   /** Live sockets per user (tabs and devices together). */
   socketsPerUser: number;
 }
 
-export type LimitKind = 'messages' | 'typing' | 'loginsPerAddress' | 'connectionsPerAddress';
+export type LimitKind = 'messages' | 'typing' | 'roomChanges' | 'queries' | 'moderation' | 'loginsPerAddress' | 'connectionsPerAddress';
 
 /** What a refusal by each kind says (a client may show it). */
 const REFUSALS: Record<LimitKind, string> = {
   messages: 'You are sending too fast.',
   typing: 'Too many typing notices; slow down.',
+  roomChanges: 'Too many room changes; slow down.',
+  queries: 'Too many requests; slow down.',
+  moderation: 'Too many blocks or reports; slow down.',
   loginsPerAddress: 'Too many logins from this address; try again later.',
   connectionsPerAddress: 'Too many new connections from this address; try again later.',
 };
@@ -72,6 +81,9 @@ export class RateLimits {
     this.limiters = {
       messages: [make('msg-burst', config.messagesBurst), make('msg', config.messages)],
       typing: [make('typing', config.typing)],
+      roomChanges: [make('room-changes', config.roomChanges)],
+      queries: [make('queries', config.queries)],
+      moderation: [make('moderation', config.moderation)],
       loginsPerAddress: [make('login-addr', config.loginsPerAddress)],
       connectionsPerAddress: [make('conn-addr', config.connectionsPerAddress)],
     };

@@ -25,7 +25,8 @@ export function onConnection(socket: ChatSocket, services: Services, dispatcher:
     // First in the queue: the client's first packets (perhaps buffered while it was away) run as this user.
     queue.pushAlways(async () => {
       const signedIn = await signInConnected(session, handshake.claim, services, handshake.slot).catch((err: unknown) => {
-        // Refused while binding (its session ended meanwhile): said as a login event would say it, then closed.
+        // Refused while binding (its session ended, or the user was banned, meanwhile): said as a login event
+        // would say it, then closed.
         if (!(err instanceof ChatError)) throw err;
         socket.emit('msg1', { type: 'error', code: err.code, text: err.message, ts: services.now() });
         socket.disconnect(true);

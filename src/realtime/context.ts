@@ -17,6 +17,7 @@ import type {
   SocketData,
 } from '../protocol';
 import type { ChatStore, Device } from '../store/store';
+import type { Memberships } from './memberships';
 import type { Session } from './session';
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -55,6 +56,8 @@ export interface Services {
   addressOf(socket: ChatSocket): string;
   /** Its address and a summary of its user agent, as recorded on the session it logs in with (device.ts). */
   deviceOf(socket: ChatSocket): Device;
+  /** This node's map of room members, following the commit feed (memberships.ts). */
+  memberships: Memberships;
 }
 
 /**

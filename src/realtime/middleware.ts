@@ -15,7 +15,7 @@ export function validate<T>(schema: z.ZodType<T>): EventMiddleware<T> {
  * Counts the event against the user's `kind` limit (limits/rate-limits.ts); after requireLogin. A socket that
  * keeps pushing against its limits is cut off once answered (dispatch.ts counts every refusal).
  */
-export function rateLimit(kind: 'messages' | 'typing'): EventMiddleware {
+export function rateLimit(kind: 'messages' | 'typing' | 'roomChanges' | 'queries' | 'moderation'): EventMiddleware {
   return async (ctx, next) => {
     await ctx.services.limits.check(kind, ctx.user!.id);
     await next();

@@ -1,27 +1,42 @@
 import type { z } from 'zod';
 import {
+  conversationsSchema,
+  createRoomSchema,
+  deleteMsgSchema,
+  editMsgSchema,
   endSessionSchema,
   historySchema,
   jwtLoginSchema,
   loginSchema,
   logoutSchema,
+  membersSchema,
   privateMsgSchema,
   profileSchema,
+  readSchema,
   receivedSchema,
+  reportSchema,
+  roomMsgSchema,
+  roomSchema,
+  roomsSchema,
+  roomUserSchema,
   sendMsgSchema,
   sessionsSchema,
   signInCodeSchema,
   syncSchema,
   typingSchema,
+  userSchema,
   usersSchema,
 } from '../schemas';
 import type { ClientEvent } from '../protocol';
 import { login, loginWithJwt } from './handlers/login';
 import { logout } from './handlers/logout';
-import { privateMsg, received, sendMsg } from './handlers/messages';
+import { privateMsg, received, roomMsg, sendMsg } from './handlers/messages';
+import { block, deleteMsg, editMsg, report, unblock } from './handlers/moderation';
 import { profile } from './handlers/profile';
 import { endSession, sessions, signInCode } from './handlers/sessions';
 import { history, users } from './handlers/queries';
+import { conversations, read } from './handlers/reads';
+import { createRoom, invite, joinRoom, leaveRoom, members, removeMember, rooms } from './handlers/rooms';
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
 import type { EventContext, EventMiddleware, LoggedInContext } from './context';
@@ -76,4 +91,19 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   sessions: loggedIn(sessionsSchema, sessions),
   endSession: loggedIn(endSessionSchema, endSession),
   profile: loggedIn(profileSchema, profile, rateLimit('messages')),
+  createRoom: loggedIn(createRoomSchema, createRoom, rateLimit('roomChanges')),
+  joinRoom: loggedIn(roomSchema, joinRoom, rateLimit('roomChanges')),
+  leaveRoom: loggedIn(roomSchema, leaveRoom, rateLimit('roomChanges')),
+  invite: loggedIn(roomUserSchema, invite, rateLimit('roomChanges')),
+  removeMember: loggedIn(roomUserSchema, removeMember, rateLimit('roomChanges')),
+  roomMsg: loggedIn(roomMsgSchema, roomMsg, rateLimit('messages')),
+  rooms: loggedIn(roomsSchema, rooms, rateLimit('queries')),
+  members: loggedIn(membersSchema, members, rateLimit('queries')),
+  read: loggedIn(readSchema, read, rateLimit('queries')),
+  conversations: loggedIn(conversationsSchema, conversations, rateLimit('queries')),
+  editMsg: loggedIn(editMsgSchema, editMsg, rateLimit('messages')),
+  deleteMsg: loggedIn(deleteMsgSchema, deleteMsg, rateLimit('messages')),
+  block: loggedIn(userSchema, block, rateLimit('moderation')),
+  unblock: loggedIn(userSchema, unblock, rateLimit('moderation')),
+  report: loggedIn(reportSchema, report, rateLimit('moderation')),
 });

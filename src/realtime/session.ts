@@ -4,6 +4,7 @@ import type { Device } from '../store/store';
 import { sessionRoom, userRoom, type ChatSocket, type Services } from './context';
 import { confirmDelivered } from './delivery';
 import { trackDeliveries } from './delivery-tracker';
+import { isRoomRoom, roomRoom } from './memberships';
 import type { SerialQueue } from './serial-queue';
 
 /** How long after connecting a socket's events that need a login may wait for one (issue 9). */
@@ -56,7 +57,9 @@ export class Session {
     const { presence, log } = this.services;
     this.everLoggedIn = true;
     this.socket.data.user = user;
-    this.socket.join(userRoom(user.id));
+    // The user's rooms from this node's map, in the same tick: member entries from the feed move the sockets
+    // of `userRoom` from now on (delivery.ts), so no entry falls between the two.
+    this.socket.join([userRoom(user.id), ...[...this.services.memberships.roomsOf(user.id)].map(roomRoom)]);
     this.stopTracking = trackDeliveries(this.socket, user.key, (ids) => {
       confirmDelivered(this.services, user.id, ids).catch((err) => log.error({ err, socket: this.socket.id }, 'marking delivered failed'));
     });
@@ -97,6 +100,7 @@ export class Session {
     this.stopTracking?.();
     this.stopTracking = undefined;
     this.socket.leave(userRoom(user.id));
+    for (const room of [...this.socket.rooms]) if (isRoomRoom(room)) this.socket.leave(room);
     const wentOffline = await presence.remove(user, this.socket.id);
     if (wentOffline) presenceFeed.changed(user, false);
     if (seen) await store.seenUsers([user.id], now());

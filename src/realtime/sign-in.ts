@@ -29,8 +29,8 @@ export interface SignedIn {
 export async function claim(services: Services, address: string, name: string, token: string | undefined, form: ClaimForm, agent = ''): Promise<Claim> {
   const { store, presence, config, now, limits } = services;
   await limits.check('loginsPerAddress', address);
-  const login = () =>
-    claimName(name, token, form, {
+  const login = async () =>
+    unlessBanned(services, await claimName(name, token, form, {
       store,
       presence,
       now: now(),
@@ -38,7 +38,7 @@ export async function claim(services: Services, address: string, name: string, t
       reservationMs: config.nameReservationMs,
       legacyLogin: config.legacyLogin,
       legacyGraceMs: config.legacyGraceMs,
-    });
+    }));
   if (token === undefined) return login();
   return limits.countingWrongTokens(address, nameKey(name), login, (err) => err instanceof ChatError && err.code === 'username_taken');
 }
@@ -47,7 +47,7 @@ export async function claim(services: Services, address: string, name: string, t
 export async function claimToken(services: Services, address: string, token: string): Promise<Claim> {
   const { store, now, limits } = services;
   await limits.check('loginsPerAddress', address);
-  const login = () => claimByToken(token, { store, now: now() });
+  const login = async () => unlessBanned(services, await claimByToken(token, { store, now: now() }));
   return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof ChatError && err.code === 'unauthorized');
 }
 
@@ -58,7 +58,7 @@ export async function claimToken(services: Services, address: string, token: str
 export async function claimCode(services: Services, address: string, code: string, agent = ''): Promise<Claim> {
   const { store, now, limits } = services;
   await limits.check('loginsPerAddress', address);
-  const login = () => claimByCode(code, { store, now: now(), device: { address, agent } });
+  const login = async () => unlessBanned(services, await claimByCode(code, { store, now: now(), device: { address, agent } }));
   return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof ChatError && err.code === 'unauthorized');
 }
 
@@ -74,7 +74,7 @@ export async function claimJwt(services: Services, address: string, token: strin
     try {
       const verified = await jwt.verify(token);
       if (verified.displayNameProblem) log.info({ problem: verified.displayNameProblem, address }, 'JWT display name not used');
-      const claimed = await claimVouched(verified, { store, now: now() });
+      const claimed = await unlessBanned(services, await claimVouched(verified, { store, now: now() }));
       if (claimed.refusedHandle) log.warn({ user: claimed.user.name, refused: verified.username }, 'JWT handle not taken: another user holds it');
       return claimed;
     } catch (err) {
@@ -83,6 +83,17 @@ export async function claimJwt(services: Services, address: string, token: strin
     }
   };
   return limits.countingWrongTokens(address, undefined, login, (err) => err instanceof JwtError && err.reason !== 'expired');
+}
+
+/** The claim, unless its user is banned (issue 19): then `banned`, with the operator's reason. */
+async function unlessBanned<C extends Claim>({ store }: Services, claimed: C): Promise<C> {
+  const ban = await store.banOf(claimed.user.id);
+  if (ban) throw bannedError(ban.reason);
+  return claimed;
+}
+
+export function bannedError(reason: string | null): ChatError {
+  return new ChatError('banned', `This account is banned${reason ? `: ${reason}` : '.'}`);
 }
 
 /**
@@ -98,6 +109,8 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key, displayName: claim.user.displayName };
   // The host renamed the user (JWT mode): the others hear of it, and the user's other connections are updated.
   if (claim.renamed) announceRename(services, user, claim.renamed.formerName, session.socket.id);
+  // A new user has read the public timeline so far: its unread count starts at what comes next (store/reads.ts).
+  if (claim.created) await services.store.markRead(user.id, { kind: 'public' }, Number.MAX_SAFE_INTEGER);
   const current = session.user;
   // A new handle (JWT mode) binds anew too: presence and rooms know the socket by the old one.
   const fresh = current?.id !== user.id || current.name !== user.name;
@@ -108,6 +121,13 @@ export async function signIn(session: Session, claim: Claim, services: Services,
       slot ??= await slots.reserve(user.id);
       if (current) await session.end({ seen: true }); // same name, but the user behind it changed
       cameOnline = await session.begin(user);
+      // A ban committed after the claim was checked, before this socket was in the user's room (where the ban's
+      // disconnection reaches it): caught here, since the ban committed before that disconnection was sent.
+      const ban = await services.store.banOf(user.id);
+      if (ban) {
+        await session.end({ seen: false });
+        throw bannedError(ban.reason);
+      }
     }
   } finally {
     slot?.release(); // the socket is in presence now (or binding failed): the reservation has done its work
@@ -117,12 +137,17 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   await session.device(claim.sessionId, services.deviceOf(session.socket));
   // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
   if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
-  const [online, onlineCount] = await Promise.all([presence.online(LOGIN_ONLINE_LIMIT), presence.onlineCount()]);
+  const [online, onlineCount, blocked] = await Promise.all([
+    presence.online(LOGIN_ONLINE_LIMIT),
+    presence.onlineCount(),
+    services.store.blockedBy(user.id),
+  ]);
   const result: LoginResult = {
     user: { name: user.name, displayName: user.displayName },
     ...(claim.token && { token: claim.token, ...(claim.sessionId && { sessionId: claim.sessionId }) }),
     online,
     onlineCount,
+    blocked,
   };
   return { user, result, fresh, cameOnline };
 }

@@ -1,20 +1,21 @@
-import type { ChatMessage, PrivateMessage, PublicMessage } from '../protocol';
+import type { PrivateMessage, PublicMessage } from '../protocol';
+import type { Committed, LogPage } from './log';
 
 /**
- * The messages part of the ChatStore contract (store.ts): the one id-ordered log of public and private
- * messages, its commit feed, and the queries clients page and resume with.
+ * The messages part of the ChatStore contract (store.ts): the one id-ordered log (log.ts) of public, private
+ * and room messages and of the other entries, its commit feed, and the queries clients page and resume with.
  *
  * Guarantees every implementation gives (tests/store.test.ts checks them against each one). Where several
  * processes share one storage (PostgreSQL, one store per node), they hold across all of them: how each
  * implementation keeps them is written at the implementation (sqlite/index.ts, postgres/index.ts), and
  * tests/store-postgres.test.ts checks them across nodes.
- * - Ordering: message ids are assigned in commit order and strictly increase across public and private
- *   messages; an id is never reused, even after deletions or restarts. Every reader sees a prefix of the id
+ * - Ordering: message ids are assigned in commit order and strictly increase across all entries of the log
+ *   (public, private and room messages, membership changes); an id is never reused, even after deletions or restarts. Every reader sees a prefix of the id
  *   sequence: once a message is visible, so is every message with a lower id (that retention kept).
  *   (A sequence cannot give this with several writers; PostgreSQL takes ids under a lock held until commit.)
- * - Feed: `onCommitted` listeners hear of every new message exactly once, in id order, after its commit and
- *   before the append's promise resolves (in the appending process). With shared storage, every store tells
- *   its listeners about every store's messages.
+ * - Feed: `onCommitted` listeners hear of every new entry exactly once, in id order, after its commit and
+ *   before the promise of the call that wrote it resolves (in that process). With shared storage, every store
+ *   tells its listeners about every store's entries.
  * - Idempotency: an append with a clientId the sender has used before writes nothing and resolves with the
  *   original message (`duplicate: true`), also when both appends race.
  * - Durability: a promise that resolved has committed. What it wrote survives a crash of the process;
@@ -22,7 +23,7 @@ import type { ChatMessage, PrivateMessage, PublicMessage } from '../protocol';
  * - Atomicity: each call is one transaction; a failed call leaves nothing behind. (Over a network, a call
  *   that failed because its connection broke may have committed all the same: retry it with its clientId.)
  * - Privacy: a private message is only ever returned by `conversation` for its two parties and by
- *   `undelivered` for its recipient.
+ *   `undelivered` for its recipient; `since` returns what its reader may see (log.ts; rooms.ts, "Privacy").
  * - Names: every read shows sender and recipient by their current handle and display name (`from`/`fromName`,
  *   `to`/`toName`), so a renamed user's history reads as theirs; the feed and the append's own result carry
  *   the names the append was given.
@@ -57,20 +58,6 @@ export interface Appended<M> {
   duplicate: boolean;
 }
 
-/** A message just committed, as told to `onCommitted` listeners. */
-export interface Committed {
-  message: ChatMessage;
-  senderId: number;
-  /** Null for a public message. */
-  recipientId: number | null;
-  /**
-   * The sending socket: always in the process that appended it. In other processes sharing the storage
-   * (PostgreSQL) when it came with the commit notification; absent when the message had to be read back from
-   * the table (a notification too big, lost, or missed while reconnecting).
-   */
-  origin?: string;
-}
-
 export interface Page<T> {
   /** Oldest first. */
   messages: T[];
@@ -86,20 +73,24 @@ export interface MessageStore {
   appendPublic(message: NewMessage): Promise<Appended<PublicMessage>>;
   /** Stores a private message as not yet delivered; `markDelivered` records its delivery. */
   appendPrivate(message: NewPrivateMessage): Promise<Appended<PrivateMessage>>;
-  /** Subscribes to committed messages (see Feed above); returns the unsubscribe function. */
+  /** Subscribes to committed entries (see Feed above); returns the unsubscribe function. */
   onCommitted(listener: (committed: Committed) => void): () => void;
   publicHistory(query: PageQuery): Promise<Page<PublicMessage>>;
-  /** Private messages between users `a` and `b` (ids), both directions. */
+  /** Private messages between users `a` and `b` (ids), both directions, as `a` sees them (none hidden from `a`). */
   conversation(a: number, b: number, query: PageQuery): Promise<Page<PrivateMessage>>;
-  /** Private messages to `recipient` with id > `after` that no socket of theirs is known to have received, oldest first. */
+  /**
+   * Private messages to `recipient` with id > `after` that no socket of theirs is known to have received, oldest
+   * first; not those deleted meanwhile, nor those hidden from the recipient (stored as delivered).
+   */
   undelivered(recipient: number, after: number, limit: number): Promise<PrivateMessage[]>;
   /** Records that a socket of `recipient` received these messages (ids of messages to others are ignored). */
   markDelivered(recipient: number, ids: number[]): Promise<void>;
   /**
-   * Messages with id > `after` that user `reader` may read (every public message, and private ones sent or
-   * received by the reader; only public ones when `reader` is undefined), oldest first.
+   * The log's entries with id > `after` that user `reader` may see, at most `limit` of them, oldest first:
+   * every public message; the private ones it sent or received; the messages and member entries of its rooms
+   * (rooms.ts, "Privacy"); the member entries about itself. Only public messages when `reader` is undefined.
    */
-  since(reader: number | undefined, after: number, limit: number): Promise<Page<ChatMessage>>;
+  since(reader: number | undefined, after: number, limit: number): Promise<LogPage>;
   /** Deletes messages created before `cutoffTs`; resolves with how many. */
   prune(cutoffTs: number): Promise<number>;
   /** The highest message id ever removed by `prune` (0 if none): a reader behind it has a gap. */

@@ -8,7 +8,8 @@ import type { Device } from './sessions';
  * Guarantees every implementation gives (tests/store.test.ts checks them against each one):
  * - Identity: at most one active user per key. A user, once retired, never becomes active again, and a new
  *   user with the same name gets a new id, so it can never read its predecessor's private messages. A
- *   retirement and a login of the retired user (`touchUser`) never both succeed.
+ *   retirement and a login of the retired user (`touchUser`) never both succeed. A banned user is never
+ *   retired (moderation.ts): its name stays taken until it is unbanned.
  * - Host accounts (JWT mode): at most one user per (issuer, subject); a user, once bound to one, stays bound.
  * - Renames keep the user: same id, so its messages, conversations and sessions stay its own; message reads
  *   show every user by its current handle and display name.

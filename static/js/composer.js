@@ -1,7 +1,11 @@
-// The message box: Enter sends, Shift+Enter starts a new line; typing is announced (throttled by typing.js).
+// The message box: Enter sends, Shift+Enter starts a new line, ArrowUp in an empty box edits one's last message;
+// typing is announced (throttled by typing.js).
 
-/** `onSend(text)` gets the raw text (the server trims it); `onType()` runs on every edit of a non-blank text. */
-export function wireComposer({ form, textarea }, { onSend, onType }) {
+/**
+ * `onSend(text)` gets the raw text (the server trims it); `onType()` runs on every edit of a non-blank text;
+ * `onEditLast()` opens the editor on one's last message, and says whether there was one.
+ */
+export function wireComposer({ form, textarea }, { onSend, onType, onEditLast }) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = textarea.value;
@@ -15,6 +19,7 @@ export function wireComposer({ form, textarea }, { onSend, onType }) {
       event.preventDefault();
       form.requestSubmit();
     }
+    if (event.key === 'ArrowUp' && textarea.value === '' && onEditLast()) event.preventDefault();
   });
   textarea.addEventListener('input', () => {
     if (textarea.value.trim()) onType();

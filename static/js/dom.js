@@ -21,6 +21,15 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+/**
+ * Makes `items` the children of `list`, in order. Re-inserting the focused entry would drop the focus, so the
+ * list is only touched when the order changed.
+ */
+export function keepOrder(list, items) {
+  const current = [...list.children];
+  if (items.length !== current.length || items.some((item, i) => item !== current[i])) list.replaceChildren(...items);
+}
+
 /** `document.getElementById` that fails loudly: a missing element is a bug in index.html. */
 export function byId(id) {
   const el = document.getElementById(id);

@@ -1,6 +1,8 @@
 // Loading what the reader has not seen: the newest page of a conversation when it is first opened, older
 // pages when scrolling up (`history` with `before`), and after every (re)connection everything newer than the
-// last id seen (`sync`, issue 4). Overlaps with live messages are harmless: conversations dedupe by id.
+// last id seen (`sync`, issue 4: messages and room membership changes). Overlaps with live messages are
+// harmless: conversations dedupe by id, and changes by seq.
+import { target } from './conversation.js';
 import { request } from './request.js';
 
 const PAGE_SIZE = 50;
@@ -8,8 +10,7 @@ const PAGE_SIZE = 50;
 const SYNC_TIMEOUT_MS = 5000;
 
 function historyPayload(conv, before) {
-  const payload = { limit: PAGE_SIZE };
-  if (conv.peer !== undefined) payload.with = conv.peer;
+  const payload = { limit: PAGE_SIZE, ...target(conv) };
   if (before !== undefined) payload.before = before;
   return payload;
 }
@@ -91,9 +92,13 @@ export async function catchUp(chat, socket, outbox) {
       chat.clearMessages();
       return reloadOpen(chat, socket).then(done);
     }
-    for (const message of res.messages) chat.receive(message, outbox);
-    if (!res.hasMore || res.messages.length === 0) return done();
-    after = res.messages[res.messages.length - 1].id;
+    // Messages and membership changes are one log: applied in its order (id and seq are one sequence).
+    const apply = (c) => (c.type === 'member' ? chat.applyChange(c) : chat.applyMessageChange(c));
+    const entries = [...res.messages.map((m) => [m.id, () => chat.receive(m, outbox)]), ...res.changes.map((c) => [c.seq, () => apply(c)])];
+    entries.sort(([a], [b]) => a - b);
+    for (const [, apply] of entries) apply();
+    if (!res.hasMore || entries.length === 0) return done();
+    after = entries[entries.length - 1][0];
   }
 }
 

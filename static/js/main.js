@@ -8,10 +8,14 @@ import { byId, hueClass, initial, nameKey } from './dom.js';
 import { catchUp, loadLatest, loadOlder } from './history.js';
 import { HostTokens, loadServerConfig } from './host-auth.js';
 import { explainLoginError, LoginForm } from './login-form.js';
+import { editLast, wireMessageActions } from './message-actions.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
+import { ReadMarks } from './reads.js';
 import { Receipts } from './receipts.js';
 import { request } from './request.js';
+import { startRooms } from './room-ui.js';
+import { Rooms } from './rooms.js';
 import { forgetSession, loadSession, onSessionChangedElsewhere, saveSession } from './session.js';
 import { codeFromLink, SignIn } from './signin.js';
 import { TypingIndicator, typingSender } from './typing.js';
@@ -78,7 +82,16 @@ const view = new ConversationView(
 );
 const typing = new TypingIndicator(byId('typing'));
 const people = new People(byId('people'), byId('people-empty'), { onOpen: (name) => openConversation(chat.conversationWith(name)) });
-const chat = new Chat({ view, people, typing, publicButton: els.openPublic, publicBadge: byId('public-unread') });
+const rooms = new Rooms(byId('rooms'), { onOpen: (name) => openConversation(chat.roomConversation(name)) });
+const chat = new Chat({
+  view,
+  people,
+  rooms,
+  typing,
+  publicButton: els.openPublic,
+  publicBadge: byId('public-unread'),
+  onRoomClosed: () => openConversation(chat.public, false),
+});
 
 /** Connected and logged in on the current connection: sends may go out. */
 let ready = false;
@@ -92,6 +105,8 @@ const outbox = new Outbox(socket, {
 });
 const typingNotifier = typingSender(socket, () => ready);
 const receipts = new Receipts(socket);
+const readMarks = new ReadMarks(socket, chat, { isReady: () => ready });
+const { roomPanel, loadRooms, roomChanged } = startRooms(socket, chat, { view, open: (conv) => openConversation(conv) });
 
 // ---- screens --------------------------------------------------------------------------------------------
 
@@ -178,7 +193,9 @@ function showChat({ name, displayName = name }) {
 
 function openConversation(conv, focus = true) {
   chat.open(conv);
-  if (ready && !conv.loaded) void loadLatest(chat, socket, conv);
+  roomPanel.show(conv);
+  if (ready && !conv.loaded) void loadLatest(chat, socket, conv).then(() => readMarks.markActive());
+  else readMarks.markActive();
   if (focus) els.composer.focus();
 }
 
@@ -209,7 +226,12 @@ async function started(info) {
   outbox.flush();
   void refreshUsers();
   await catchUp(chat, socket, outbox);
-  if (generation === chat.generation && !chat.active.loaded) void loadLatest(chat, socket, chat.active);
+  if (generation !== chat.generation) return;
+  // The rooms and the unread counts as the server has them (after sync: it overrides what sync counted).
+  await loadRooms();
+  if (generation !== chat.generation) return;
+  if (!chat.active.loaded) void loadLatest(chat, socket, chat.active).then(() => readMarks.markActive());
+  void readMarks.refresh();
 }
 
 /** The handshake was refused: a saved sign-in that no longer opens its name signs out; the rest is retried. */
@@ -316,12 +338,26 @@ socket.on('disconnect', (reason) => {
   typing.clearAll();
 });
 
-socket.on('allmessage', (message) => chat.me && chat.receive(message, outbox));
+/** A live message: into its conversation, and read at once if that conversation is open in view. */
+function received(message) {
+  chat.receive(message, outbox);
+  if (chat.conversationFor(message) === chat.active) readMarks.markActive();
+}
+
+socket.on('allmessage', (message) => chat.me && received(message));
 socket.on('privateMsg', (message) => {
   if (!chat.me) return;
-  chat.receive(message, outbox);
+  received(message);
   if (nameKey(message.to) === chat.me.key) receipts.add(message.id);
 });
+socket.on('roomMsg', (message) => chat.me && received(message));
+socket.on('roomMember', (change) => chat.me && roomChanged(change));
+socket.on('read', (mark) => chat.me && readMarks.applyEvent(mark));
+socket.on('messageEdited', (edit) => chat.me && chat.applyMessageChange({ type: 'edit', ...edit }));
+socket.on('messageDeleted', (deletion) => chat.me && chat.applyMessageChange({ type: 'delete', ...deletion }));
+wireMessageActions(byId('conversation-slot'), { socket, chat });
+// Coming back to the page reads what its open conversation shows.
+document.addEventListener('visibilitychange', () => chat.me && readMarks.markActive());
 
 socket.on('msg1', (notice) => {
   if (notice.code === 'session_ended') {
@@ -373,6 +409,7 @@ wireComposer(
       typingNotifier.sent(conv);
     },
     onType: () => typingNotifier.notify(chat.active),
+    onEditLast: () => ready && editLast({ socket, chat, composer: els.composer }),
   },
 );
 

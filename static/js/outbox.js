@@ -2,6 +2,7 @@
 // by every retry, so the server stores it once however often it is sent (issue 4). A message written while
 // disconnected waits here, shown as pending, and is sent after the automatic re-login.
 import { h, newClientId, secondsLeft, untilNextSecond } from './dom.js';
+import { sendRequest } from './conversation.js';
 import { request, NO_ANSWER } from './request.js';
 
 /** Sends of one message while connected before it is shown as failed. */
@@ -110,8 +111,7 @@ export class Outbox {
     entry.attempts++;
     const turn = ++entry.turn;
     this.#render(entry);
-    const { conv, text, clientId } = entry;
-    const call = conv.peer === undefined ? request(this.socket, 'sendMsg', { text, clientId }) : request(this.socket, 'privateMsg', { to: conv.peer, text, clientId });
+    const call = request(this.socket, ...sendRequest(entry.conv, entry.text, entry.clientId));
     void call.then((res) => {
       if (turn !== entry.turn) return;
       if (res.ok) {

@@ -1,6 +1,6 @@
 // The list of users with their online state (`users` ack, then `presence` pushes) and per-conversation unread
 // counts. Clicking a person opens the private conversation with them.
-import { h, hueClass, initial, nameKey } from './dom.js';
+import { h, keepOrder, hueClass, initial, nameKey } from './dom.js';
 
 export class People {
   constructor(list, empty, { onOpen }) {
@@ -83,10 +83,7 @@ export class People {
   #render() {
     const sorted = [...this.people.values()].sort((a, b) => Number(b.online) - Number(a.online) || a.displayName.localeCompare(b.displayName));
     for (const person of sorted) this.#renderOne(person);
-    const items = sorted.map((p) => p.el.parentElement);
-    // Re-inserting the focused entry would drop the focus: only touch the list when the order changed.
-    const current = [...this.list.children];
-    if (items.length !== current.length || items.some((item, i) => item !== current[i])) this.list.replaceChildren(...items);
+    keepOrder(this.list, sorted.map((p) => p.el.parentElement));
     this.empty.hidden = sorted.length > 0;
   }
 

@@ -17,7 +17,8 @@ export function typingSender(socket, isReady) {
   const sent = (conv) => lastSent.delete(conv.key);
   const notify = (conv) => {
     const now = Date.now();
-    if (!isReady() || now - (lastSent.get(conv.key) ?? -Infinity) < TYPING_THROTTLE_MS) return;
+    // The protocol's typing is public or to one user; rooms have none (yet).
+    if (conv.room !== undefined || !isReady() || now - (lastSent.get(conv.key) ?? -Infinity) < TYPING_THROTTLE_MS) return;
     lastSent.set(conv.key, now);
     // Only sent while connected (isReady), so never buffered for later. Not `volatile`: that also drops the
     // packet whenever the transport is busy writing, which would lose the one event a burst of typing sends.

@@ -29,9 +29,14 @@ export class ConversationView {
     els.slot.replaceChildren(conv.log, conv.outbox);
     els.title.textContent = conv.title;
     this.setSubtitle(subtitle);
-    const label = conv.peer === undefined ? 'Message to everyone' : `Private message to ${conv.peer}`;
+    const [label, placeholder] =
+      conv.room !== undefined
+        ? [`Message to the room ${conv.room.name}`, `Message #${conv.room.name}`]
+        : conv.peer === undefined
+          ? ['Message to everyone', 'Message everyone']
+          : [`Private message to ${conv.peer}`, `Message ${conv.peer}`];
     els.composerLabel.textContent = label;
-    els.composer.placeholder = conv.peer === undefined ? 'Message everyone' : `Message ${conv.peer}`;
+    els.composer.placeholder = placeholder;
     els.jump.hidden = true;
     this.updateEdge(conv);
     if (conv.scrollAnchor === undefined) this.#toBottom();

@@ -71,6 +71,34 @@ export class ChatPage {
     await this.page.locator('#conversation-title', { hasText: 'Everyone' }).waitFor();
   }
 
+  /** The entry of room `name` in the sidebar (rooms the person is a member of). */
+  room(name: string): Locator {
+    return this.page.locator(`#rooms .room[data-room="${name}"]`);
+  }
+
+  async openRoom(name: string): Promise<void> {
+    await this.room(name).click();
+    await this.page.locator('#conversation-title', { hasText: name }).waitFor();
+  }
+
+  /** Creates a room with the New room dialog; the page then opens it. */
+  async createRoom(name: string, isPrivate = false): Promise<void> {
+    await this.page.locator('#new-room').click();
+    await this.page.locator('#room-name').fill(name);
+    if (isPrivate) await this.page.locator('#room-private').check();
+    await this.page.locator('#create-room-form .primary').click();
+    await this.page.locator('#conversation-title', { hasText: name }).waitFor();
+    await this.room(name).waitFor();
+  }
+
+  /** Invites `user` from the open room's member panel. */
+  async invite(user: string): Promise<void> {
+    if (await this.page.locator('#room-panel').isHidden()) await this.page.locator('#room-members').click();
+    await this.page.locator('#invite-name').fill(user);
+    await this.page.locator('#invite-name').press('Enter');
+    await this.page.locator(`#member-list .member[data-name="${user}"]`).waitFor();
+  }
+
   /** The entry of `name` in the people list. */
   person(name: string): Locator {
     return this.page.locator(`#people .person[data-name="${name}"]`);

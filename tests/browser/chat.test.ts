@@ -1,7 +1,6 @@
 /** Two (or three) people chatting in real Chromium pages against a real server: issue 3's main view. */
 import type { Locator } from 'playwright-core';
 import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
-import { saveSideBySide, updateScreenshot } from './screenshot';
 
 describeInBrowser('chat page: people chatting', () => {
   const browsers = useBrowser();
@@ -37,11 +36,6 @@ describeInBrowser('chat page: people chatting', () => {
       expect(await bob.texts()).toEqual(['Hello everyone!', 'Hi Alice, how are you?', 'Great, thanks!\nShipping the new chat page today.']);
       expect(await alice.pending().count()).toBe(0);
 
-      if (updateScreenshot) {
-        await alice.page.locator('#composer-text').pressSequentially('Sure, here it comes');
-        await bob.page.locator('#typing', { hasText: 'alice is typing…' }).waitFor();
-        await saveSideBySide([alice.page, bob.page]);
-      }
       expect([...alice.problems, ...bob.problems]).toEqual([]);
     },
     BROWSER_TEST_MS,

@@ -1,7 +1,7 @@
 /**
- * docs/screenshot.png: the pages of several people side by side, phone-sized. Written only when
- * UPDATE_SCREENSHOT=1 (`UPDATE_SCREENSHOT=1 npx jest tests/browser/chat.test.ts`), so test runs leave the
- * tree clean.
+ * docs/screenshot.png: the pages of several people side by side, phone-sized (two people in a private room).
+ * Written only when UPDATE_SCREENSHOT=1 (`UPDATE_SCREENSHOT=1 npx jest tests/browser/rooms.test.ts`), so test
+ * runs leave the tree clean.
  */
 import path from 'node:path';
 import type { Page } from 'playwright-core';

@@ -16,18 +16,21 @@
  */
 import { PacketType } from 'socket.io-parser';
 import { testConfig, type Config } from '../../src/config';
-import type { ClientEvent, Notice, PrivateMessage, PublicMessage, TypingNotice } from '../../src/protocol';
+import type { ClientEvent, Notice } from '../../src/protocol';
 import { openSqliteStore } from '../../src/store';
 import type { ChatStore, Committed, NewUser, UserRecord } from '../../src/store/store';
 import { ack, flush, next, record, startServer, within, type Client, type TestServer } from '../helpers';
 import { waitOut } from '../limited-server';
-import { ackProblem, broadcastProblems, errorProblem, unexplained } from './checks';
+import { ackProblem, broadcastProblems, errorProblem, unexplained, type Received } from './checks';
 import type { ProcessGuard } from './guard';
 import { VALIDATION_CODES } from './model';
-import { CLIENT_EVENTS, type Command } from './payloads';
+import { CLIENT_EVENTS, SEEDED_IDS, type Command } from './payloads';
+import { nameKey } from '../../src/names';
 
 /** The fuzzing client's own name; the payload arbitraries never produce it. */
 export const CHECK_NAME = 'round-trip';
+/** The room the witness owns and the fuzzing client is a member of when a run starts. */
+const LOBBY = 'lobby';
 
 export interface Mode {
   /** Settings on top of testConfig (JWT mode, rate limits on). */
@@ -66,7 +69,7 @@ class Stage {
   asked = 0;
   readonly ackIds: number[] = [];
   readonly errorNotices: Notice[] = [];
-  readonly seen: { allmessage: PublicMessage[]; privateMsg: PrivateMessage[]; typing: TypingNotice[] };
+  readonly seen: Received;
 
   private constructor(
     readonly mode: Mode,
@@ -79,7 +82,15 @@ class Stage {
     readonly commits: Committed[],
     readonly createdUsers: UserRecord[],
   ) {
-    this.seen = { allmessage: record(witness, 'allmessage'), privateMsg: record(witness, 'privateMsg'), typing: record(witness, 'typing') };
+    this.seen = {
+      allmessage: record(witness, 'allmessage'),
+      privateMsg: record(witness, 'privateMsg'),
+      typing: record(witness, 'typing'),
+      roomMsg: record(witness, 'roomMsg'),
+      roomMember: record(witness, 'roomMember'),
+      messageEdited: record(witness, 'messageEdited'),
+      messageDeleted: record(witness, 'messageDeleted'),
+    };
     fuzzer.io.on('packet', (packet) => {
       if (packet.type === PacketType.ACK || packet.type === PacketType.BINARY_ACK) this.ackIds.push(packet.id!);
     });
@@ -102,7 +113,22 @@ class Stage {
     };
     const witness = await logIn('witness');
     const fuzzer = await logIn(CHECK_NAME);
+    // A room both are members of, so that room messages of the run are stored and reach the witness.
+    const lobby = await ack(witness.client, 'createRoom', { name: LOBBY });
+    const invited = await ack(witness.client, 'invite', { room: LOBBY, user: CHECK_NAME });
+    if (!lobby.ok || !invited.ok) throw new Error('the witness could not set up its room');
+    // Messages of the fuzzing client's own, public and in the room, with the ids the payloads aim edits at
+    // (payloads.ts, SEEDED_IDS); written to the store directly, so that no rate limit of the run is used up.
+    const sender = (await store.findUser(nameKey(CHECK_NAME)))!;
+    const room = (await store.findRoom(nameKey(LOBBY)))!;
+    const seeded = [
+      await store.appendPublic({ sender, text: 'seed', ts: 1 }),
+      await store.appendRoom({ sender, room, text: 'seed', ts: 1 }),
+    ];
+    if (seeded.map((s) => ('message' in s ? s.message.id : 0)).join() !== SEEDED_IDS.join()) throw new Error('the seeded ids moved');
+    await flush(witness.client); // what the seeds sent the witness has arrived before the run records
     createdUsers.length = 0; // these two are not the run's doing
+    commits.length = 0; // nor is the room, nor are the seeds
     return new Stage(mode, server, fuzzer.client, fuzzer.token, witness.client, commits, createdUsers);
   }
 }
@@ -134,9 +160,9 @@ async function run(stage: Stage, loggedIn: boolean, commands: Command[]): Promis
 
   const accepted = outcomes.filter((o) => o.accepted);
   for (const stray of unexplained(commits, accepted.map((o) => ({ event: o.command.event, payload: o.command.args[0] })))) {
-    problems.push(`stored message ${stray.message.id} that no accepted event sent`);
+    problems.push(`stored entry ${stray.id} that no accepted event sent`);
   }
-  problems.push(...broadcastProblems('witness', seen, commits, accepted.filter((o) => o.command.event === 'typing').length));
+  problems.push(...broadcastProblems('witness', seen, commits, accepted.filter((o) => o.command.event === 'typing').length, LOBBY));
   const creators = outcomes.filter((o) => o.command.event === 'login' && (o.accepted || stage.mode.mayCreateUser?.(o.command)));
   if (createdUsers.length > creators.length) problems.push('a refused login created a user');
   if (!fuzzer.connected || fuzzer.id !== socketId) problems.push('the fuzzing client was disconnected');

@@ -84,7 +84,15 @@ class Stage {
     readonly finished: Set<string>,
     readonly checker: Client,
   ) {
-    this.seen = { allmessage: record(checker, 'allmessage'), privateMsg: record(checker, 'privateMsg'), typing: record(checker, 'typing') };
+    this.seen = {
+      allmessage: record(checker, 'allmessage'),
+      privateMsg: record(checker, 'privateMsg'),
+      typing: record(checker, 'typing'),
+      roomMsg: record(checker, 'roomMsg'),
+      roomMember: record(checker, 'roomMember'),
+      messageEdited: record(checker, 'messageEdited'),
+      messageDeleted: record(checker, 'messageDeleted'),
+    };
   }
 
   static async open(): Promise<Stage> {
@@ -133,7 +141,7 @@ async function fuzzRun({ server, commits, finished, checker, seen }: Stage, befo
 
     const events = eventsIn(packetsIn(sent));
     const senders = events.map(([event, payload]) => ({ event, payload }));
-    for (const stray of unexplained(commits, senders)) problems.push(`stored message ${stray.message.id}, which no frame carried`);
+    for (const stray of unexplained(commits, senders)) problems.push(`stored entry ${stray.id}, which no frame carried`);
     problems.push(...broadcastProblems('checker', seen, commits, events.filter(([event]) => event === 'typing').length));
     problems.push(...answerProblems(raw.received));
     // The same client chats again: on this connection if it still answers, else on a new one.

@@ -4,9 +4,9 @@
  * refused with one of the codes its problems map to, and a payload they accept must never be refused for its
  * shape (only for the state of things: not logged in, unknown user, name taken…).
  */
-import { MAX_CLIENT_ID_LENGTH, MAX_DISPLAY_NAME_LENGTH, MAX_NAME_LENGTH, MAX_RECEIPTS, MAX_TEXT_LENGTH, type ClientEvent } from '../../src/protocol';
+import { MAX_CLIENT_ID_LENGTH, MAX_DISPLAY_NAME_LENGTH, MAX_NAME_LENGTH, MAX_REASON_LENGTH, MAX_RECEIPTS, MAX_TEXT_LENGTH, type ClientEvent } from '../../src/protocol';
 
-export const VALIDATION_CODES = ['invalid_payload', 'invalid_username', 'invalid_message', 'invalid_display_name'] as const;
+export const VALIDATION_CODES = ['invalid_payload', 'invalid_username', 'invalid_message', 'invalid_display_name', 'invalid_room'] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
 type Rule = { code: ValidationCode; valid: (value: unknown) => boolean };
@@ -22,6 +22,10 @@ const name: Rule = {
     return codePoints(n) >= 1 && codePoints(n) <= MAX_NAME_LENGTH && /^[\p{L}\p{M}\p{N}_.-]+$/u.test(n);
   },
 };
+/** Room names follow the name rules (docs/protocol.md, "Rooms"), refused as `invalid_room`. */
+const room: Rule = { code: 'invalid_room', valid: name.valid };
+/** A name where a page starts (`rooms`, `members`): the name rules, refused as `invalid_payload`. */
+const after: Rule = { code: 'invalid_payload', valid: name.valid };
 /** 1–4000 characters after trimming, well-formed Unicode. */
 const text: Rule = {
   code: 'invalid_message',
@@ -33,6 +37,8 @@ const messageId = payload(isMessageId);
 const limit = payload((v) => Number.isSafeInteger(v) && (v as number) > 0);
 /** Not in the protocol document: src/schemas.ts bounds it to 256 characters. */
 const token = payload((v) => typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 256);
+/** A report's reason: 1–500 characters after trimming, well-formed. */
+const reason = payload((v) => typeof v === 'string' && v.isWellFormed() && codePoints(v.trim()) >= 1 && codePoints(v.trim()) <= MAX_REASON_LENGTH);
 const clientId = payload((v) => typeof v === 'string' && new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CLIENT_ID_LENGTH}}$`).test(v));
 /** A sign-in code's shape is only a string of 1-32 characters: which strings are codes is not a question of shape. */
 const code = payload((v) => typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 32);
@@ -58,6 +64,8 @@ interface Shape {
   required?: string[];
   /** Exactly one of these two fields, or the code. */
   oneOf?: [string, string, ValidationCode];
+  /** At most one of these two fields (`invalid_payload` otherwise). */
+  exclusive?: [string, string];
 }
 
 /** Events whose shape depends on which keys are there: a `login` with a `code` is that code alone. */
@@ -73,7 +81,7 @@ const SHAPES: Record<ClientEvent, Shape> = {
   login: { fields: { username: name, id: name, token }, oneOf: ['username', 'id', 'invalid_username'] },
   sendMsg: { fields: { text, newAccount: text, clientId }, oneOf: ['text', 'newAccount', 'invalid_message'] },
   privateMsg: { fields: { to: name, text, clientId }, required: ['to', 'text'] },
-  history: { fields: { with: name, before: messageId, limit } },
+  history: { fields: { with: name, room, before: messageId, limit }, exclusive: ['with', 'room'] },
   users: { fields: {} },
   typing: { fields: { to: name } },
   sync: { fields: { after: messageId, limit }, required: ['after'] },
@@ -86,6 +94,21 @@ const SHAPES: Record<ClientEvent, Shape> = {
   sessions: { fields: {} },
   endSession: { fields: {} }, // see VARIANTS
   profile: { fields: { displayName }, required: ['displayName'] },
+  createRoom: { fields: { name: room, private: payload((v) => typeof v === 'boolean') }, required: ['name'] },
+  joinRoom: { fields: { room }, required: ['room'] },
+  leaveRoom: { fields: { room }, required: ['room'] },
+  invite: { fields: { room, user: name }, required: ['room', 'user'] },
+  removeMember: { fields: { room, user: name }, required: ['room', 'user'] },
+  roomMsg: { fields: { room, text, clientId }, required: ['room', 'text'] },
+  rooms: { fields: { mine: payload((v) => typeof v === 'boolean'), after, limit } },
+  members: { fields: { room, after, limit }, required: ['room'] },
+  read: { fields: { upTo: messageId, room, with: name }, required: ['upTo'], exclusive: ['room', 'with'] },
+  conversations: { fields: { before: messageId, limit } },
+  editMsg: { fields: { id: messageId, text }, required: ['id', 'text'] },
+  deleteMsg: { fields: { id: messageId }, required: ['id'] },
+  block: { fields: { user: name }, required: ['user'] },
+  unblock: { fields: { user: name }, required: ['user'] },
+  report: { fields: { id: messageId, reason }, required: ['id'] },
 };
 
 /**
@@ -108,6 +131,7 @@ export function refusals(event: ClientEvent, input: unknown): Set<ValidationCode
     const [a, b, code] = shape.oneOf;
     if (Object.hasOwn(fields, a) === Object.hasOwn(fields, b)) codes.add(code);
   }
+  if (shape.exclusive && shape.exclusive.every((key) => Object.hasOwn(fields, key))) codes.add('invalid_payload');
   return codes;
 }
 

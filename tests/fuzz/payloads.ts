@@ -21,10 +21,25 @@ export const CLIENT_EVENTS = Object.keys({
   sessions: 0,
   endSession: 0,
   profile: 0,
+  createRoom: 0,
+  joinRoom: 0,
+  leaveRoom: 0,
+  invite: 0,
+  removeMember: 0,
+  roomMsg: 0,
+  rooms: 0,
+  members: 0,
+  read: 0,
+  conversations: 0,
+  editMsg: 0,
+  deleteMsg: 0,
+  block: 0,
+  unblock: 0,
+  report: 0,
 } satisfies Record<ClientEvent, 0>) as ClientEvent[];
 
 /** The events that store a message. */
-export const STORING_EVENTS: readonly string[] = ['sendMsg', 'privateMsg'] satisfies ClientEvent[];
+export const STORING_EVENTS: readonly string[] = ['sendMsg', 'privateMsg', 'roomMsg'] satisfies ClientEvent[];
 
 /** Names Socket.IO reserves: socket.io-client refuses to emit them, so only the raw frame suite sends them. */
 export const RESERVED_EVENTS = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
@@ -45,7 +60,10 @@ const ODD_STRINGS = [
   '', ' ', 'NaN', '-0', 'Infinity', '1e308', '-1', '0x1F', 'null', 'true', 'undefined', '__proto__', 'constructor',
   'prototype', '{}', '[]', '%s%n%d', '../../etc/passwd', "'; DROP TABLE messages; --", '<script>alert(1)</script>',
 ];
-const FIELD_NAMES = ['id', 'username', 'token', 'code', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release', 'others', 'displayName'];
+const FIELD_NAMES = [
+  'id', 'username', 'token', 'code', 'text', 'newAccount', 'clientId', 'to', 'with', 'before', 'limit', 'after', 'ids', 'release',
+  'others', 'displayName', 'name', 'private', 'room', 'user', 'upTo', 'reason',
+];
 
 /** What a string or value costs on the wire, as JSON (UTF-8). */
 const wireBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
@@ -153,9 +171,17 @@ const text = fc.oneof(
   // The longest texts: 4000 code points (one more is refused), of characters that cost up to 6 bytes in JSON.
   fc.tuple(fc.constantFrom('y', 'é', '中', '\u0301', '\u0000', '\u{1f600}'), fc.constantFrom(3999, 4000)).map(([unit, n]) => unit.repeat(n)),
 );
+/** Rooms: mostly the one the fuzzing client is a member of from the start (event-run.ts), by any spelling. */
+const room = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('lobby', 'LOBBY', 'ｌｏｂｂｙ', 'Lobby') }, { weight: 1, arbitrary: name });
 /** A few fixed ones, so that sends repeat a clientId (an idempotent retry acks the original). */
 const clientId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constantFrom('dup-1', 'dup-2'));
 const messageId = fc.oneof(fc.nat(50), fc.constant(2 ** 53 - 1));
+/**
+ * The ids of the messages every event run starts with (event-run.ts): a public one and one in the room, by the
+ * fuzzing client, after the room's two entries. Edits, deletions and reports aim at them most of the time.
+ */
+export const SEEDED_IDS = [3, 4];
+const seededId = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...SEEDED_IDS) }, { weight: 1, arbitrary: messageId });
 const pageLimit = fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constantFrom(500, 501, 1e6));
 const token = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('x'.repeat(256), 'x'.repeat(257)));
 /** Codes as people type them (any case, dashes, spaces, look-alike letters), and lengths around the limit. */
@@ -174,7 +200,7 @@ const FIELDS: Record<ClientEvent, Record<string, fc.Arbitrary<unknown>>> = {
   login: { username: name, id: name, token, code: signInCode },
   sendMsg: { text, newAccount: text, clientId },
   privateMsg: { to: name, text, clientId },
-  history: { with: name, before: messageId, limit: pageLimit },
+  history: { with: name, room, before: messageId, limit: pageLimit },
   users: {},
   typing: { to: name },
   sync: { after: messageId, limit: pageLimit },
@@ -184,6 +210,21 @@ const FIELDS: Record<ClientEvent, Record<string, fc.Arbitrary<unknown>>> = {
   sessions: {},
   endSession: { id: sessionId, others: fc.constant(true) },
   profile: { displayName },
+  createRoom: { name, private: fc.boolean() },
+  joinRoom: { room },
+  leaveRoom: { room },
+  invite: { room, user: name },
+  removeMember: { room, user: name },
+  roomMsg: { room, text, clientId },
+  rooms: { mine: fc.boolean(), after: name, limit: pageLimit },
+  members: { room, after: name, limit: pageLimit },
+  read: { upTo: messageId, room, with: name },
+  conversations: { before: messageId, limit: pageLimit },
+  editMsg: { id: seededId, text },
+  deleteMsg: { id: seededId },
+  block: { user: name },
+  unblock: { user: name },
+  report: { id: seededId, reason: text },
 };
 
 /** Valid payloads, so that runs also reach the states behind them (a new user, stored messages, retries). */
@@ -195,7 +236,10 @@ const VALID: Record<ClientEvent, fc.Arbitrary<unknown>> = {
   ),
   sendMsg: fc.oneof(fc.record({ text, clientId }, { requiredKeys: ['text'] }), fc.record({ newAccount: text, clientId }, { requiredKeys: ['newAccount'] })),
   privateMsg: fc.record({ to: name, text, clientId }, { requiredKeys: ['to', 'text'] }),
-  history: fc.record({ with: name, before: messageId, limit: pageLimit }, { requiredKeys: [] }),
+  history: fc.oneof(
+    fc.record({ with: name, before: messageId, limit: pageLimit }, { requiredKeys: [] }),
+    fc.record({ room, before: messageId, limit: pageLimit }, { requiredKeys: ['room'] }),
+  ),
   users: fc.constant({}),
   typing: fc.record({ to: name }, { requiredKeys: [] }),
   sync: fc.record({ after: messageId, limit: pageLimit }, { requiredKeys: ['after'] }),
@@ -205,6 +249,21 @@ const VALID: Record<ClientEvent, fc.Arbitrary<unknown>> = {
   sessions: fc.constant({}),
   endSession: fc.oneof(fc.record({ id: sessionId }), fc.constant({ others: true })),
   profile: fc.record({ displayName }),
+  createRoom: fc.record({ name, private: fc.boolean() }, { requiredKeys: ['name'] }),
+  joinRoom: fc.record({ room }),
+  leaveRoom: fc.record({ room }),
+  invite: fc.record({ room, user: name }),
+  removeMember: fc.record({ room, user: name }),
+  roomMsg: fc.record({ room, text, clientId }, { requiredKeys: ['room', 'text'] }),
+  rooms: fc.record({ mine: fc.boolean(), after: name, limit: pageLimit }, { requiredKeys: [] }),
+  members: fc.record({ room, after: name, limit: pageLimit }, { requiredKeys: ['room'] }),
+  read: fc.oneof(fc.record({ upTo: messageId, room }, { requiredKeys: ['upTo'] }), fc.record({ upTo: messageId, with: name }, { requiredKeys: ['upTo'] })),
+  conversations: fc.record({ before: messageId, limit: pageLimit }, { requiredKeys: [] }),
+  editMsg: fc.record({ id: seededId, text }),
+  deleteMsg: fc.record({ id: seededId }),
+  block: fc.record({ user: name }),
+  unblock: fc.record({ user: name }),
+  report: fc.record({ id: seededId, reason: text }, { requiredKeys: ['id'] }),
 };
 
 /** Some of the event's fields, each usually valid and sometimes hostile, and sometimes extra keys. */

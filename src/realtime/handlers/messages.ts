@@ -1,6 +1,7 @@
 import { requireUser } from '../../identity';
 import type { LoggedInContext } from '../context';
 import { confirmDelivered } from '../delivery';
+import { refusal, requireRoom } from '../room-access';
 
 /**
  * `sendMsg {text, clientId?}`: stores a public message; once committed, delivery.ts broadcasts it on
@@ -34,6 +35,21 @@ export async function privateMsg(
     origin: ctx.socket.id,
   });
   ctx.body = { message, delivered: await presence.isOnline(recipient.id) };
+}
+
+/**
+ * `roomMsg {room, text, clientId?}`: stores a room message if the sender is a member when it commits (the
+ * store decides: rooms.ts); once committed, delivery.ts sends it to every connection of every member, the
+ * sender's other connections included. A non-member gets `not_member` for a public room, `unknown_room` for a
+ * private one (as for a room nobody has).
+ */
+export async function roomMsg(ctx: LoggedInContext<{ room: string; text: string; clientId?: string }>): Promise<void> {
+  const { store, now } = ctx.services;
+  const { text, clientId } = ctx.payload;
+  const room = await requireRoom(store, ctx.payload.room);
+  const appended = await store.appendRoom({ sender: ctx.user, room: { id: room.id, name: room.name }, text, ts: now(), clientId, origin: ctx.socket.id });
+  if ('refused' in appended) throw refusal(room.private ? 'unknown_room' : 'not_member', ctx.payload.room);
+  ctx.body = { message: appended.message };
 }
 
 /**

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import type { ChatMessage } from '../../protocol';
-import { MESSAGE_COLUMNS, MESSAGES_WITH_NAMES, toMessage, type MessageRow } from '../rows';
+import type { MemberAction } from '../../protocol';
+import { MESSAGES_WITH_NAMES, toMessage } from '../rows';
 import type { Committed } from '../store';
 
 /**
- * The commit feed of one PostgresStore: tells its listeners about every committed message, its own node's and
- * every other node's, exactly once and in id order.
+ * The commit feed of one PostgresStore: tells its listeners about every committed entry of the log (store/
+ * log.ts), its own node's and every other node's, exactly once and in id order.
  *
  * It rests on two properties of the ids `chat_append` assigns (schema.ts): they are commit-ordered and
  * gapless. So "id N is committed" means every id up to N is committed and visible, and the feed only needs to
@@ -58,10 +58,10 @@ export class CommitFeed {
     else this.waiters.push({ id, then, fail });
   }
 
-  /** Messages a batch of this store committed, in id order. */
+  /** Entries a batch or job of this store committed, in id order. */
   committed(records: Committed[]): void {
     for (const record of records) this.learn(record);
-    if (records.length > 0) this.seen(records[records.length - 1].message.id);
+    if (records.length > 0) this.seen(records[records.length - 1].id);
   }
 
   /** A payload of `chat_append`'s NOTIFY. */
@@ -75,11 +75,11 @@ export class CommitFeed {
     }
     // This store's own batches are told from their results, which carry their origins.
     if (notice.s === this.storeId) return;
-    // A node from before issue 21 sends no display names: the handles stand in for them.
-    for (const [id, senderId, recipientId, from, to, text, ts, origin, fromName = from, toName = to] of notice.m ?? []) {
-      const base = { id, from, fromName, text, ts };
-      const message: ChatMessage = to === null ? base : { ...base, to, toName: toName ?? to };
-      this.learn({ message, senderId, recipientId, ...(origin !== null && { origin }) });
+    // Jobs (jobs.ts) notify their id range only: their entries are read from the table. A node from before
+    // issue 21 sends no display names: the handles stand in for them.
+    for (const [id, senderId, recipientId, from, to, text, ts, origin, roomId = null, room = null, hidden = false, fromName = from, toName = to] of notice.m ?? []) {
+      const message = toMessage({ id, from, fromName, to, toName, room, text, ts });
+      this.learn({ kind: 'message', id, message, senderId, recipientId, roomId, hidden, ...(origin !== null && { origin }) });
     }
     this.seen(notice.l);
   }
@@ -99,9 +99,9 @@ export class CommitFeed {
   async fetch(pool: pg.Pool): Promise<void> {
     const from = this.told;
     const head = this.head;
-    let rows: FeedRow[];
+    let rows: EntryRow[];
     try {
-      ({ rows } = await pool.query<FeedRow>(FETCH_SQL, [from, head, FETCH_LIMIT]));
+      ({ rows } = await pool.query<EntryRow>(FETCH_SQL, [from, head, FETCH_LIMIT]));
     } catch (err) {
       this.report(err as Error);
       this.retryTimer = setTimeout(() => {
@@ -117,7 +117,7 @@ export class CommitFeed {
     const batch = rows.map((row) => this.known.get(row.id) ?? fromRow(row));
     const fetched = new Set(rows.map((row) => row.id));
     for (const [id, record] of this.known) if (id <= through && !fetched.has(id)) batch.push(record);
-    batch.sort((x, y) => x.message.id - y.message.id);
+    batch.sort((x, y) => x.id - y.id);
     for (const record of batch) this.tell(record);
     this.told = through;
     this.advance();
@@ -134,7 +134,7 @@ export class CommitFeed {
   }
 
   private learn(record: Committed): void {
-    if (record.message.id > this.told) this.known.set(record.message.id, record);
+    if (record.id > this.told) this.known.set(record.id, record);
   }
 
   private advance(): void {
@@ -148,7 +148,7 @@ export class CommitFeed {
   }
 
   private tell(record: Committed): void {
-    const id = record.message.id;
+    const id = record.id;
     this.known.delete(id);
     if (id <= this.told) return;
     this.told = id;
@@ -162,24 +162,74 @@ export class CommitFeed {
   }
 }
 
-/** What `chat_append` notifies: store id, first and last id, and the messages when they fit. */
+/**
+ * What `chat_append` notifies: store id, first and last id, and the messages when they fit (room id and name
+ * last, absent from notices of nodes older than rooms). Jobs notify the range alone.
+ */
 interface Notice {
   s: string;
   f: number;
   l: number;
-  m?: Array<[number, number, number | null, string, string | null, string, number, string | null, string?, (string | null)?]>;
+  m?: Array<
+    [number, number, number | null, string, string | null, string, number, string | null, (number | null)?, (string | null)?, boolean?, string?, (string | null)?]
+  >;
 }
 
-interface FeedRow extends MessageRow {
-  senderId: number;
-  recipientId: number | null;
+interface EntryRow {
+  id: number;
+  kind: string;
+  target_id: number | null;
+  hidden: boolean;
+  edited_at: number | null;
+  deleted_at: number | null;
+  sender_id: number;
+  recipient_id: number | null;
+  room_id: number | null;
+  /** The parties' current names (messages are read with them: store/messages.ts, "Names"). */
+  sender_name: string;
+  sender_display: string;
+  recipient_name: string | null;
+  recipient_display: string | null;
+  room_name: string | null;
+  private: boolean | null;
+  action: string | null;
+  body: string;
+  created_at: number;
 }
 
-function fromRow({ senderId, recipientId, ...row }: FeedRow): Committed {
-  return { message: toMessage(row), senderId, recipientId };
+function fromRow(row: EntryRow): Committed {
+  const scope = { senderId: row.sender_id, recipientId: row.recipient_id, roomId: row.room_id, hidden: row.hidden };
+  if (row.kind === 'edit') return { kind: 'edit', id: row.id, target: row.target_id!, text: row.body, editedAt: row.created_at, scope };
+  if (row.kind === 'delete') return { kind: 'delete', id: row.id, target: row.target_id!, scope };
+  if (row.kind === 'member') {
+    return {
+      kind: 'member',
+      id: row.id,
+      room: { id: row.room_id!, name: row.room_name!, private: row.private === true },
+      user: { id: row.recipient_id!, name: row.recipient_name! },
+      by: { id: row.sender_id, name: row.sender_name },
+      action: row.action as MemberAction,
+      ts: row.created_at,
+    };
+  }
+  const message = toMessage({
+    id: row.id,
+    from: row.sender_name,
+    fromName: row.sender_display,
+    to: row.recipient_name,
+    toName: row.recipient_display,
+    room: row.room_name,
+    text: row.body,
+    ts: row.created_at,
+    editedAt: row.edited_at,
+    deletedAt: row.deleted_at,
+  });
+  return { kind: 'message', id: row.id, message, senderId: row.sender_id, recipientId: row.recipient_id, roomId: row.room_id, hidden: row.hidden };
 }
 
 const FETCH_LIMIT = 1000;
 const FETCH_RETRY_MS = 1000;
-const FETCH_SQL = `SELECT ${MESSAGE_COLUMNS}, m.sender_id AS "senderId", m.recipient_id AS "recipientId"
-  FROM ${MESSAGES_WITH_NAMES} WHERE m.id > $1 AND m.id <= $2 ORDER BY m.id LIMIT $3`;
+const FETCH_SQL = `SELECT m.id, m.kind, m.sender_id, m.recipient_id, m.room_id, s.name AS sender_name, s.display_name AS sender_display,
+    ru.name AS recipient_name, ru.display_name AS recipient_display, m.room_name, r.private, m.action, m.body, m.created_at,
+    m.target_id, m.hidden, m.edited_at, m.deleted_at
+  FROM ${MESSAGES_WITH_NAMES} LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id > $1 AND m.id <= $2 ORDER BY m.id LIMIT $3`;

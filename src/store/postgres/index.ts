@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { EditStore } from '../edits';
 import type { MessageStore } from '../messages';
+import type { ModerationStore } from '../moderation';
+import type { ReadStore } from '../reads';
+import type { RoomStore } from '../rooms';
 import type { SessionStore } from '../sessions';
 import type { ChatStore, Durability } from '../store';
 import type { UserStore } from '../users';
 import { connections } from './connection';
+import { postgresEdits } from './edits';
 import { CommitFeed } from './feed';
 import { CommitListener } from './listen';
 import { postgresMessages } from './messages';
 import { migrate } from './migrate';
+import { postgresModeration } from './moderation';
+import { postgresReads } from './reads';
+import { postgresRooms } from './rooms';
 import { postgresSessions } from './sessions';
 import { postgresUsers } from './users';
 import { GroupCommit } from './writer';
@@ -24,17 +32,20 @@ export interface PostgresOptions {
   onError?: (err: Error) => void;
 }
 
-// The concerns' methods (users.ts, sessions.ts, messages.ts) are the store's own: see the constructor.
-export interface PostgresStore extends UserStore, SessionStore, MessageStore {}
+// The concerns' methods (users.ts, sessions.ts, messages.ts, rooms.ts, reads.ts, edits.ts, moderation.ts) are
+// the store's own: see the constructor.
+export interface PostgresStore extends UserStore, SessionStore, MessageStore, RoomStore, ReadStore, EditStore, ModerationStore {}
 
 /**
  * ChatStore on PostgreSQL, for several nodes sharing one database; each node opens its own store, assembled
- * from one module per concern (users.ts, sessions.ts, messages.ts) on one pool.
+ * from one module per concern (users.ts, sessions.ts, messages.ts, rooms.ts, reads.ts, edits.ts, moderation.ts)
+ * on one pool.
  *
  * How it keeps the guarantees of ChatStore across nodes:
- * - Ordering: ids come from the one-row table `log_head`, whose row lock every append transaction takes and
- *   holds until it commits; so ids are assigned in commit order, without gaps (a message that fails or is a
- *   duplicate rolls back to its savepoint, its id with it), and a reader that sees an id sees all lower ones.
+ * - Ordering: ids come from the one-row table `log_head`, whose row lock every transaction that writes the log
+ *   (appends, and membership changes: jobs.ts) takes and holds until it commits; so ids are assigned in commit
+ *   order, without gaps (a message that fails or is a duplicate rolls back to its savepoint, its id with it),
+ *   and a reader that sees an id sees all lower ones.
  * - Group commit: the appends of one turn of the event loop, or that arrived while a batch was in flight, are
  *   one call of `chat_append` (schema.ts): one statement and one commit, a savepoint per message, so the lock
  *   is held for no network round trip. See GroupCommit (writer.ts).
@@ -55,7 +66,16 @@ export class PostgresStore implements ChatStore {
     private readonly writer: GroupCommit,
     private readonly checkTimer: NodeJS.Timeout,
   ) {
-    Object.assign(this, postgresUsers(pool), postgresSessions(pool), postgresMessages(pool, writer, feed));
+    Object.assign(
+      this,
+      postgresUsers(pool),
+      postgresSessions(pool),
+      postgresMessages(pool, writer, feed),
+      postgresRooms(pool, writer),
+      postgresReads(pool),
+      postgresEdits(pool, writer),
+      postgresModeration(pool),
+    );
   }
 
   /** Connects, applies pending migrations (safe when several nodes start at once) and starts listening. */

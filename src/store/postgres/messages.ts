@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { PrivateMessage, PublicMessage } from '../../protocol';
 import type { Appended, MessageStore } from '../messages';
-import { MESSAGE_COLUMNS, MESSAGES_WITH_NAMES, newestPage, toMessage, type MessageRow } from '../rows';
+import { LOG_COLUMNS, LOG_FROM, logPage, MESSAGE_COLUMNS, MESSAGES_WITH_NAMES, newestPage, toMessage, type LogRow, type MessageRow } from '../rows';
 import type { CommitFeed } from './feed';
 import type { GroupCommit } from './writer';
 
@@ -24,14 +24,16 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
     },
     async publicHistory(query) {
       const { rows } = await pool.query<MessageRow>(
-        `${SELECT_MESSAGE} WHERE m.recipient_id IS NULL AND m.id < $1 ORDER BY m.id DESC LIMIT $2`,
+        `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_NAMES}
+         WHERE m.kind = 'message' AND m.recipient_id IS NULL AND m.room_id IS NULL AND m.id < $1 ORDER BY m.id DESC LIMIT $2`,
         [query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
       return newestPage(rows.map(toMessage) as PublicMessage[], query.limit);
     },
     async conversation(a, b, query) {
       const { rows } = await pool.query<MessageRow>(
-        `${SELECT_MESSAGE} WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1))
+        `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_NAMES}
+         WHERE ((m.sender_id = $1 AND m.recipient_id = $2) OR (m.sender_id = $2 AND m.recipient_id = $1 AND NOT m.hidden)) AND ${PRIVATE}
            AND m.id < $3 ORDER BY m.id DESC LIMIT $4`,
         [a, b, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1],
       );
@@ -39,7 +41,8 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
     },
     async undelivered(recipient, after, limit) {
       const { rows } = await pool.query<MessageRow>(
-        `${SELECT_MESSAGE} WHERE m.recipient_id = $1 AND NOT m.delivered AND m.id > $2 ORDER BY m.id LIMIT $3`,
+        `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_NAMES}
+         WHERE m.recipient_id = $1 AND NOT m.delivered AND m.deleted_at IS NULL AND m.id > $2 ORDER BY m.id LIMIT $3`,
         [recipient, after, limit],
       );
       return rows.map(toMessage) as PrivateMessage[];
@@ -52,12 +55,12 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
       );
     },
     async since(reader, after, limit) {
-      const { rows } = await pool.query<MessageRow>(
-        `${SELECT_MESSAGE} WHERE m.id > $1 AND (m.recipient_id IS NULL OR m.sender_id = $2 OR m.recipient_id = $2)
-         ORDER BY m.id LIMIT $3`,
+      const { rows } = await pool.query<LogRow>(
+        `SELECT ${LOG_COLUMNS} FROM ${LOG_FROM}
+         WHERE m.id > $1 AND (${VISIBLE_TO_READER}) ORDER BY m.id LIMIT $3`,
         [after, reader ?? null, limit + 1],
       );
-      return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
+      return logPage(rows, limit);
     },
     async prune(cutoffTs) {
       // One statement, so pruned_through covers exactly the rows it deleted, whatever commits meanwhile.
@@ -77,4 +80,10 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
   };
 }
 
-const SELECT_MESSAGE = `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_NAMES}`;
+/** The private messages of a pair, never a member entry (which names its member in recipient_id too). */
+export const PRIVATE = "m.kind = 'message' AND m.room_id IS NULL AND m.recipient_id IS NOT NULL";
+
+/** What user `$2` may see of the log: as sqlite/messages.ts, VISIBLE_TO_READER. */
+const VISIBLE_TO_READER = `(m.room_id IS NULL AND (m.recipient_id IS NULL OR m.sender_id = $2 OR (m.recipient_id = $2 AND NOT m.hidden)))
+  OR (m.room_id IS NOT NULL AND ((m.kind = 'member' AND m.recipient_id = $2) OR EXISTS (
+    SELECT 1 FROM room_members rm WHERE rm.room_id = m.room_id AND rm.user_id = $2 AND (rm.member OR rm.left_id > m.id))))`;

@@ -10,6 +10,9 @@
  * Timestamps are epoch milliseconds in bigint columns; name_key sorts bytewise ("C"), as SQLite does.
  */
 
+import { roomsMigration } from './schema-log';
+import { moderationMigration } from './schema-moderation';
+
 /** The channel `chat_append` notifies on commit. */
 export const COMMIT_CHANNEL = 'chat_commits';
 
@@ -211,4 +214,9 @@ export const MIGRATIONS: string[] = [
      END IF;
    END
    $fn$;`,
+
+  // Issue 17: rooms and read state; the messages table becomes the log of every entry (store/log.ts).
+  roomsMigration(COMMIT_CHANNEL, NOTIFY_PAYLOAD_LIMIT),
+  // Issue 19: edits and deletions in the log; blocks (hidden private messages), bans, reports.
+  moderationMigration(COMMIT_CHANNEL, NOTIFY_PAYLOAD_LIMIT),
 ];

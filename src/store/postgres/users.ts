@@ -67,7 +67,8 @@ export function postgresUsers(pool: pg.Pool): UserStore {
         if (replacing !== undefined) {
           // If the owner logged in meanwhile (on any node), this waits for that commit and then matches nothing.
           const retired = await tx.query(
-            'UPDATE users SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL AND last_seen_at < $3',
+            // A banned user keeps its name until unbanned (moderation.ts).
+            'UPDATE users SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL AND last_seen_at < $3 AND id NOT IN (SELECT user_id FROM bans)',
             [user.now, replacing.id, replacing.seenBefore],
           );
           if (retired.rowCount === 0) return undefined;

@@ -4,7 +4,11 @@ import Database from 'better-sqlite3';
 import type { SqliteSync } from '../../config';
 import type { ChatStore, Committed, Durability } from '../store';
 import { SchemaTooNewError } from '../schema-version';
-import { sqliteMessages } from './messages';
+import { sqliteEdits } from './edits';
+import { sqliteAppend, sqliteMessages } from './messages';
+import { sqliteModeration } from './moderation';
+import { sqliteReads } from './reads';
+import { sqliteRooms } from './rooms';
 import { MIGRATIONS } from './schema';
 import { sqliteSessions } from './sessions';
 import { sqliteUsers } from './users';
@@ -45,6 +49,31 @@ export const ENGINE_CALLS = {
   since: true,
   prune: true,
   prunedThrough: true,
+  createRoom: true,
+  changeMembership: true,
+  appendRoom: true,
+  findRoom: true,
+  membership: true,
+  listRooms: true,
+  members: true,
+  roomHistory: true,
+  memberships: true,
+  markRead: true,
+  conversations: true,
+  summarize: true,
+  editMessage: true,
+  deleteMessage: true,
+  readableMessage: true,
+  block: true,
+  unblock: true,
+  blockedBy: true,
+  blockersOf: true,
+  ban: true,
+  unban: true,
+  banOf: true,
+  bans: true,
+  report: true,
+  reports: true,
   ping: true,
   durability: true,
 } as const satisfies Record<keyof EngineCalls, true>;
@@ -56,7 +85,8 @@ export interface Engine {
 }
 
 /**
- * One SQLite file, opened, migrated and assembled from one module per concern (users.ts, sessions.ts, messages.ts) that
+ * One SQLite file, opened, migrated and assembled from one module per concern (users.ts, sessions.ts, messages.ts,
+ * rooms.ts, reads.ts, edits.ts, moderation.ts) that
  * share the connection and the group commit (writer.ts). Synchronous all through: it runs on the store's own
  * thread (worker.ts), where a commit's fsync holds nobody's socket.
  */
@@ -67,6 +97,9 @@ export function openEngine(file: string, synchronous: SqliteSync, onCommitted: (
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
+    // Freed and rewritten content is overwritten with zeros: a deleted message's text does not linger in free
+    // pages of the file (issue 19; edits.ts checkpoints the WAL after each deletion).
+    db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
   } catch (err) {
@@ -75,10 +108,15 @@ export function openEngine(file: string, synchronous: SqliteSync, onCommitted: (
   }
   const writer = new SqliteWriter(db, onCommitted);
   const ping = db.prepare('SELECT 1');
+  const append = sqliteAppend(db, writer);
   const calls: EngineCalls = {
     ...sqliteUsers(db, writer),
     ...sqliteSessions(db, writer),
-    ...sqliteMessages(db, writer),
+    ...sqliteMessages(db, writer, append),
+    ...sqliteRooms(db, writer, append),
+    ...sqliteReads(db, writer),
+    ...sqliteEdits(db, writer),
+    ...sqliteModeration(db, writer),
     async ping() {
       ping.get();
     },

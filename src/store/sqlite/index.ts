@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSync } from '../../config';
-import type { Committed } from '../messages';
+import type { Committed } from '../store';
 import type { ChatStore } from '../store';
 import { deserializeError, type FromWorker, type ToWorker } from './channel';
 import { ENGINE_CALLS, type EngineCalls } from './engine';

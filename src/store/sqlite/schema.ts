@@ -81,6 +81,85 @@ export const MIGRATIONS: Migration[] = [
    );
    CREATE INDEX sign_in_codes_user ON sign_in_codes(user_id, created_at);
    CREATE INDEX sign_in_codes_expiry ON sign_in_codes(expires_at);`,
+  // Issue 17: rooms and read state. The messages table becomes the log (store/log.ts): entries of other kinds
+  // than chat messages (membership changes) take ids from the same AUTOINCREMENT sequence.
+  `CREATE TABLE rooms (
+     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+     name         TEXT    NOT NULL,
+     name_key     TEXT    NOT NULL UNIQUE,
+     sort_key     TEXT    NOT NULL,
+     private      INTEGER NOT NULL,
+     owner_id     INTEGER NOT NULL REFERENCES users(id),
+     owner_name   TEXT    NOT NULL,
+     member_count INTEGER NOT NULL DEFAULT 0,
+     created_at   INTEGER NOT NULL
+   );
+   CREATE INDEX rooms_sorted ON rooms(sort_key);
+
+   -- One row per room and user who ever was a member: member now, or the log id of their leaving.
+   CREATE TABLE room_members (
+     room_id   INTEGER NOT NULL REFERENCES rooms(id),
+     user_id   INTEGER NOT NULL REFERENCES users(id),
+     member    INTEGER NOT NULL,
+     joined_id INTEGER NOT NULL,
+     left_id   INTEGER,
+     sort_key  TEXT    NOT NULL,
+     PRIMARY KEY (room_id, user_id)
+   );
+   CREATE INDEX room_members_user ON room_members(user_id) WHERE member = 1;
+   CREATE INDEX room_members_sorted ON room_members(room_id, sort_key) WHERE member = 1;
+
+   ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+   ALTER TABLE messages ADD COLUMN room_id INTEGER REFERENCES rooms(id);
+   ALTER TABLE messages ADD COLUMN room_name TEXT;
+   ALTER TABLE messages ADD COLUMN action TEXT;
+   DROP INDEX messages_public;
+   CREATE INDEX messages_public ON messages(id) WHERE kind = 'message' AND recipient_id IS NULL AND room_id IS NULL;
+   CREATE INDEX messages_room ON messages(room_id, id) WHERE room_id IS NOT NULL;
+
+   CREATE TABLE read_marks (
+     user_id INTEGER NOT NULL REFERENCES users(id),
+     conv    TEXT    NOT NULL,
+     up_to   INTEGER NOT NULL,
+     PRIMARY KEY (user_id, conv)
+   );`,
+  // Issue 19: edits and deletions are entries of the log (target_id: the message); messages remember when they
+  // were edited or deleted, and whether they were hidden from their recipient (who had blocked the sender).
+  `ALTER TABLE messages ADD COLUMN target_id INTEGER;
+   ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+   ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+   ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX messages_target ON messages(target_id) WHERE target_id IS NOT NULL;
+
+   CREATE TABLE blocks (
+     blocker_id INTEGER NOT NULL REFERENCES users(id),
+     blocked_id INTEGER NOT NULL REFERENCES users(id),
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (blocker_id, blocked_id)
+   );
+   CREATE INDEX blocks_blocked ON blocks(blocked_id);
+
+   CREATE TABLE bans (
+     user_id    INTEGER PRIMARY KEY REFERENCES users(id),
+     reason     TEXT,
+     created_at INTEGER NOT NULL
+   );
+
+   -- A report keeps the message as it was when reported.
+   CREATE TABLE reports (
+     id             INTEGER PRIMARY KEY AUTOINCREMENT,
+     message_id     INTEGER NOT NULL,
+     sender_name    TEXT    NOT NULL,
+     recipient_name TEXT,
+     room_name      TEXT,
+     body           TEXT    NOT NULL,
+     message_ts     INTEGER NOT NULL,
+     edited_at      INTEGER,
+     reporter_id    INTEGER NOT NULL REFERENCES users(id),
+     reporter_name  TEXT    NOT NULL,
+     reason         TEXT,
+     created_at     INTEGER NOT NULL
+   );`,
 ];
 
 function rekeyAll(db: Database.Database): void {

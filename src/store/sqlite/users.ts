@@ -101,7 +101,10 @@ function prepare(db: Database.Database) {
       'UPDATE users SET account_issuer = ?, account_subject = ? WHERE id = ? AND account_subject IS NULL AND retired_at IS NULL',
     ),
     rename: db.prepare('UPDATE users SET name = ?, name_key = ?, display_name = ?, names_at = ? WHERE id = ?'),
-    retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ?'),
+    // A banned user keeps its name until unbanned (moderation.ts).
+    retireUser: db.prepare(
+      'UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ? AND id NOT IN (SELECT user_id FROM bans)',
+    ),
     // A login: undoes a release (last_seen_at = 0) too.
     touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL'),
     proveUser: db.prepare(
