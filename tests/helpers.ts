@@ -45,10 +45,11 @@ export async function startServer(overrides: Partial<Config> = {}, deps: Deps = 
       ...options,
     });
     clients.push(client);
-    await new Promise<void>((resolve, reject) => {
+    const connected = new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('connect_error', reject);
     });
+    await within(connected, `connecting to ${url}`);
     return client;
   };
 
@@ -167,15 +168,17 @@ export function onceApp<K extends keyof AppEvents>(
 /** A heartbeat short enough for tests to see deliveries confirmed (realtime/delivery-tracker.ts). */
 export const FAST_HEARTBEAT = { intervalMs: 100, timeoutMs: 1000 };
 
-/** Disconnects a client and waits until its transport has really closed (polling ends with a request). */
+/**
+ * Disconnects a client and waits until its transport has really closed (polling ends with a request), at most
+ * WAIT_MS: cleanup that cannot finish says so instead of holding the test file open.
+ */
 export function closeClient(client: Client): Promise<void> {
   const engine = client.io.engine;
   if (!engine || engine.readyState === 'closed') {
     client.disconnect();
     return Promise.resolve();
   }
-  return new Promise((resolve) => {
-    engine.once('close', () => resolve());
-    client.disconnect();
-  });
+  const closed = new Promise<void>((resolve) => engine.once('close', () => resolve()));
+  client.disconnect();
+  return within(closed, 'a client\'s transport closing');
 }

@@ -30,7 +30,7 @@ afterAll(async () => {
 async function redisCluster(count: number): Promise<Cluster> {
   const prefix = `t${++prefixes}:`;
   const nodes: RedisPresence[] = [];
-  for (let i = 0; i < count; i++) nodes.push(await RedisPresence.start({ redis: redis!.url, nodeId: `node-${i}`, prefix, opTimeoutMs: 10_000 }));
+  for (let i = 0; i < count; i++) nodes.push(await RedisPresence.start({ redis: redis!.url, nodeId: `node-${i}`, prefix, opTimeoutMs: 10_000, startTimeoutMs: 3000 }));
   return { nodes, close: async () => void (await Promise.all(nodes.map((n) => n.close()))) };
 }
 
@@ -58,7 +58,7 @@ describe.each(factories)('%s', (_name, open) => {
     cluster = await open();
     nodes = cluster.nodes;
   });
-  afterEach(() => cluster.close());
+  afterEach(() => cluster?.close());
 
   test('a user with sockets on every node comes online once and goes offline once', async () => {
     const added: boolean[] = [];
