@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'session_expired',
   'not_found',
+  'method_not_allowed',
   'internal_error',
 ] as const;
 
@@ -61,6 +62,8 @@ function statusFor(code: ErrorCode): number {
     case 'not_found':
     case 'unknown_user':
       return 404;
+    case 'method_not_allowed':
+      return 405;
     case 'username_taken':
     case 'already_logged_in':
       return 409;

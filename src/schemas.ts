@@ -22,10 +22,18 @@ const name = z.string().transform((raw, ctx) => {
   return normalized;
 });
 
+/**
+ * Whether `text` can be stored by every store as it is: well-formed Unicode (no lone surrogate) and no NUL,
+ * which PostgreSQL's text cannot hold (it failed such a send as internal_error while SQLite stored it; issue 16).
+ */
+export function storable(text: string): boolean {
+  return text.isWellFormed() && !text.includes('\u0000');
+}
+
 const text = z.string().transform((raw, ctx) => {
   const trimmed = raw.trim();
   const length = [...trimmed].length;
-  if (!trimmed.isWellFormed() || length < 1 || length > MAX_TEXT_LENGTH) {
+  if (!storable(trimmed) || length < 1 || length > MAX_TEXT_LENGTH) {
     ctx.addIssue({ code: 'custom', message: 'not a valid message text' });
     return z.NEVER;
   }
@@ -167,7 +175,7 @@ function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey |
   }
   if (code === 'unauthorized') return 'This chat signs you in with a token from its host application, not with a name.';
   if (code === 'invalid_message') {
-    return `Message text must be 1-${MAX_TEXT_LENGTH} characters after trimming.`;
+    return `Message text must be 1-${MAX_TEXT_LENGTH} characters after trimming, without NUL or lone surrogates.`;
   }
   if (issue.code === 'unrecognized_keys') {
     return `Unknown field(s): ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}.`;

@@ -4,17 +4,17 @@ import type { Metrics } from '../metrics';
 import { ChatError, INTERNAL_ERROR, type ErrorCode } from '../errors';
 
 /**
- * The HTTP error path: every failure becomes `{ error: { code, message } }` with a fitting status.
- * Only ChatError messages (written for clients) and Koa's own exposed client errors (bad JSON, body too
- * large) are shown; anything else is logged and reported as `internal_error`.
+ * The HTTP error path: every failure becomes `{ error: { code, message } }` with a fitting status, also the
+ * answers middleware gives without a body (no route: 404; a route without this method: 405 with `Allow`, or
+ * 501 for a method no route has, from the router's allowedMethods). Only ChatError messages (written for
+ * clients) and Koa's own exposed client errors (bad JSON, body too large) are shown; anything else is logged and
+ * reported as `internal_error`.
  */
 export function errorHandler(log: Logger, metrics: Metrics): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new ChatError('not_found', `Nothing at ${ctx.method} ${ctx.path}.`);
-      }
+      if (ctx.status >= 400 && ctx.body == null) throw bodiless(ctx);
     } catch (err) {
       const { status, code, message } = describe(err);
       metrics.error(code);
@@ -24,6 +24,17 @@ export function errorHandler(log: Logger, metrics: Metrics): Koa.Middleware {
       if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
     }
   };
+}
+
+/** The error for a status some middleware set without a body. */
+function bodiless(ctx: Koa.Context): ChatError {
+  if (ctx.status === 405 || ctx.status === 501) {
+    const allowed = ctx.response.get('Allow');
+    const message = `${ctx.method} is not allowed at ${ctx.path}${allowed ? `; use ${allowed}` : ''}.`;
+    return new ChatError('method_not_allowed', message, ctx.status);
+  }
+  if (ctx.status === 404) return new ChatError('not_found', `Nothing at ${ctx.method} ${ctx.path}.`);
+  return new ChatError('invalid_payload', `The request was refused (${ctx.status}).`, ctx.status);
 }
 
 function describe(err: unknown): { status: number; code: ErrorCode; message: string } {

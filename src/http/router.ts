@@ -9,7 +9,7 @@ import { normalizeName } from '../names';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from '../protocol';
 import { userRoom, type Services } from '../realtime/context';
 import { listUsers } from '../realtime/handlers/queries';
-import { lengthWithin, parsePayload } from '../schemas';
+import { lengthWithin, parsePayload, storable } from '../schemas';
 
 /** Query values arrive as strings; an empty one (`?before=`) counts as absent, as an absent field does in `history`. */
 const queryNumber = (schema: z.ZodNumber) =>
@@ -23,7 +23,7 @@ const messagesQuery = z.object({
 const pushTextLength = lengthWithin(1, MAX_TEXT_LENGTH);
 const pushBody = z.strictObject({
   to: z.string().optional(),
-  text: z.string().trim().refine(pushTextLength.check, pushTextLength.message),
+  text: z.string().trim().refine(pushTextLength.check, pushTextLength.message).refine(storable, 'no NUL or lone surrogates'),
 });
 
 /** How long /readyz waits for the store before calling it unreachable. */
@@ -31,7 +31,7 @@ const READY_TIMEOUT_MS = 2000;
 
 export function createRouter(services: Services): Router {
   const router = new Router();
-  const { store, io, config, now, metrics } = services;
+  const { store, config, metrics } = services;
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
@@ -69,7 +69,15 @@ export function createRouter(services: Services): Router {
     ctx.body = { users: await listUsers(services) };
   });
 
-  router.post('/api/push', requireAdmin(config.adminToken), jsonBody, async (ctx) => {
+  // Without ADMIN_TOKEN the admin API does not exist at all: 404 whatever the method, not 405.
+  if (config.adminToken !== undefined) router.post('/api/push', requireAdmin(config.adminToken), jsonBody, pushNotice(services));
+
+  return router;
+}
+
+/** POST /api/push: a `msg1` push notice to every connection of one user, or to every connection. */
+function pushNotice({ store, io, now, metrics, presence }: Services): Koa.Middleware {
+  return async (ctx) => {
     const body = parsePayload(pushBody, ctx.request.body);
     const notice = { type: 'push' as const, text: body.text, ts: now() };
     if (body.to === undefined) {
@@ -82,10 +90,8 @@ export function createRouter(services: Services): Router {
     const user = await requireUser(store, normalizeName(body.to) ?? body.to);
     io.to(userRoom(user.id)).emit('msg1', notice);
     metrics.eventsOut.inc({ event: 'msg1' });
-    ctx.body = { ok: true, to: user.name, online: await services.presence.isOnline(user.id) };
-  });
-
-  return router;
+    ctx.body = { ok: true, to: user.name, online: await presence.isOnline(user.id) };
+  };
 }
 
 /** JSON bodies up to 64 kB; malformed or oversized ones are the client's error, reported as such. */
@@ -98,11 +104,10 @@ const jsonBody = bodyParser({
   },
 });
 
-/** Bearer-token check for the admin API, which does not exist (404) while no token is configured. */
-function requireAdmin(adminToken: string | undefined): Koa.Middleware {
-  const expected = adminToken === undefined ? undefined : digest(adminToken);
+/** Bearer-token check for the admin API (which exists only while a token is configured). */
+function requireAdmin(adminToken: string): Koa.Middleware {
+  const expected = digest(adminToken);
   return async (ctx, next) => {
-    if (!expected) throw new ChatError('not_found', `Nothing at ${ctx.method} ${ctx.path}.`);
     const match = /^Bearer (.+)$/.exec(ctx.get('Authorization'));
     if (!match || !timingSafeEqual(digest(match[1]), expected)) {
       throw new ChatError('unauthorized', 'A valid admin token is required.');

@@ -22,10 +22,11 @@ const name: Rule = {
     return codePoints(n) >= 1 && codePoints(n) <= MAX_NAME_LENGTH && /^[\p{L}\p{M}\p{N}_.-]+$/u.test(n);
   },
 };
-/** 1–4000 characters after trimming, well-formed Unicode. */
+/** 1–4000 characters after trimming, well-formed Unicode, no NUL (which a database cannot hold). */
 const text: Rule = {
   code: 'invalid_message',
-  valid: (v) => typeof v === 'string' && v.isWellFormed() && codePoints(v.trim()) >= 1 && codePoints(v.trim()) <= MAX_TEXT_LENGTH,
+  valid: (v) =>
+    typeof v === 'string' && v.isWellFormed() && !v.includes('\u0000') && codePoints(v.trim()) >= 1 && codePoints(v.trim()) <= MAX_TEXT_LENGTH,
 };
 const payload = (valid: (v: unknown) => boolean): Rule => ({ code: 'invalid_payload', valid });
 const isMessageId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
