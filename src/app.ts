@@ -28,6 +28,7 @@ import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
 import { RateLimits } from './limits/rate-limits';
 import { SocketSlots } from './limits/socket-slots';
+import { AddressSockets } from './limits/address-sockets';
 import { clientAddress, trustedHops } from './client-address';
 import { createJwtVerifier } from './auth/jwt';
 import { routesFor } from './realtime/routes';
@@ -118,6 +119,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
     limits: new RateLimits(config.rateLimits, deps.redis),
     slots: new SocketSlots(presence, config.rateLimits),
+    addressSockets: new AddressSockets(config.rateLimits),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
   };
@@ -136,9 +138,15 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
 
   // Engine.IO keeps each connection's first HTTP request (headers and all) for its lifetime. Only the client's
   // address is needed later (rate limits), so it is kept instead (a few kB less per idle connection).
-  io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
-    if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, trustedHops(config)));
+  io.engine.on('connection', (raw: EventEmitter & { request: IncomingMessage | null; remoteAddress: string }) => {
+    if (raw.request) {
+      addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, trustedHops(config)));
+      services.addressSockets.opened(raw.request, raw); // its place is held until it closes
+    }
     raw.request = null;
+  });
+  io.engine.on('connection_error', (err: { req?: IncomingMessage }) => {
+    if (err.req) services.addressSockets.failed(err.req);
   });
 
   const stopDelivery = startDelivery(services);

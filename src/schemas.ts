@@ -6,7 +6,16 @@ import { z } from 'zod';
 import { ChatError, type ErrorCode } from './errors';
 import { NAME_RULES, normalizeName } from './names';
 import { MAX_TOKEN_LENGTH as MAX_JWT_LENGTH } from './auth/jwt';
-import { DEFAULT_HISTORY_PAGE, MAX_CLIENT_ID_LENGTH, MAX_HISTORY_PAGE, MAX_RECEIPTS, MAX_SYNC_PAGE, MAX_TEXT_LENGTH } from './protocol';
+import {
+  DEFAULT_HISTORY_PAGE,
+  DEFAULT_USERS_PAGE,
+  MAX_CLIENT_ID_LENGTH,
+  MAX_HISTORY_PAGE,
+  MAX_RECEIPTS,
+  MAX_SYNC_PAGE,
+  MAX_TEXT_LENGTH,
+  MAX_USERS_PAGE,
+} from './protocol';
 
 /**
  * A name to log in to or to look up. The stricter rules for a new name (names.ts, `checkName`: no mixed
@@ -130,7 +139,9 @@ export const historySchema = z
     limit: Math.min(p.limit ?? DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE),
   }));
 
-export const usersSchema = z.strictObject({});
+export const usersSchema = z
+  .strictObject({ after: name.optional(), limit: z.number().int().positive().optional() })
+  .transform((p) => ({ after: p.after, limit: Math.min(p.limit ?? DEFAULT_USERS_PAGE, MAX_USERS_PAGE) }));
 
 export const typingSchema = z.strictObject({ to: name.optional() });
 

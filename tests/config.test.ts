@@ -33,7 +33,10 @@ test('defaults need no environment at all', () => {
       badTokensPerAddress: { points: 20, seconds: 600 },
       badTokensPerName: { points: 50, seconds: 600 },
       connectionsPerAddress: { points: 200, seconds: 60 },
+      readsPerSocket: { points: 120, seconds: 60 },
+      readsPerAddress: { points: 1200, seconds: 60 },
       socketsPerUser: 20,
+      socketsPerAddress: 1000,
     },
     auth: { mode: 'open' },
     basePath: '',
@@ -65,7 +68,10 @@ test('every variable is read', () => {
     RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: '3/300',
     RATE_LIMIT_BAD_TOKENS_PER_NAME: '4/400',
     RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '11/11',
+    RATE_LIMIT_READS_PER_SOCKET: '12/12',
+    RATE_LIMIT_READS_PER_ADDRESS: '13/13',
     MAX_SOCKETS_PER_USER: '3',
+    MAX_SOCKETS_PER_ADDRESS: '14',
     BASE_PATH: '/apps/chat',
   });
   expect(config).toMatchObject({
@@ -92,7 +98,10 @@ test('every variable is read', () => {
       badTokensPerAddress: { points: 3, seconds: 300 },
       badTokensPerName: { points: 4, seconds: 400 },
       connectionsPerAddress: { points: 11, seconds: 11 },
+      readsPerSocket: { points: 12, seconds: 12 },
+      readsPerAddress: { points: 13, seconds: 13 },
       socketsPerUser: 3,
+      socketsPerAddress: 14,
     },
     basePath: '/apps/chat',
   });

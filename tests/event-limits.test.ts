@@ -1,7 +1,7 @@
 /**
  * Every event a limit counts, refused by its own limit (issue 22): within the limit each is answered `ok`; the
  * next is refused `rate_limited` with its `retryAfterMs` and leaves nothing behind (nothing stored, delivered or
- * relayed, no user created); after the wait it is allowed again. A flood of one event proving nothing about
+ * relayed, no user created, no store query run for a refused read); after the wait it is allowed again. A flood of one event proving nothing about
  * another (privateMsg once went unlimited while every flood test sent `sendMsg`), the table below must list
  * every route whose pipeline counts a limit, and the events counted elsewhere (login, in sign-in.ts).
  * What the limits do beyond one event: rate-limits.test.ts, login-limits.test.ts, connection-limits.test.ts.
@@ -64,13 +64,39 @@ const TABLE: Partial<Record<ClientEvent, Row>> = {
       return { send: () => ack(sender, 'typing', { to: 'recipient' }), effects };
     },
   },
+  ...Object.fromEntries(
+    (
+      [
+        ['users', {}],
+        ['history', {}],
+        ['sync', { after: 0 }],
+      ] as const
+    ).map(([event, payload]): [ClientEvent, Row] => [
+      event,
+      {
+        // Counted per socket and per address (read-limits.test.ts); here the socket's limit refuses.
+        limits: { readsPerSocket: TWO },
+        async setUp(server) {
+          const reader = await server.connect();
+          // A read leaves nothing behind: what shows is the store, which must not have been asked.
+          let asked = 0;
+          const store = server.app.services.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+          for (const method of ['listUsers', 'publicHistory', 'since']) {
+            const original = store[method].bind(store);
+            store[method] = (...args) => (asked++, original(...args));
+          }
+          return { send: () => ack(reader, event, payload), effects: async () => asked };
+        },
+      },
+    ]),
+  ),
   login: {
     limits: { loginsPerAddress: TWO },
     async setUp(server) {
       return {
         // A connection per login: what a login counts against is its address, whatever the connection.
         send: async (i) => ack(await server.connect(), 'login', { username: `person${i}` }),
-        effects: async () => (await server.app.services.store.listUsers()).length,
+        effects: async () => (await server.app.services.store.listUsers({ limit: 1000 })).users.length,
       };
     },
   },

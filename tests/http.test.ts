@@ -53,7 +53,7 @@ test('GET /api/messages pages the public timeline; GET /api/users lists users', 
   const bad = await get('/api/messages?limit=abc');
   expect(bad.status).toBe(400);
   expect(await bad.json()).toMatchObject({ error: { code: 'invalid_payload' } });
-  expect(await (await get('/api/users')).json()).toEqual({ users: [{ name: 'writer', online: true }] });
+  expect(await (await get('/api/users')).json()).toEqual({ users: [{ name: 'writer', online: true }], hasMore: false });
 });
 
 test('POST /api/push: to one user (every tab) or to everyone; 401 on a wrong token', async () => {

@@ -83,6 +83,15 @@ describe.each(factories)('%s', (_name, open) => {
     expect(await everywhere((p) => p.onlineCount())).toEqual(nodes.map(() => 0));
   });
 
+  test('onlineAmong answers which of a page of users are online, on every node', async () => {
+    await at(0).add(alice, 'o1');
+    await at(1).add(bob, 'o2');
+    await at(1).remove(bob, 'o2');
+    expect(await everywhere((p) => p.onlineAmong([alice.id, bob.id, 99]))).toEqual(nodes.map(() => new Set([alice.id])));
+    expect(await everywhere((p) => p.onlineAmong([]))).toEqual(nodes.map(() => new Set()));
+    await at(0).remove(alice, 'o1');
+  });
+
   test('removing an unknown socket, a socket twice, or another user’s socket reports nothing', async () => {
     expect(await at(0).remove(alice, 'never-added')).toBe(false);
     expect(await at(0).add(alice, 'a1')).toBe(true);

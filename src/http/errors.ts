@@ -20,8 +20,10 @@ export function errorHandler(log: Logger, metrics: Metrics): Koa.Middleware {
       metrics.error(code);
       if (status >= 500) log.error({ err, req: ctx.state.requestId, path: ctx.path }, 'request failed');
       ctx.status = status;
-      ctx.body = { error: { code, message } };
+      const retryAfterMs = err instanceof ChatError ? err.retryAfterMs : undefined;
+      ctx.body = { error: { code, message, ...(retryAfterMs !== undefined && { retryAfterMs }) } };
       if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      if (retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
     }
   };
 }

@@ -8,8 +8,8 @@ import { requireUser } from '../identity';
 import { normalizeName } from '../names';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from '../protocol';
 import { userRoom, type Services } from '../realtime/context';
-import { listUsers } from '../realtime/handlers/queries';
-import { lengthWithin, parsePayload, storable } from '../schemas';
+import { usersPage } from '../realtime/handlers/queries';
+import { lengthWithin, parsePayload, storable, usersSchema } from '../schemas';
 
 /** Query values arrive as strings; an empty one (`?before=`) counts as absent, as an absent field does in `history`. */
 const queryNumber = (schema: z.ZodNumber) =>
@@ -17,6 +17,12 @@ const queryNumber = (schema: z.ZodNumber) =>
 
 const messagesQuery = z.object({
   before: queryNumber(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
+  limit: queryNumber(z.number().int().positive()),
+});
+
+/** `?after=&limit=` of GET /api/users, read as the `users` event reads its payload. */
+const usersQuery = z.object({
+  after: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   limit: queryNumber(z.number().int().positive()),
 });
 
@@ -53,7 +59,13 @@ export function createRouter(services: Services): Router {
     ctx.body = await metrics.exposition();
   });
 
-  router.get('/api/messages', async (ctx) => {
+  /** The public reads count against the client's address, like its sockets' reads (issue 16). */
+  const readLimit: Koa.Middleware = async (ctx, next) => {
+    await services.limits.check('readsPerAddress', ctx.ip);
+    await next();
+  };
+
+  router.get('/api/messages', readLimit, async (ctx) => {
     const q = parsePayload(messagesQuery, { ...ctx.query });
     const limit = Math.min(q.limit ?? DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE);
     ctx.body = await store.publicHistory({ before: q.before, limit });
@@ -65,8 +77,9 @@ export function createRouter(services: Services): Router {
     ctx.body = auth.mode === 'jwt' ? { auth: 'jwt', tokenUrl: auth.tokenUrl ?? null } : { auth: 'open' };
   });
 
-  router.get('/api/users', async (ctx) => {
-    ctx.body = { users: await listUsers(services) };
+  router.get('/api/users', readLimit, async (ctx) => {
+    const { after, limit } = parsePayload(usersQuery, { ...ctx.query });
+    ctx.body = await usersPage(services, parsePayload(usersSchema, { after, limit }));
   });
 
   // Without ADMIN_TOKEN the admin API does not exist at all: 404 whatever the method, not 405.

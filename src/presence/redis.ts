@@ -183,6 +183,16 @@ export class RedisPresence implements Presence {
     return found === undefined ? this.localUsers().some((u) => u.id === userId) : found === 1;
   }
 
+  async onlineAmong(userIds: number[]): Promise<Set<number>> {
+    if (userIds.length === 0) return new Set();
+    const counts = await this.link.read(() => this.link.conn.hmget(this.keys[2], ...userIds.map(String)));
+    if (counts === undefined) {
+      const local = new Set(this.localUsers().map((u) => u.id));
+      return new Set(userIds.filter((id) => local.has(id)));
+    }
+    return new Set(userIds.filter((_, i) => counts[i] !== null));
+  }
+
   async socketCount(userId: number): Promise<number> {
     const count = await this.link.read(() => this.link.conn.hget(this.keys[2], String(userId)));
     if (count === undefined) return this.localSockets(userId);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { RateLimits } from '../limits/rate-limits';
 import type { SocketSlots } from '../limits/socket-slots';
+import type { AddressSockets } from '../limits/address-sockets';
 import type { JwtVerifier } from '../auth/jwt';
 import type { Metrics } from '../metrics';
 import type { PresenceFeed } from '../presence/feed';
@@ -47,6 +48,8 @@ export interface Services {
   limits: RateLimits;
   /** MAX_SOCKETS_PER_USER: a socket reserves its place here before it is bound to its user. */
   slots: SocketSlots;
+  /** MAX_SOCKETS_PER_ADDRESS: an Engine.IO connection holds its place here while it is open. */
+  addressSockets: AddressSockets;
   /** AUTH_MODE=jwt: the host application's token verifier; absent in the open mode. */
   jwt?: JwtVerifier;
   /** Where a socket connects from (client-address.ts: X-Forwarded-For only with TRUST_PROXY). */

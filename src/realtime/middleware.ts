@@ -27,6 +27,21 @@ export function rateLimit(kind: 'messages' | 'typing'): LimitingMiddleware {
   return Object.assign(middleware, { limitKind: kind });
 }
 
+/**
+ * Counts a read (`users`, `history`, `sync`) against its socket and then its client address, logged in or
+ * not (issue 16): one anonymous client looping reads made everyone else's acks a hundred times slower.
+ */
+export const readLimit: LimitingMiddleware = Object.assign(
+  (async (ctx, next) => {
+    await ctx.services.limits.checkAll([
+      ['readsPerSocket', ctx.socket.id],
+      ['readsPerAddress', ctx.services.addressOf(ctx.socket)],
+    ]);
+    await next();
+  }) satisfies EventMiddleware,
+  { limitKind: 'readsPerSocket' as const },
+);
+
 /** Whether `middleware` counts its event against a limit (rateLimit and its kin). */
 export function isLimiting(middleware: EventMiddleware<any>): middleware is LimitingMiddleware {
   return 'limitKind' in middleware;

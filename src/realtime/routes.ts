@@ -18,7 +18,7 @@ import { history, users } from './handlers/queries';
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
 import type { EventMiddleware } from './context';
-import { rateLimit, requireLogin, validate } from './middleware';
+import { rateLimit, readLimit, requireLogin, validate } from './middleware';
 
 /** Adapts a handler (the last step, which takes no `next`) to a middleware slot. */
 function handler<P>(fn: (ctx: any) => Promise<void>): EventMiddleware<P> {
@@ -33,10 +33,10 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   login: authMode === 'jwt' ? [validate(jwtLoginSchema), handler(loginWithJwt)] : [validate(loginSchema), handler(login)],
   sendMsg: [validate(sendMsgSchema), requireLogin, rateLimit('messages'), handler(sendMsg)],
   privateMsg: [validate(privateMsgSchema), requireLogin, rateLimit('messages'), handler(privateMsg)],
-  history: [validate(historySchema), handler(history)],
-  users: [validate(usersSchema), handler(users)],
+  history: [validate(historySchema), readLimit, handler(history)],
+  users: [validate(usersSchema), readLimit, handler(users)],
   typing: [validate(typingSchema), requireLogin, rateLimit('typing'), handler(typing)],
-  sync: [validate(syncSchema), handler(sync)],
+  sync: [validate(syncSchema), readLimit, handler(sync)],
   logout: [validate(logoutSchema), requireLogin, handler(logout)],
   received: [validate(receivedSchema), requireLogin, handler(received)],
 });

@@ -26,7 +26,9 @@ export async function migrate(pool: pg.Pool): Promise<void> {
     const { rows } = await client.query<{ done: number }>('SELECT coalesce(max(version), 0) AS done FROM schema_migrations');
     for (let v = rows[0].done; v < MIGRATIONS.length; v++) {
       await client.query('BEGIN');
-      await client.query(MIGRATIONS[v]);
+      const migration = MIGRATIONS[v];
+      if (typeof migration === 'string') await client.query(migration);
+      else await migration(client);
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
       await client.query('COMMIT');
     }

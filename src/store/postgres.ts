@@ -16,8 +16,10 @@ import type {
   NewUser,
   Page,
   PageQuery,
+  UserPageQuery,
   UserRecord,
 } from './store';
+import { legacyKey } from '../names';
 
 export interface PostgresOptions {
   /** Connections for queries and appends (default 10); the LISTEN connection comes on top. */
@@ -113,11 +115,11 @@ export class PostgresStore implements ChatStore {
         if (retired.rowCount === 0) return undefined;
       }
       const { rows } = await tx.query<UserRecord>(
-        `INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at, provisional)
-         VALUES ($1, $2, $3, $4, $4, $5)
+        `INSERT INTO users (name, name_key, sort_key, token_hash, created_at, last_seen_at, provisional)
+         VALUES ($1, $2, $3, $4, $5, $5, $6)
          ON CONFLICT (name_key) WHERE retired_at IS NULL DO NOTHING
          RETURNING ${USER_COLUMNS}`,
-        [user.name, user.key, user.tokenHash, user.now, user.provisional],
+        [user.name, user.key, legacyKey(user.name), user.tokenHash, user.now, user.provisional],
       );
       return rows[0]; // none: another node holds the key (its insert committed first)
     });
@@ -128,7 +130,7 @@ export class PostgresStore implements ChatStore {
   async touchUser(id: number, now: number, proven: boolean): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `UPDATE users SET last_seen_at = GREATEST(last_seen_at, $1), provisional = provisional AND NOT $3
-       WHERE id = $2 AND retired_at IS NULL`,
+       WHERE id = $2 AND retired_at IS NULL AND ($3 OR provisional)`,
       [now, id, proven],
     );
     return rowCount !== null && rowCount > 0;
@@ -148,8 +150,13 @@ export class PostgresStore implements ChatStore {
     await this.pool.query('UPDATE users SET last_seen_at = 0 WHERE id = $1', [id]);
   }
 
-  async listUsers(): Promise<Array<{ name: string }>> {
-    return (await this.pool.query<{ name: string }>('SELECT name FROM users WHERE retired_at IS NULL ORDER BY name_key')).rows;
+  async listUsers({ after, limit }: UserPageQuery): Promise<{ users: Array<{ id: number; name: string }>; hasMore: boolean }> {
+    const { rows } = await this.pool.query<{ id: number; name: string }>(
+      `SELECT id, name FROM users WHERE retired_at IS NULL AND (sort_key, name COLLATE "C") > ($1, $2 COLLATE "C")
+       ORDER BY sort_key, name COLLATE "C" LIMIT $3`,
+      [after === undefined ? '' : legacyKey(after), after ?? '', limit + 1],
+    );
+    return { users: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 
   appendPublic(m: NewMessage): Promise<Appended<PublicMessage>> {
@@ -199,11 +206,14 @@ export class PostgresStore implements ChatStore {
   }
 
   async since(reader: number | undefined, after: number, limit: number): Promise<Page<ChatMessage>> {
-    const { rows } = await this.pool.query<MessageRow>(
-      `${SELECT_MESSAGE} WHERE id > $1 AND (recipient_id IS NULL OR sender_id = $2 OR recipient_id = $2)
-       ORDER BY id LIMIT $3`,
-      [after, reader ?? null, limit + 1],
-    );
+    const { rows } =
+      reader === undefined
+        ? await this.pool.query<MessageRow>(`${SELECT_MESSAGE} WHERE recipient_id IS NULL AND id > $1 ORDER BY id LIMIT $2`, [after, limit + 1])
+        : await this.pool.query<MessageRow>(
+            `${SELECT_MESSAGE} WHERE id > $1 AND (recipient_id IS NULL OR sender_id = $2 OR recipient_id = $2)
+             ORDER BY id LIMIT $3`,
+            [after, reader, limit + 1],
+          );
     return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
   }
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { legacyKey } from '../names';
 import { rekeyUsers, type StoredUser } from '../rekey';
 
 /** A migration: SQL, or a function for what SQL alone cannot compute. Each runs in its own transaction. */
@@ -47,7 +48,18 @@ export const MIGRATIONS: Migration[] = [
    CREATE INDEX users_token ON users(token_hash) WHERE retired_at IS NULL;`,
   // Issue 11: keys became confusable skeletons (names.ts); stored users get theirs (rekey.ts).
   rekeyAll,
+  // Issue 16: `users` pages through an index in display order, so each user keeps its sort key.
+  addSortKeys,
 ];
+
+function addSortKeys(db: Database.Database): void {
+  db.exec("ALTER TABLE users ADD COLUMN sort_key TEXT NOT NULL DEFAULT ''");
+  const update = db.prepare('UPDATE users SET sort_key = ? WHERE id = ?');
+  for (const { id, name } of db.prepare('SELECT id, name FROM users').all() as Array<{ id: number; name: string }>) {
+    update.run(legacyKey(name), id);
+  }
+  db.exec('CREATE INDEX users_by_name ON users(sort_key, name) WHERE retired_at IS NULL');
+}
 
 function rekeyAll(db: Database.Database): void {
   const users = db

@@ -11,8 +11,10 @@ import type {
   NewUser,
   Page,
   PageQuery,
+  UserPageQuery,
   UserRecord,
 } from './store';
+import { legacyKey } from '../names';
 import { MIGRATIONS } from './sqlite-schema';
 import type { SqliteSync } from '../config';
 
@@ -69,7 +71,7 @@ export class SqliteStore implements ChatStore {
         return undefined; // seen again (or retired by someone else) since the caller found it expired
       }
       if (this.q.findUser.get(user.key)) return undefined;
-      const { lastInsertRowid } = this.q.insertUser.run(user.name, user.key, user.tokenHash, user.now, user.now, user.provisional ? 1 : 0);
+      const { lastInsertRowid } = this.q.insertUser.run(user.name, user.key, legacyKey(user.name), user.tokenHash, user.now, user.now, user.provisional ? 1 : 0);
       return toUser(this.q.userById.get(lastInsertRowid));
     });
   }
@@ -89,8 +91,10 @@ export class SqliteStore implements ChatStore {
     return this.write(() => void this.q.releaseUser.run(id));
   }
 
-  async listUsers(): Promise<Array<{ name: string }>> {
-    return this.q.listUsers.all() as Array<{ name: string }>;
+  async listUsers({ after, limit }: UserPageQuery): Promise<{ users: Array<{ id: number; name: string }>; hasMore: boolean }> {
+    const from = after === undefined ? { key: '', name: '' } : { key: legacyKey(after), name: after };
+    const rows = this.q.usersPage.all({ ...from, limit: limit + 1 }) as Array<{ id: number; name: string }>;
+    return { users: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 
   appendPublic(m: NewMessage): Promise<Appended<PublicMessage>> {
@@ -149,7 +153,8 @@ export class SqliteStore implements ChatStore {
   }
 
   async since(reader: number | undefined, after: number, limit: number): Promise<Page<ChatMessage>> {
-    const rows = this.q.since.all({ after, reader: reader ?? null, limit: limit + 1 }) as MessageRow[];
+    const query = reader === undefined ? this.q.publicSince : this.q.since;
+    const rows = query.all({ after, reader: reader ?? null, limit: limit + 1 }) as MessageRow[];
     return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
   }
 
@@ -272,17 +277,22 @@ function prepare(db: Database.Database) {
     findUserByToken: db.prepare(`SELECT ${user} FROM users WHERE token_hash = ? AND retired_at IS NULL`),
     userById: db.prepare(`SELECT ${user} FROM users WHERE id = ?`),
     insertUser: db.prepare(
-      'INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at, provisional) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO users (name, name_key, sort_key, token_hash, created_at, last_seen_at, provisional) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     retireUser: db.prepare('UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ?'),
-    // A login: undoes a release (last_seen_at = 0) too.
-    touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL'),
+    // A login without the token (joining a provisional name): undoes a release (last_seen_at = 0) too.
+    touchUser: db.prepare(
+      'UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL AND provisional = 1',
+    ),
     proveUser: db.prepare(
       'UPDATE users SET last_seen_at = max(last_seen_at, ?), provisional = 0 WHERE id = ? AND retired_at IS NULL',
     ),
     seenUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND last_seen_at > 0'),
     releaseUser: db.prepare('UPDATE users SET last_seen_at = 0 WHERE id = ?'),
-    listUsers: db.prepare('SELECT name FROM users WHERE retired_at IS NULL ORDER BY name_key'),
+    usersPage: db.prepare(
+      `SELECT id, name FROM users WHERE retired_at IS NULL AND (sort_key, name) > ($key, $name)
+       ORDER BY sort_key, name LIMIT $limit`,
+    ),
     insertMessage: db.prepare(
       `INSERT INTO messages
          (sender_id, sender_name, recipient_id, recipient_name, body, created_at, delivered, client_id)
@@ -303,6 +313,9 @@ function prepare(db: Database.Database) {
       `SELECT ${msg} FROM messages WHERE recipient_id = ? AND delivered = 0 AND id > ? ORDER BY id LIMIT ?`,
     ),
     markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ? AND recipient_id = ?'),
+    publicSince: db.prepare(
+      `SELECT ${msg} FROM messages WHERE recipient_id IS NULL AND id > $after ORDER BY id LIMIT $limit`,
+    ),
     since: db.prepare(
       `SELECT ${msg} FROM messages
        WHERE id > $after AND (recipient_id IS NULL OR sender_id = $reader OR recipient_id = $reader)

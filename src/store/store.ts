@@ -79,6 +79,12 @@ export interface PageQuery {
   limit: number;
 }
 
+export interface UserPageQuery {
+  /** The last name of the previous page. */
+  after?: string;
+  limit: number;
+}
+
 /**
  * Durable storage of users and messages.
  *
@@ -116,7 +122,9 @@ export interface ChatStore {
   createUser(user: NewUser): Promise<UserRecord | undefined>;
   /**
    * Records a login of an active user: last seen now, and any release undone; `proven` (the token was
-   * presented) also ends its provisional state. Resolves false (writing nothing) when the user has been retired.
+   * presented) also ends its provisional state. Resolves false (writing nothing) when the user has been retired,
+   * or, for a login without the token (not `proven`), when the user is no longer provisional: a tutorial login
+   * that joins a provisional name loses to the owner securing it meanwhile (issue 16).
    */
   touchUser(id: number, now: number, proven: boolean): Promise<boolean>;
   /**
@@ -126,8 +134,12 @@ export interface ChatStore {
   seenUsers(ids: number[], now: number): Promise<void>;
   /** Ends the user's name reservation now (it is claimable once the user has no live connection). */
   releaseUser(id: number): Promise<void>;
-  /** Active users, by name. */
-  listUsers(): Promise<Array<{ name: string }>>;
+  /**
+   * A page of active users in display order (names.ts, `sortByName`: by the case- and width-insensitive name,
+   * then the name, comparing code points), those after the name `after` (exclusive) when given; `hasMore` when
+   * more follow. Served by an index: the cost of a page does not grow with the number of users (issue 16).
+   */
+  listUsers(page: UserPageQuery): Promise<{ users: Array<{ id: number; name: string }>; hasMore: boolean }>;
 
   appendPublic(message: NewMessage): Promise<Appended<PublicMessage>>;
   /** Stores a private message as not yet delivered; `markDelivered` records its delivery. */
@@ -143,7 +155,8 @@ export interface ChatStore {
   markDelivered(recipient: number, ids: number[]): Promise<void>;
   /**
    * Messages with id > `after` that user `reader` may read (every public message, and private ones sent or
-   * received by the reader; only public ones when `reader` is undefined), oldest first.
+   * received by the reader; only public ones when `reader` is undefined, read through the public messages'
+   * index, so that an anonymous reader never walks private ones), oldest first.
    */
   since(reader: number | undefined, after: number, limit: number): Promise<Page<ChatMessage>>;
   /** Deletes messages created before `cutoffTs`; resolves with how many. */

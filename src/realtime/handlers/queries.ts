@@ -1,7 +1,7 @@
 import { ChatError } from '../../errors';
 import { requireUser } from '../../identity';
-import { sortByName } from '../../names';
-import type { UserEntry } from '../../protocol';
+import type { UsersResult } from '../../protocol';
+import type { UserPageQuery } from '../../store/store';
 import type { EventContext, Services } from '../context';
 
 /**
@@ -23,13 +23,14 @@ export async function history(
   ctx.body = await store.conversation(me.id, peer.id, { before, limit });
 }
 
-/** `users`: every known user with their online state. */
-export async function users(ctx: EventContext): Promise<void> {
-  ctx.body = { users: await listUsers(ctx.services) };
+/** `users {after?, limit?}`: a page of the known users, by name, with their online state. */
+export async function users(ctx: EventContext<UserPageQuery>): Promise<void> {
+  ctx.body = await usersPage(ctx.services, ctx.payload);
 }
 
-export async function listUsers({ store, presence }: Pick<Services, 'store' | 'presence'>): Promise<UserEntry[]> {
-  const [known, online] = await Promise.all([store.listUsers(), presence.online()]);
-  const onlineSet = new Set(online);
-  return sortByName(known, (u) => u.name).map(({ name }) => ({ name, online: onlineSet.has(name) }));
+/** A page of users (store order, an index's) with their online state; for `users` and GET /api/users. */
+export async function usersPage({ store, presence }: Pick<Services, 'store' | 'presence'>, page: UserPageQuery): Promise<UsersResult> {
+  const { users: known, hasMore } = await store.listUsers(page);
+  const online = await presence.onlineAmong(known.map((u) => u.id));
+  return { users: known.map(({ id, name }) => ({ name, online: online.has(id) })), hasMore };
 }
