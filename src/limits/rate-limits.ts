@@ -68,6 +68,8 @@ export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract[]>;
   private readonly badPerAddress: RateLimiterAbstract;
   private readonly badPerName: RateLimiterAbstract;
+  /** One point per name and address: an address's single attempt at a name whose budget is spent. */
+  private readonly badPerNameAndAddress: RateLimiterAbstract;
   private readonly wrongTokens = new WrongTokens();
 
   constructor(
@@ -94,6 +96,7 @@ export class RateLimits {
     };
     this.badPerAddress = make('badtoken-addr', config.badTokensPerAddress);
     this.badPerName = make('badtoken-name', config.badTokensPerName);
+    this.badPerNameAndAddress = make('badtoken-name-addr', { points: 1, seconds: config.badTokensPerName.seconds });
   }
 
   /** Counts one action of `kind` by `key` (a user id or a client address), or throws `rate_limited`. */
@@ -128,13 +131,18 @@ export class RateLimits {
   /**
    * Runs `login`, which presents a token from `address` (for the name `key`, if it names one), within the
    * wrong-token limits of both (wrong-tokens.ts: counted before the token is checked, given back unless
-   * `wrongToken(err)`). Throws `rate_limited` without running `login` when the address, or then the name, has
-   * had too many.
+   * `wrongToken(err)`). Throws `rate_limited` without running `login` when the address has had too many, or
+   * when the name has and this address has guessed at it too: an address that never presented a wrong token for
+   * the name still gets its attempt (issue 16: guessers spending a name's budget locked its owner out).
    */
   async countingWrongTokens<T>(address: string, key: string | undefined, login: () => Promise<T>, wrongToken: (err: unknown) => boolean): Promise<T> {
     if (!this.config.enabled) return login();
-    const counters: Counter[] = [{ limiter: this.badPerAddress, key: addressKey(address) }];
-    if (key !== undefined) counters.push({ limiter: this.badPerName, key });
+    const client = addressKey(address);
+    const counters: Counter[] = [{ limiter: this.badPerAddress, key: client }];
+    if (key !== undefined) {
+      const overflow = { limiter: this.badPerNameAndAddress, key: `${key}\u0000${client}` };
+      counters.push({ limiter: this.badPerName, key, overflow });
+    }
     try {
       return await this.wrongTokens.run(counters, login, wrongToken);
     } catch (err) {
