@@ -34,6 +34,11 @@ export interface Claim {
   replaced?: number;
   /** When the session this claim opens must end (a JWT's expiry); absent: never. */
   expiresAt?: number;
+  /**
+   * This claim proved a provisional name (its token, or the host's JWT, was presented): the name is reserved
+   * from now on, and the connections that joined it without the token must end (issue 16).
+   */
+  secured?: boolean;
 }
 
 /** `username`: a client that keeps its token. `legacy`: the tutorial's `{id}`, which never does. */
@@ -69,7 +74,7 @@ async function tryClaim(name: string, token: string | undefined, form: ClaimForm
   if (own && token !== undefined) {
     // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
     if (!(await deps.store.touchUser(own.id, deps.now, true))) throw taken(name, own.name);
-    return { user: { ...own, provisional: false }, token, created: false };
+    return { user: { ...own, provisional: false }, token, created: false, secured: own.provisional };
   }
   const seenBefore = (user: UserRecord) => deps.now - (user.provisional ? deps.legacyGraceMs : deps.reservationMs);
   const held = async (user: UserRecord) => user.lastSeenAt >= seenBefore(user) || (await deps.presence.isOnline(user.id));
@@ -110,7 +115,7 @@ export async function claimByToken(token: string, deps: Pick<ClaimDeps, 'store' 
   if (!user || !(await deps.store.touchUser(user.id, deps.now, true))) {
     throw new ChatError('unauthorized', 'This token opens no name (it expired, was released, or never existed).');
   }
-  return { user: { ...user, provisional: false }, token, created: false };
+  return { user: { ...user, provisional: false }, token, created: false, secured: user.provisional };
 }
 
 /**
@@ -128,7 +133,7 @@ export async function claimVouched(name: string, expiresAt: number, deps: Pick<C
   for (let attempt = 0; attempt < 2; attempt++) {
     const existing = await vouchedUser(deps.store, name, key);
     if (existing && (await deps.store.touchUser(existing.id, deps.now, true))) {
-      return { user: { ...existing, provisional: false }, created: false, expiresAt };
+      return { user: { ...existing, provisional: false }, created: false, expiresAt, secured: existing.provisional };
     }
     const user = existing ? undefined : await deps.store.createUser({ name, key, tokenHash: '', now: deps.now, provisional: false });
     if (user) return { user, created: true, expiresAt };

@@ -108,6 +108,26 @@ describeCluster('two nodes', () => {
     visitor.close();
   });
 
+  test('a tutorial name secured on one node ends the connections that joined it without the token on the other (issue 16)', async () => {
+    const anonymous = async (i: number) => {
+      const client: Client = io(cluster.nodes[i].url, { transports: ['websocket'], forceNew: true, reconnection: false });
+      opened.push(client);
+      await within(new Promise((resolve) => client.once('connect', () => resolve(undefined))), `a connection to node ${i}`);
+      return client;
+    };
+    const owner = await anonymous(0);
+    const claimed = await ack(owner, 'login', { id: 'tomx' });
+    if (!claimed.ok || !claimed.token) throw new Error('tomx could not claim the name');
+    const intruder = await anonymous(1);
+    expect(await ack(intruder, 'login', { id: 'tomx' })).toMatchObject({ ok: true });
+    const told = next(intruder, 'msg1', (n) => n.type === 'error' && n.code === 'username_taken');
+    const gone = within(new Promise<string>((resolve) => intruder.once('disconnect', resolve)), 'the intruder on node 1 being disconnected');
+    expect(await ack(await anonymous(0), 'login', { username: 'tomx', token: claimed.token })).toMatchObject({ ok: true });
+    await told;
+    expect(await gone).toBe('io server disconnect');
+    expect(await ack(await anonymous(1), 'login', { id: 'tomx' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+  });
+
   test('two nodes racing to claim one name: exactly one wins', async () => {
     const tries = await Promise.allSettled([on(0, { username: 'contested' }), on(1, { username: 'contested' })]);
     expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(1);

@@ -95,3 +95,11 @@ export type EventMiddleware<P = unknown> = (ctx: EventContext<P>, next: () => Pr
 export function userRoom(userId: number): string {
   return `user:${userId}`;
 }
+
+/**
+ * The sockets of user `userId` that joined its provisional name without its token (tutorial logins): when the
+ * owner proves the token, the name is reserved and these end, on every node (issue 16).
+ */
+export function unprovenRoom(userId: number): string {
+  return `unproven:${userId}`;
+}

@@ -1,5 +1,5 @@
 import type { SessionUser } from '../protocol';
-import { userRoom, type ChatSocket, type Services } from './context';
+import { unprovenRoom, userRoom, type ChatSocket, type Services } from './context';
 import { confirmDelivered } from './delivery';
 import { trackDeliveries } from './delivery-tracker';
 import type { SerialQueue } from './serial-queue';
@@ -49,12 +49,15 @@ export class Session {
     return this.socket.data.user;
   }
 
-  /** Binds the socket to `user`; resolves true when the user just came online. */
-  async begin(user: SessionUser): Promise<boolean> {
+  /**
+   * Binds the socket to `user`; resolves true when the user just came online. `unproven`: it joined a
+   * provisional name without the token, and ends when the owner secures the name (sign-in.ts).
+   */
+  async begin(user: SessionUser, { unproven = false } = {}): Promise<boolean> {
     const { presence, log } = this.services;
     this.everLoggedIn = true;
     this.socket.data.user = user;
-    this.socket.join(userRoom(user.id));
+    this.socket.join(unproven ? [userRoom(user.id), unprovenRoom(user.id)] : userRoom(user.id));
     this.stopTracking = trackDeliveries(this.socket, user.key, (ids) => {
       confirmDelivered(this.services, user.id, ids).catch((err) => log.error({ err, socket: this.socket.id }, 'marking delivered failed'));
     });
@@ -75,6 +78,7 @@ export class Session {
     this.stopTracking?.();
     this.stopTracking = undefined;
     this.socket.leave(userRoom(user.id));
+    this.socket.leave(unprovenRoom(user.id));
     const wentOffline = await presence.remove(user, this.socket.id);
     if (wentOffline) presenceFeed.changed(user.name, false);
     if (seen) await store.seenUsers([user.id], now());

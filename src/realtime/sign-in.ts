@@ -4,7 +4,7 @@ import { claimByToken, claimName, claimVouched, type Claim, type ClaimForm } fro
 import type { Slot } from '../limits/socket-slots';
 import { nameKey } from '../names';
 import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
-import { userRoom, type ChatSocket, type Services } from './context';
+import { unprovenRoom, userRoom, type ChatSocket, type Services } from './context';
 import type { Session } from './session';
 
 /**
@@ -78,6 +78,10 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   // A predecessor that still had sockets somewhere (only possible if presence lagged) loses them.
   if (claim.replaced !== undefined) io.in(userRoom(claim.replaced)).disconnectSockets(true);
   const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key };
+  // Joined a provisional name without its token: ends when the owner secures the name (issue 16).
+  const unproven = claim.user.provisional && claim.token === undefined && !claim.created;
+  if (claim.token !== undefined) session.socket.leave(unprovenRoom(user.id)); // this socket proved it now
+  if (claim.secured) endUnproven(services, user);
   const current = session.user;
   const fresh = current?.id !== user.id;
   let cameOnline = false;
@@ -86,7 +90,13 @@ export async function signIn(session: Session, claim: Claim, services: Services,
     if (fresh) {
       slot ??= await slots.reserve(user.id);
       if (current) await session.end({ seen: true }); // same name, but the user behind it changed
-      cameOnline = await session.begin(user);
+      cameOnline = await session.begin(user, { unproven });
+      // The owner may have secured the name since this login joined it, before this socket was in the room
+      // that announcement ended: read again, now that it is.
+      if (unproven && !(await stillProvisional(services, claim.user))) {
+        await session.end({ seen: false });
+        throw new ChatError('username_taken', `The name "${user.name}" was just secured by its owner; pick another name.`);
+      }
     }
   } finally {
     slot?.release(); // the socket is in presence now (or binding failed): the reservation has done its work
@@ -110,6 +120,25 @@ export async function signInConnected(session: Session, claim: Claim, services: 
   if (signedIn && session.socket.connected) return signedIn;
   if (claim.created) await services.store.releaseUser(claim.user.id);
   return undefined;
+}
+
+/**
+ * The owner of `user`'s provisional name proved it: every connection that joined the name without the token,
+ * on every node (the room is the adapter's), is told and disconnected. Tutorial clients reconnect and log in
+ * with `{ id }` again, which the now reserved name refuses.
+ */
+function endUnproven({ io, now, log }: Services, user: SessionUser): void {
+  const unproven = io.in(unprovenRoom(user.id));
+  const text = `The owner of "${user.name}" secured the name with its token; log in with another name.`;
+  unproven.emit('msg1', { type: 'error', code: 'username_taken', text, ts: now() });
+  unproven.disconnectSockets(true);
+  log.info({ user: user.name }, 'name secured: connections that joined it without the token end');
+}
+
+/** Whether `user` is still the provisional holder of its key. */
+async function stillProvisional({ store }: Services, user: { id: number; key: string }): Promise<boolean> {
+  const now = await store.findUser(user.key);
+  return now?.id === user.id && now.provisional;
 }
 
 /** The token behind a session expired: say so, and disconnect (the client reconnects with a fresh token). */
