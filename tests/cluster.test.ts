@@ -128,6 +128,39 @@ describeCluster('two nodes', () => {
     expect(await ack(await anonymous(1), 'login', { id: 'tomx' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
   });
 
+  test('session is the first event of a handshake login on one node while the other broadcasts (issue 16)', async () => {
+    // Node 0 broadcasts as fast as it answers (admin push notices, which no limit slows), so that node 1 has
+    // events to deliver to a socket at any moment, also in the instant after it connected.
+    let flowing = true;
+    const pushing = (async () => {
+      for (let i = 0; flowing; i++) {
+        const res = await fetch(`${cluster.nodes[0].url}/api/push`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ text: `flowing ${i}` }),
+        });
+        await res.arrayBuffer();
+      }
+    })();
+    const { client: watcher } = await on(1, { username: 'firstwatch' });
+    await next(watcher, 'msg1', (n) => n.type === 'push'); // the broadcasts reach node 1
+    const firsts: string[] = [];
+    try {
+      for (let i = 0; i < 15; i++) {
+        const client: Client = io(cluster.nodes[1].url, { transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false, auth: { username: `first${i}` } });
+        opened.push(client);
+        const first = new Promise<string>((resolve) => client.onAny((event: string) => resolve(event)));
+        client.connect();
+        firsts.push(await within(first, `the first event of login ${i}`));
+        await closeClient(client);
+      }
+    } finally {
+      flowing = false;
+      await pushing;
+    }
+    expect(firsts).toEqual(Array(15).fill('session'));
+  });
+
   test('two nodes racing to claim one name: exactly one wins', async () => {
     const tries = await Promise.allSettled([on(0, { username: 'contested' }), on(1, { username: 'contested' })]);
     expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(1);

@@ -3,17 +3,16 @@ import { JwtError } from '../auth/jwt';
 import { claimByToken, claimName, claimVouched, type Claim, type ClaimForm } from '../identity';
 import type { Slot } from '../limits/socket-slots';
 import { nameKey } from '../names';
-import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
+import { MAX_SYNC_PAGE, type SessionUser } from '../protocol';
 import { unprovenRoom, userRoom, type ChatSocket, type Services } from './context';
 import type { Session } from './session';
 
 /**
  * The steps every login takes once its claim succeeded, whether it came with the handshake (`auth`) or as a
- * `login` event: bind the socket (session, room, presence), answer, then welcome it.
+ * `login` event: bind the socket (session, room, presence), answer (login-result.ts), then welcome it.
  */
 export interface SignedIn {
   user: SessionUser;
-  result: LoginResult;
   /** False when the socket was already logged in as this user (a repeated login): nothing to welcome. */
   fresh: boolean;
   cameOnline: boolean;
@@ -68,13 +67,12 @@ export async function claimJwt(services: Services, address: string, token: strin
 }
 
 /**
- * Binds `session` to the claimed user and builds the answer (the `login` ack or the `session` event). The
- * socket takes one of the user's MAX_SOCKETS_PER_USER places: `reserved` when the handshake already took it,
+ * Binds `session` to the claimed user. The socket takes one of the user's MAX_SOCKETS_PER_USER places: `reserved` when the handshake already took it,
  * else one reserved here (refused `rate_limited` when none is left); the reservation ends once the socket is
  * in presence, or when binding fails.
  */
 export async function signIn(session: Session, claim: Claim, services: Services, reserved?: Slot): Promise<SignedIn> {
-  const { io, presence, slots } = services;
+  const { io, slots } = services;
   // A predecessor that still had sockets somewhere (only possible if presence lagged) loses them.
   if (claim.replaced !== undefined) io.in(userRoom(claim.replaced)).disconnectSockets(true);
   const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key };
@@ -103,9 +101,7 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   }
   // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
   if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
-  const [online, onlineCount] = await Promise.all([presence.online(LOGIN_ONLINE_LIMIT), presence.onlineCount()]);
-  const result: LoginResult = { user: { name: user.name }, ...(claim.token && { token: claim.token }), online, onlineCount };
-  return { user, result, fresh, cameOnline };
+  return { user, fresh, cameOnline };
 }
 
 /**
