@@ -58,6 +58,8 @@ export interface Deps {
   adapter?: ServerOptions['adapter'];
   /** Cluster mode: the Redis connection the rate limits count in (one that fails fast: cluster.ts, limitsRedis). */
   redis?: Redis;
+  /** Cluster mode: what of the adapter's events waits for Redis, for /metrics (cluster-events.ts). */
+  clusterEvents?: () => { queued: number; dropped: number };
   /** How long events may wait for a connection's first login (default PRE_LOGIN_WAIT_MS); tests shorten it. */
   preLoginWaitMs?: number;
   /** How long a new Engine.IO session may go without its Socket.IO connect (default CONNECT_TIMEOUT_MS). */
@@ -101,6 +103,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
   });
   const metrics = new Metrics(() => io.engine.clientsCount);
+  if (deps.clusterEvents) metrics.watchClusterEvents(deps.clusterEvents);
   const store = instrumentStore(rawStore, metrics);
   const now = deps.now ?? Date.now;
   const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);

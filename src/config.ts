@@ -70,6 +70,11 @@ export interface Config {
   redisUrl: string | undefined;
   /** This node's identity in the cluster; unset: machine/HOST:PORT, or machine:pid:random when the port is picked (presence/node-id.ts). */
   nodeId: string | undefined;
+  /**
+   * Cluster mode: typing, presence and notices older than this when Redis can take or give them (an outage)
+   * are dropped, not delivered late (cluster-events.ts).
+   */
+  clusterEventMaxAgeMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -99,6 +104,7 @@ export const DEFAULTS = {
   MAX_SOCKETS_PER_USER: '20',
   MAX_SOCKETS_PER_ADDRESS: '1000',
   DATABASE_POOL_SIZE: '10',
+  CLUSTER_EVENT_MAX_AGE_SECONDS: '5',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -158,6 +164,7 @@ const ENV = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(Number(DEFAULTS.DATABASE_POOL_SIZE)),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port (or rediss://)').optional(),
   NODE_ID: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and _ . : - only').optional(),
+  CLUSTER_EVENT_MAX_AGE_SECONDS: z.coerce.number().positive().max(3600).default(Number(DEFAULTS.CLUSTER_EVENT_MAX_AGE_SECONDS)),
 });
 
 /** A comma-separated list of origins, each checked. */
@@ -280,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     basePath: e.BASE_PATH ?? '',
     redisUrl: e.REDIS_URL,
     nodeId: e.NODE_ID,
+    clusterEventMaxAgeMs: e.CLUSTER_EVENT_MAX_AGE_SECONDS * 1000,
   };
 }
 

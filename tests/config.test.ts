@@ -40,6 +40,7 @@ test('defaults need no environment at all', () => {
     },
     auth: { mode: 'open' },
     basePath: '',
+    clusterEventMaxAgeMs: 5000,
   });
 });
 
@@ -73,6 +74,7 @@ test('every variable is read', () => {
     MAX_SOCKETS_PER_USER: '3',
     MAX_SOCKETS_PER_ADDRESS: '14',
     BASE_PATH: '/apps/chat',
+    CLUSTER_EVENT_MAX_AGE_SECONDS: '2.5',
   });
   expect(config).toMatchObject({
     port: 8080,
@@ -104,6 +106,7 @@ test('every variable is read', () => {
       socketsPerAddress: 14,
     },
     basePath: '/apps/chat',
+    clusterEventMaxAgeMs: 2500,
   });
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
