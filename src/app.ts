@@ -106,7 +106,11 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
   if (deps.clusterEvents) metrics.watchClusterEvents(deps.clusterEvents);
   const store = instrumentStore(rawStore, metrics);
   const now = deps.now ?? Date.now;
-  const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);
+  const presenceFeed = new PresenceFeed(io, presence, { metrics, log, now, clustered: deps.adapter !== undefined, fixedWindowMs: deps.presenceWindowMs });
+  // Another node's users changed: this node reads their state and tells its own sockets (presence/feed.ts).
+  io.on('presenceChanged', (users) => {
+    if (Array.isArray(users)) void presenceFeed.apply(users);
+  });
   const events = new EventEmitter<AppEvents>();
   const addresses = new WeakMap<object, string>();
   const services: Services = {
@@ -221,7 +225,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
  * node could not do it.
  */
 function announceExternal({ presenceFeed, store, now, log }: Services, changes: PresenceTransition[]): void {
-  for (const { user, online } of changes) presenceFeed.changed(user.name, online);
+  for (const { user, online } of changes) presenceFeed.changed(user, online);
   const gone = changes.filter((c) => !c.online).map((c) => c.user.id);
   store.seenUsers(gone, now()).catch((err) => log.warn({ err }, 'recording departed users as seen failed'));
 }

@@ -8,8 +8,11 @@
  * - keeps what is to be published in an outbox, sent in order while the connection is ready, at most
  *   OUTBOX_MAX_EVENTS of them (the oldest dropped beyond) and, for events (broadcasts and server-side emits:
  *   typing, presence, notices), none older than `maxAgeMs` (dropped as stale);
- * - drops events read from the stream that are older than `maxAgeMs` by this node's clock (a node that reads
- *   again after an outage does not replay them to sockets that connected meanwhile).
+ * - stamps each event with the time it happened; a node that reads it from the stream drops it when it is older
+ *   than `maxAgeMs`, and otherwise, when it comes late, delivers it only to the sockets that were already
+ *   connected when it happened: nobody is sent what happened before they connected (a node that reads again
+ *   after an outage used to replay everything to sockets that connected meanwhile). Times are the nodes'
+ *   clocks (and Redis's for an event without a stamp): keep them in sync.
  * Room operations and disconnections (a securing owner ending an intruder's connection) are not events: they
  * are never dropped for their age, only beyond the outbox's bound.
  *
@@ -24,6 +27,8 @@ import type { Logger } from 'pino';
 export const OUTBOX_MAX_EVENTS = 1000;
 /** Publications in flight on the connection at once (pipelined, so in order). */
 const MAX_IN_FLIGHT = 64;
+/** An event read this much after it happened is late: sockets that connected since do not get it. */
+const LATE_MS = 200;
 
 /** Message types that are events a person sees: stale after a few seconds. */
 const EVENTS: ReadonlySet<number> = new Set([MessageType.BROADCAST, MessageType.SERVER_SIDE_EMIT]);
@@ -37,8 +42,22 @@ export interface ClusterEventStats {
 
 type Adapter = ClusterAdapter & {
   doPublish(message: ClusterMessage): Promise<string>;
-  onRawMessage(raw: { type: string }, offset: string): void;
+  onRawMessage(raw: RawMessage, offset: string): void;
 };
+
+/** A stream entry as the adapter reads it: `data` is JSON for events (they never carry binary here). */
+interface RawMessage {
+  type: string;
+  data?: string;
+}
+
+/** What an event's JSON data holds that matters here. */
+interface EventData {
+  /** When it happened, by the publishing node's clock (stamped below). */
+  happenedAt?: number;
+  /** A broadcast's options, encoded: socket ids in `except` are left out. */
+  opts?: { except?: string[] };
+}
 
 export interface LocalFirstOptions {
   /**
@@ -57,19 +76,29 @@ export interface LocalFirstOptions {
  */
 export function localFirst(create: (nsp: Namespace) => unknown, options: LocalFirstOptions) {
   const outboxes = new Set<Outbox>();
+  const now = options.now ?? Date.now;
   // A function, not an arrow: Socket.IO calls it with `new` (the object it returns is the adapter).
   const adapter = function (nsp: Namespace) {
     const inner = create(nsp) as Adapter;
     const outbox = new Outbox(inner.doPublish.bind(inner), options);
     outboxes.add(outbox);
     inner.doPublish = (message) => {
+      if (EVENTS.has(message.type)) Object.assign(message, { data: { ...(message as { data: object }).data, happenedAt: now() } });
       outbox.push(message);
       return Promise.resolve(''); // the offset only matters to connection state recovery, which is off
     };
     const read = inner.onRawMessage.bind(inner);
     inner.onRawMessage = (raw, offset) => {
-      if (EVENTS.has(Number(raw.type)) && outbox.stale(Number(offset.split('-')[0]))) return outbox.drop(1);
-      read(raw, offset);
+      if (!EVENTS.has(Number(raw.type)) || !raw.data?.startsWith('{')) return read(raw, offset);
+      const data = JSON.parse(raw.data) as EventData;
+      const happenedAt = data.happenedAt ?? Number(offset.split('-')[0]);
+      if (outbox.stale(happenedAt)) return outbox.drop(1);
+      if (now() - happenedAt < LATE_MS || !data.opts) return read(raw, offset);
+      // Late: not for the sockets that connected after it happened.
+      const since = [...nsp.sockets.values()].filter((socket) => socket.handshake.issued > happenedAt).map((socket) => socket.id);
+      if (since.length === 0) return read(raw, offset);
+      data.opts.except = [...(data.opts.except ?? []), ...since];
+      read({ ...raw, data: JSON.stringify(data) }, offset);
     };
     const close = inner.close.bind(inner);
     inner.close = () => {

@@ -220,8 +220,11 @@ export interface ServerToClientEvents {
   typing: (notice: TypingNotice) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface InterServerEvents {}
+/** Between the nodes of a cluster (Socket.IO's server-side emit): nothing a client sends or sees. */
+export interface InterServerEvents {
+  /** These users changed on the sending node: read their state again and tell your sockets (presence/feed.ts). */
+  presenceChanged: (users: Array<{ id: number; name: string }>) => void;
+}
 
 /** The logged-in identity of a socket. `key` is the case-folded name used for rooms and uniqueness. */
 export interface SessionUser {

@@ -5,7 +5,7 @@
  */
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { describeCluster, loggedInOn, startCluster, type TestCluster } from './cluster-harness';
-import { entitled, queryRows } from './cluster-clients';
+import { entitled, onlineNames, queryRows } from './cluster-clients';
 import { ack, closeClient, next, within, type Client } from './helpers';
 import { ResumingClient } from './resuming-client';
 import type { ChatMessage, SessionInfo } from '../src/protocol';
@@ -23,7 +23,9 @@ describeCluster('two nodes', () => {
   let cluster: TestCluster;
   const opened: Client[] = [];
   beforeAll(async () => {
-    cluster = await startCluster(2, { ADMIN_TOKEN });
+    // Every client here comes from 127.0.0.1, and these tests log in and connect more than a minute's default
+    // allowance for one address (the limits themselves are cluster-limits.test.ts's subject).
+    cluster = await startCluster(2, { ADMIN_TOKEN, RATE_LIMIT_LOGINS_PER_ADDRESS: '1000/60', RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '1000/60' });
   });
   afterAll(async () => {
     await Promise.all(opened.splice(0).map(closeClient));
@@ -159,6 +161,39 @@ describeCluster('two nodes', () => {
       await pushing;
     }
     expect(firsts).toEqual(Array(15).fill('session'));
+  });
+
+  test('presence converges whatever order the nodes announce in: observers end with what users says (issue 16)', async () => {
+    const observers = await Promise.all([on(0, { username: 'obs0' }), on(1, { username: 'obs1' })]);
+    /** What each observer's events say of each user, applied in the order they came, as a page would. */
+    const views = observers.map(({ client }) => {
+      const view = new Map<string, boolean>();
+      client.on('presence', (p) => p.users.forEach((u) => view.set(u.name, u.online)));
+      return view;
+    });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)); // the sequence's own timing
+    for (let round = 0; round < 5; round++) {
+      const [u, x] = [`conv${round}`, `other${round}`];
+      const { client: onlyTab, session } = await on(0, { username: u });
+      await Promise.all(observers.map(({ client }) => next(client, 'presence', (p) => p.users.some((e) => e.name === u && e.online))));
+      // The interleaving that showed the bug: X logs in on node 1; 20 ms later U's only tab (node 0) closes;
+      // 30 ms later U logs in again on node 1. U ends online.
+      const xIn = on(1, { username: x });
+      await pause(20);
+      onlyTab.close();
+      await pause(30);
+      await on(1, { username: u, token: session.token });
+      await xIn;
+      // Fresh logins on each node, after everything above: once both are seen, every earlier announcement is.
+      const marks = [`mark${round}a`, `mark${round}b`];
+      const seen = observers.map(({ client }) => Promise.all(marks.map((m) => next(client, 'presence', (p) => p.users.some((e) => e.name === m && e.online)))));
+      await Promise.all([on(0, { username: marks[0] }), on(1, { username: marks[1] })]);
+      await Promise.all(seen);
+      for (const [i, { client }] of observers.entries()) {
+        const listed = (await onlineNames(client)).includes(u);
+        expect({ observer: i, user: u, listed, events: views[i].get(u) }).toEqual({ observer: i, user: u, listed: true, events: true });
+      }
+    }
   });
 
   test('two nodes racing to claim one name: exactly one wins', async () => {

@@ -80,7 +80,7 @@ export class Session {
     this.socket.leave(userRoom(user.id));
     this.socket.leave(unprovenRoom(user.id));
     const wentOffline = await presence.remove(user, this.socket.id);
-    if (wentOffline) presenceFeed.changed(user.name, false);
+    if (wentOffline) presenceFeed.changed(user, false);
     if (seen) await store.seenUsers([user.id], now());
     return { user, wentOffline };
   }

@@ -155,7 +155,7 @@ export async function welcome(session: Session, { user, fresh, cameOnline }: Sig
   const { now, metrics, presenceFeed } = services;
   socket.emit('msg1', { type: 'welcome', text: `Welcome, ${user.name}!`, ts: now() });
   metrics.eventsOut.inc({ event: 'msg1' });
-  if (cameOnline) presenceFeed.changed(user.name, true);
+  if (cameOnline) presenceFeed.changed(user, true);
   await sendUndelivered(socket, user, services);
   await session.releaseParked();
 }
