@@ -22,7 +22,19 @@ export type SqliteSync = 'full' | 'normal';
  */
 export type StorageConfig =
   | { kind: 'sqlite'; path: string; synchronous: SqliteSync }
-  | { kind: 'postgres'; url: string; poolSize: number };
+  | ({ kind: 'postgres'; url: string; poolSize: number } & PostgresTimeouts);
+
+/**
+ * How long PostgreSQL may take (issue 16: without these, a database that silently stops answering held every
+ * socket's queue and the shutdown forever): to connect; for a statement (the server cancels it, and the client
+ * gives up on a server that does not answer at all; also the longest a transaction may sit idle); and how long
+ * an unused pooled connection is kept.
+ */
+export interface PostgresTimeouts {
+  connectTimeoutMs: number;
+  queryTimeoutMs: number;
+  idleTimeoutMs: number;
+}
 
 export interface Config {
   port: number;
@@ -104,6 +116,9 @@ export const DEFAULTS = {
   MAX_SOCKETS_PER_USER: '20',
   MAX_SOCKETS_PER_ADDRESS: '1000',
   DATABASE_POOL_SIZE: '10',
+  DATABASE_CONNECT_TIMEOUT_SECONDS: '10',
+  DATABASE_QUERY_TIMEOUT_SECONDS: '30',
+  DATABASE_IDLE_TIMEOUT_SECONDS: '30',
   CLUSTER_EVENT_MAX_AGE_SECONDS: '5',
 } as const;
 
@@ -125,6 +140,9 @@ const basePath = z
     /^(\/(?!\.\.?(\/|$))[\w~.-]+)+$/,
     'must look like /chat: a leading slash and none at the end, segments of letters, digits, "_", "-", "." or "~" (not "." or ".."); leave it empty for the root',
   );
+
+/** A duration in seconds, fractions allowed, at least a tenth and at most an hour. */
+const seconds = z.coerce.number().min(0.1).max(3600);
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin looks like https://chat.example.com');
 
@@ -162,6 +180,9 @@ const ENV = z.object({
   MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(Number(DEFAULTS.MAX_SOCKETS_PER_ADDRESS)),
   BASE_PATH: basePath.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(Number(DEFAULTS.DATABASE_POOL_SIZE)),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: seconds.default(Number(DEFAULTS.DATABASE_CONNECT_TIMEOUT_SECONDS)),
+  DATABASE_QUERY_TIMEOUT_SECONDS: seconds.default(Number(DEFAULTS.DATABASE_QUERY_TIMEOUT_SECONDS)),
+  DATABASE_IDLE_TIMEOUT_SECONDS: seconds.default(Number(DEFAULTS.DATABASE_IDLE_TIMEOUT_SECONDS)),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port (or rediss://)').optional(),
   NODE_ID: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and _ . : - only').optional(),
   CLUSTER_EVENT_MAX_AGE_SECONDS: z.coerce.number().positive().max(3600).default(Number(DEFAULTS.CLUSTER_EVENT_MAX_AGE_SECONDS)),
@@ -181,7 +202,13 @@ function originList(value: string, ctx: z.RefinementCtx): string[] {
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
 /** Settings that only mean something for one storage engine; setting one for the other is a mistake worth reporting. */
-const ENGINE_ONLY: Record<string, 'sqlite' | 'postgres'> = { SQLITE_SYNCHRONOUS: 'sqlite', DATABASE_POOL_SIZE: 'postgres' };
+const ENGINE_ONLY: Record<string, 'sqlite' | 'postgres'> = {
+  SQLITE_SYNCHRONOUS: 'sqlite',
+  DATABASE_POOL_SIZE: 'postgres',
+  DATABASE_CONNECT_TIMEOUT_SECONDS: 'postgres',
+  DATABASE_QUERY_TIMEOUT_SECONDS: 'postgres',
+  DATABASE_IDLE_TIMEOUT_SECONDS: 'postgres',
+};
 
 function misplacedSettings(present: Record<string, string | undefined>): string[] {
   const engine = POSTGRES_URL.test(present.DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
@@ -257,7 +284,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     storage:
       db.kind === 'sqlite'
         ? { ...db, synchronous: e.SQLITE_SYNCHRONOUS }
-        : { ...db, poolSize: e.DATABASE_POOL_SIZE },
+        : {
+            ...db,
+            poolSize: e.DATABASE_POOL_SIZE,
+            connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000,
+            queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_SECONDS * 1000,
+            idleTimeoutMs: e.DATABASE_IDLE_TIMEOUT_SECONDS * 1000,
+          },
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
     publicOrigins: e.PUBLIC_ORIGINS,

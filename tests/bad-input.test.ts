@@ -3,6 +3,7 @@
  * nothing is stored or broadcast.
  */
 import type { ClientEvent } from '../src/protocol';
+import { loadConfig } from '../src/config';
 import { openStore, type ChatStore } from '../src/store';
 import { ack, flush, next, record, startServer, within, type Client, type TestServer } from './helpers';
 import { createDatabase, postgresReason, type TestDatabase } from './postgres';
@@ -167,5 +168,5 @@ describe.each(ENGINES)('%s', (_engine, open) => {
 
 async function openPostgres(): Promise<{ db: TestDatabase; store: ChatStore }> {
   const db = await createDatabase();
-  return { db, store: await openStore({ kind: 'postgres', url: db.url, poolSize: 2 }) };
+  return { db, store: await openStore(loadConfig({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: '2' }).storage) };
 }

@@ -111,10 +111,21 @@ test('every variable is read', () => {
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
-  expect(loadConfig({ DATABASE_URL: 'postgres://chat@db.internal:5432/chat', DATABASE_POOL_SIZE: '25' }).storage).toEqual({
+  expect(
+    loadConfig({
+      DATABASE_URL: 'postgres://chat@db.internal:5432/chat',
+      DATABASE_POOL_SIZE: '25',
+      DATABASE_CONNECT_TIMEOUT_SECONDS: '3',
+      DATABASE_QUERY_TIMEOUT_SECONDS: '7.5',
+      DATABASE_IDLE_TIMEOUT_SECONDS: '60',
+    }).storage,
+  ).toEqual({
     kind: 'postgres',
     url: 'postgres://chat@db.internal:5432/chat',
     poolSize: 25,
+    connectTimeoutMs: 3000,
+    queryTimeoutMs: 7500,
+    idleTimeoutMs: 60_000,
   });
   expect(loadConfig({ PORT: '' }).port).toBe(3000); // empty counts as unset
 });
@@ -124,6 +135,9 @@ test('DATABASE_URL=postgres://… or postgresql://… selects PostgreSQL, with a
     kind: 'postgres',
     url: 'postgresql://localhost/chat',
     poolSize: 10,
+    connectTimeoutMs: 10_000,
+    queryTimeoutMs: 30_000,
+    idleTimeoutMs: 30_000,
   });
   expect(() => loadConfig({ DATABASE_URL: 'postgres://[broken' })).toThrow(/DATABASE_URL: not a valid postgres:\/\/ URL/);
 });

@@ -1,6 +1,7 @@
 /** The guarantees stated on ChatStore (src/store/store.ts), checked against every implementation. */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { loadConfig } from '../src/config';
 import { openSqliteStore, openStore } from '../src/store';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
@@ -333,14 +334,14 @@ test('keys stored before look-alike names became one identity are rekeyed; nobod
 });
 
 test('openSqliteStore refuses a PostgreSQL configuration, pointing to openStore', () => {
-  expect(() => openSqliteStore({ kind: 'postgres', url: 'postgres://localhost/chat', poolSize: 1 })).toThrow(/await openStore/);
+  expect(() => openSqliteStore(loadConfig({ DATABASE_URL: 'postgres://localhost/chat' }).storage)).toThrow(/await openStore/);
 });
 
 describePostgres('openStore', () => {
   test('opens PostgreSQL when the configuration names it (connecting and migrating first)', async () => {
     const db = await createDatabase();
     try {
-      const store = await openStore({ kind: 'postgres', url: db.url, poolSize: 2 });
+      const store = await openStore(loadConfig({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: '2' }).storage);
       expect(store).toBeInstanceOf(PostgresStore);
       await store.ping();
       expect(await store.listUsers({ limit: 10 })).toEqual({ users: [], hasMore: false });

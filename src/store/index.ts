@@ -11,7 +11,7 @@ export async function openStore(config: StorageConfig, options: { onError?: (err
     case 'sqlite':
       return SqliteStore.open(config.path, config.synchronous);
     case 'postgres':
-      return PostgresStore.open(config.url, { poolSize: config.poolSize, onError: options.onError });
+      return PostgresStore.open(config.url, { ...config, onError: options.onError });
   }
 }
 

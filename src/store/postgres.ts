@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ChatMessage, PrivateMessage, PublicMessage } from '../protocol';
-import { connections, inTransaction } from './postgres-connection';
+import { connections, inTransaction, type Timeouts } from './postgres-connection';
 import { CommitFeed } from './postgres-feed';
 import { CommitListener } from './postgres-listen';
 import { BatchedLookup } from './postgres-lookups';
@@ -21,7 +21,7 @@ import type {
 } from './store';
 import { legacyKey } from '../names';
 
-export interface PostgresOptions {
+export interface PostgresOptions extends Partial<Timeouts> {
   /** Connections for queries and appends (default 10); the LISTEN connection comes on top. */
   poolSize?: number;
   /** Shown in pg_stat_activity (default 'chat'); the LISTEN connection adds ':listen'. */
@@ -70,7 +70,12 @@ export class PostgresStore implements ChatStore {
   static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
     const name = options.applicationName ?? 'chat';
     const report = options.onError ?? ((err: Error) => console.error('PostgresStore:', err));
-    const { pool, listen, end } = connections(url, options.poolSize ?? 10, name, report);
+    const timeouts: Timeouts = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      queryTimeoutMs: options.queryTimeoutMs ?? 30_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    };
+    const { pool, listen, end } = connections(url, options.poolSize ?? 10, name, timeouts, report);
     const storeId = randomUUID();
     let feed: CommitFeed | undefined;
     try {
@@ -85,6 +90,7 @@ export class PostgresStore implements ChatStore {
       const writer = new GroupCommit(pool, feed, storeId);
       const check = setInterval(() => {
         pool.query<{ last_id: number }>('SELECT last_id FROM log_head').then((r) => feed!.seen(r.rows[0].last_id), report);
+        listener.probe(); // a LISTEN connection that stopped answering is replaced (it would never say so)
       }, options.checkIntervalMs ?? 5000);
       check.unref();
       return new PostgresStore(pool, end, listener, feed, writer, check);
