@@ -48,6 +48,7 @@ const FIELD_EDGES: Partial<Record<ClientEvent, { base: Record<string, unknown>; 
   sendMsg: { base: { text: 'hi' }, fields: { text: TEXT_EDGES, clientId: CLIENT_ID_EDGES } },
   privateMsg: { base: { to: 'witness', text: 'hi' }, fields: { to: NAME_EDGES, text: TEXT_EDGES, clientId: CLIENT_ID_EDGES } },
   history: { base: {}, fields: { with: NAME_EDGES, before: ID_EDGES, limit: LIMIT_EDGES } },
+  users: { base: {}, fields: { after: NAME_EDGES, limit: LIMIT_EDGES } },
   typing: { base: {}, fields: { to: NAME_EDGES } },
   sync: { base: { after: 0 }, fields: { after: ID_EDGES, limit: LIMIT_EDGES } },
   received: { base: { ids: [1] }, fields: { ids: RECEIPT_EDGES } },

@@ -48,7 +48,8 @@ const SHAPES: Record<ClientEvent, Shape> = {
   sendMsg: { fields: { text, newAccount: text, clientId }, oneOf: ['text', 'newAccount', 'invalid_message'] },
   privateMsg: { fields: { to: name, text, clientId }, required: ['to', 'text'] },
   history: { fields: { with: name, before: messageId, limit } },
-  users: { fields: {} },
+  // `after` is a name (the last of the previous page), refused as a malformed field, not as a name.
+  users: { fields: { after: payload(name.valid), limit } },
   typing: { fields: { to: name } },
   sync: { fields: { after: messageId, limit }, required: ['after'] },
   logout: { fields: { release: payload((v) => typeof v === 'boolean') } },
