@@ -77,6 +77,15 @@ export async function joinCluster(config: Config & { redisUrl: string }, log: Lo
   const publisher = redis.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
   publisher.on('error', (err) => log.debug({ err: err.message }, 'cluster events: redis connection trouble'));
   publisher.duplicate = (override) => redis.duplicate(override);
+  // The adapter never waits for a Pub/Sub publication (a server-side emit: presence hints), so one that fails
+  // (the connection lost while it was in flight) would be an unhandled rejection, which ends the process. It
+  // is lost like any ephemeral event instead.
+  const publish = publisher.publish.bind(publisher) as (...args: unknown[]) => Promise<number>;
+  publisher.publish = ((...args: unknown[]) => {
+    const sent = publish(...args);
+    sent.catch((err: Error) => log.debug({ err: err.message }, 'cluster events: a publication was lost with the connection'));
+    return sent;
+  }) as typeof publisher.publish;
   const streams = createAdapter(publisher, { streamName: `${PREFIX}:socket.io`, channelPrefix: `${PREFIX}:socket.io`, blockTimeInMs: 1000 });
   const { adapter, stats } = localFirst(streams, { redis: publisher, maxAgeMs: config.clusterEventMaxAgeMs, log });
   log.info({ nodeId, redis: redis.status }, 'joined the cluster');

@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { describeCluster, logged, startCluster, whenLogged, type TestCluster } from './cluster-harness';
 import { arrives, Clients, crossNode, entitled, push, queryRows, settles } from './cluster-clients';
 import { Traffic, type Member } from './cluster-traffic';
-import { ack, record, WAIT_MS } from './helpers';
+import { ack, record, WAIT_MS, within } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -141,8 +141,14 @@ describeCluster('Redis outages', () => {
 
   test('a node whose Redis stops answering (connection up, replies lost) still takes messages', async () => {
     const { client: watcher } = await clients.login(url(1), { username: 'hush-watch' });
-    const { client: talker } = await clients.login(url(0), { username: 'hush' });
+    // hush's arrival is announced (a Pub/Sub publication) just after the replies start to be lost: the
+    // publication reaches the other node, and its reply, lost, fails when the connection is cut below, which
+    // must not take the node down (issue 16: an unhandled rejection did).
+    const announced = arrives(watcher, 'presence', (p) => p.users.some((u) => u.name === 'hush'), 'hush announced on node 1');
+    const talker = clients.open(url(0), { username: 'hush' });
+    await within(new Promise((resolve) => talker.once('msg1', resolve)), 'hush welcomed (bound to its user)');
     cluster.links[0].dropReplies(); // what a network dropping packets looks like: nothing closes
+    await announced;
     // Each count waits for its command timeout, then the node's stand-in decides; nothing waits for Redis.
     for (let i = 0; i < 3; i++) {
       const seen = arrives(watcher, 'allmessage', (m) => m.text === `unanswered ${i}`, 'the message on the other node');
@@ -152,6 +158,8 @@ describeCluster('Redis outages', () => {
     const mark = cluster.nodes[0].logs.length;
     await cluster.links[0].cut(); // the connections drop; the node reconnects through the proxy
     await whenLogged(cluster.nodes[0], logged('presence: synced with Redis'), 'node 0 resyncing', { from: mark, ms: BACK_MS });
+    expect(await ack(talker, 'sendMsg', { text: 'still here after the cut' })).toMatchObject({ ok: true });
+    expect(cluster.nodes[0].child.exitCode).toBeNull();
   });
 
   test('one node without Redis for seconds: traffic flows on both, nothing lost or doubled, events catch up, no ghost', async () => {
