@@ -19,6 +19,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startBuiltServer } from './built-server';
 import { flooder, person, type Tally } from './flood-clients';
+import { printTable } from './table';
 
 interface Options {
   seconds: number;
@@ -102,12 +103,7 @@ function report(results: Result[], options: Options): void {
       latency(t.ackMs),
     ]),
   );
-  const table = [header, ...rows].map((row) => row.map(String));
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  for (const [i, row] of table.entries()) {
-    console.log(row.map((cell, j) => (j < 2 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  printTable(header, rows, 2);
 }
 
 function latency(ms: number[]): string {

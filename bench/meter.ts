@@ -101,13 +101,27 @@ export interface MachineTimes {
   processes: number;
   /** CPU time spent in interrupts and softirqs since boot, microseconds. */
   interrupts: number;
-  /** CPU time stolen by the hypervisor since boot, microseconds. */
+  /** Time the hypervisor gave this machine's virtual CPUs to someone else (steal), microseconds. */
   steal: number;
+  /** Every kind of time counted, idle included, microseconds: the whole machine's capacity so far. */
+  total: number;
 }
 
 /** From the `cpu` line of /proc/stat (user nice system idle iowait irq softirq steal …). */
 export function machineTimes(): MachineTimes {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return { processes: (user + nice + system) * MICROS_PER_TICK, interrupts: (irq + softirq) * MICROS_PER_TICK, steal: (steal ?? 0) * MICROS_PER_TICK };
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, , , irq, softirq, steal = 0] = fields;
+  return {
+    processes: (user + nice + system) * MICROS_PER_TICK,
+    interrupts: (irq + softirq) * MICROS_PER_TICK,
+    steal: steal * MICROS_PER_TICK,
+    total: fields.reduce((a, b) => a + b, 0) * MICROS_PER_TICK,
+  };
+}
+
+/** Percent of the machine's CPU time between two readings that was stolen by the hypervisor. */
+export function stealPercent(a: MachineTimes, b: MachineTimes): number {
+  const total = b.total - a.total;
+  return total > 0 ? ((b.steal - a.steal) / total) * 100 : 0;
 }

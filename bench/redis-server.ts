@@ -73,6 +73,15 @@ export class RedisServer {
     await this.launch();
   }
 
+  /**
+   * Starts the server again (empty, on the same port) if a test killed it and failed before restarting it: run
+   * after each test, so that one failed assertion does not leave every later test of the file waiting for a
+   * Redis that will never come back.
+   */
+  async ensureRunning(): Promise<void> {
+    if (this.child === undefined) await this.launch();
+  }
+
   async close(): Promise<void> {
     await this.kill('SIGTERM');
     this.removeDir();

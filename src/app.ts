@@ -31,6 +31,7 @@ import { PRE_LOGIN_WAIT_MS } from './realtime/session';
 import { MAX_PACKET_BYTES } from './protocol';
 import { RateLimits } from './limits/rate-limits';
 import { SocketSlots } from './limits/socket-slots';
+import { AddressSockets } from './limits/address-sockets';
 import { clientAddress, trustedHops } from './client-address';
 import { createJwtVerifier } from './auth/jwt';
 import { routesFor } from './realtime/routes';
@@ -71,6 +72,8 @@ export interface Deps {
   adapter?: ServerOptions['adapter'];
   /** Cluster mode: the Redis connection the rate limits count in (one that fails fast: cluster.ts, limitsRedis). */
   redis?: Redis;
+  /** Cluster mode: what of the adapter's events waits for Redis, for /metrics (cluster-events.ts). */
+  clusterEvents?: () => { queued: number; dropped: number };
   /** How long events may wait for a connection's first login (default PRE_LOGIN_WAIT_MS); tests shorten it. */
   preLoginWaitMs?: number;
   /** How long a new Engine.IO session may go without its Socket.IO connect (default CONNECT_TIMEOUT_MS). */
@@ -114,9 +117,14 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     cors: config.allowedOrigins === '*' ? { origin: true } : { origin: config.allowedOrigins },
   });
   const metrics = new Metrics(() => io.engine.clientsCount);
+  if (deps.clusterEvents) metrics.watchClusterEvents(deps.clusterEvents);
   const store = instrumentStore(rawStore, metrics);
   const now = deps.now ?? Date.now;
-  const presenceFeed = new PresenceFeed(io, metrics, now, deps.presenceWindowMs);
+  const presenceFeed = new PresenceFeed(io, presence, { metrics, log, now, clustered: deps.adapter !== undefined, fixedWindowMs: deps.presenceWindowMs });
+  // Another node's users changed: this node reads their state and tells its own sockets (presence/feed.ts).
+  io.on('presenceChanged', (users) => {
+    if (Array.isArray(users)) void presenceFeed.apply(users);
+  });
   const events = new EventEmitter<AppEvents>();
   const addresses = new WeakMap<object, string>();
   const agents = new WeakMap<object, string>();
@@ -133,6 +141,7 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
     preLoginWaitMs: deps.preLoginWaitMs ?? PRE_LOGIN_WAIT_MS,
     limits: new RateLimits(config.rateLimits, deps.redis),
     slots: new SocketSlots(presence, config.rateLimits),
+    addressSockets: new AddressSockets(config.rateLimits),
     jwt: config.auth.mode === 'jwt' ? createJwtVerifier(config.auth, { now }) : undefined,
     clustered: deps.adapter !== undefined,
     addressOf: (socket) => addresses.get(socket.conn) ?? socket.conn.remoteAddress,
@@ -155,10 +164,16 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
 
   // Engine.IO keeps each connection's first HTTP request (headers and all) for its lifetime. Only the client's
   // address is needed later (rate limits), so it is kept instead (a few kB less per idle connection).
-  io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
-    if (raw.request) addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, trustedHops(config)));
-    if (raw.request) agents.set(raw, agentSummary(raw.request.headers['user-agent']));
+  io.engine.on('connection', (raw: EventEmitter & { request: IncomingMessage | null; remoteAddress: string }) => {
+    if (raw.request) {
+      addresses.set(raw, clientAddress(raw.request.headers, raw.remoteAddress, trustedHops(config)));
+      agents.set(raw, agentSummary(raw.request.headers['user-agent']));
+      services.addressSockets.opened(raw.request, raw); // its place is held until it closes
+    }
     raw.request = null;
+  });
+  io.engine.on('connection_error', (err: { req?: IncomingMessage }) => {
+    if (err.req) services.addressSockets.failed(err.req);
   });
   // Origins and hosts on every Engine.IO request, not only a session's first (issue 21: DNS rebinding).
   io.engine.use(checkEveryRequest(config, metrics));
@@ -241,7 +256,9 @@ export function createApp(config: Config, deps: Deps = {}): ChatApp {
  */
 function announceExternal({ presenceFeed, store, now, log }: Services, changes: PresenceTransition[]): void {
   const announce = (displayNames: Map<number, string>) => {
-    for (const { user, online } of changes) presenceFeed.changed({ name: user.name, displayName: displayNames.get(user.id) ?? user.name }, online);
+    for (const { user, online } of changes) {
+      presenceFeed.changed({ id: user.id, name: user.name, displayName: displayNames.get(user.id) ?? user.name }, online);
+    }
   };
   // Presence knows handles only; the display names are the store's.
   store.findUsers([...new Set(changes.map((c) => c.user.id))]).then(

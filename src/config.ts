@@ -23,7 +23,19 @@ export type SqliteSync = 'full' | 'normal';
  */
 export type StorageConfig =
   | { kind: 'sqlite'; path: string; synchronous: SqliteSync }
-  | { kind: 'postgres'; url: string; poolSize: number };
+  | ({ kind: 'postgres'; url: string; poolSize: number } & PostgresTimeouts);
+
+/**
+ * How long PostgreSQL may take (issue 16: without these, a database that silently stops answering held every
+ * socket's queue and the shutdown forever): to connect; for a statement (the server cancels it, and the client
+ * gives up on a server that does not answer at all; also the longest a transaction may sit idle); and how long
+ * an unused pooled connection is kept.
+ */
+export interface PostgresTimeouts {
+  connectTimeoutMs: number;
+  queryTimeoutMs: number;
+  idleTimeoutMs: number;
+}
 
 export interface Config {
   port: number;
@@ -75,6 +87,11 @@ export interface Config {
   redisUrl: string | undefined;
   /** This node's identity in the cluster; unset: machine/HOST:PORT, or machine:pid:random when the port is picked (presence/node-id.ts). */
   nodeId: string | undefined;
+  /**
+   * Cluster mode: typing, presence and notices older than this when Redis can take or give them (an outage)
+   * are dropped, not delivered late (cluster-events.ts).
+   */
+  clusterEventMaxAgeMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -100,13 +117,20 @@ export const DEFAULTS = {
   RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: '20/600',
   RATE_LIMIT_BAD_TOKENS_PER_NAME: '50/600',
   RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '200/60',
+  RATE_LIMIT_READS_PER_SOCKET: '120/60',
+  RATE_LIMIT_READS_PER_ADDRESS: '1200/60',
+  RATE_LIMIT_READ_MARKS: '300/60',
   RATE_LIMIT_ROOM_CHANGES: '30/60',
-  RATE_LIMIT_QUERIES: '300/60',
   RATE_LIMIT_MODERATION: '30/60',
   MAX_SOCKETS_PER_USER: '20',
+  MAX_SOCKETS_PER_ADDRESS: '1000',
   MAX_ROOMS_PER_USER: '1000',
   MAX_MEMBERS_PER_ROOM: '100000',
   DATABASE_POOL_SIZE: '10',
+  DATABASE_CONNECT_TIMEOUT_SECONDS: '10',
+  DATABASE_QUERY_TIMEOUT_SECONDS: '30',
+  DATABASE_IDLE_TIMEOUT_SECONDS: '30',
+  CLUSTER_EVENT_MAX_AGE_SECONDS: '5',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -127,6 +151,9 @@ const basePath = z
     /^(\/(?!\.\.?(\/|$))[\w~.-]+)+$/,
     'must look like /chat: a leading slash and none at the end, segments of letters, digits, "_", "-", "." or "~" (not "." or ".."); leave it empty for the root',
   );
+
+/** A duration in seconds, fractions allowed, at least a tenth and at most an hour. */
+const seconds = z.coerce.number().min(0.1).max(3600);
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin looks like https://chat.example.com');
 
@@ -159,16 +186,23 @@ const ENV = z.object({
   RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_BAD_TOKENS_PER_ADDRESS),
   RATE_LIMIT_BAD_TOKENS_PER_NAME: rule.prefault(DEFAULTS.RATE_LIMIT_BAD_TOKENS_PER_NAME),
   RATE_LIMIT_CONNECTIONS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_CONNECTIONS_PER_ADDRESS),
+  RATE_LIMIT_READS_PER_SOCKET: rule.prefault(DEFAULTS.RATE_LIMIT_READS_PER_SOCKET),
+  RATE_LIMIT_READS_PER_ADDRESS: rule.prefault(DEFAULTS.RATE_LIMIT_READS_PER_ADDRESS),
+  RATE_LIMIT_READ_MARKS: rule.prefault(DEFAULTS.RATE_LIMIT_READ_MARKS),
   RATE_LIMIT_ROOM_CHANGES: rule.prefault(DEFAULTS.RATE_LIMIT_ROOM_CHANGES),
-  RATE_LIMIT_QUERIES: rule.prefault(DEFAULTS.RATE_LIMIT_QUERIES),
   RATE_LIMIT_MODERATION: rule.prefault(DEFAULTS.RATE_LIMIT_MODERATION),
   MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(Number(DEFAULTS.MAX_SOCKETS_PER_USER)),
+  MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(Number(DEFAULTS.MAX_SOCKETS_PER_ADDRESS)),
   MAX_ROOMS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(Number(DEFAULTS.MAX_ROOMS_PER_USER)),
   MAX_MEMBERS_PER_ROOM: z.coerce.number().int().min(1).max(10_000_000).default(Number(DEFAULTS.MAX_MEMBERS_PER_ROOM)),
   BASE_PATH: basePath.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(Number(DEFAULTS.DATABASE_POOL_SIZE)),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: seconds.default(Number(DEFAULTS.DATABASE_CONNECT_TIMEOUT_SECONDS)),
+  DATABASE_QUERY_TIMEOUT_SECONDS: seconds.default(Number(DEFAULTS.DATABASE_QUERY_TIMEOUT_SECONDS)),
+  DATABASE_IDLE_TIMEOUT_SECONDS: seconds.default(Number(DEFAULTS.DATABASE_IDLE_TIMEOUT_SECONDS)),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port (or rediss://)').optional(),
   NODE_ID: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and _ . : - only').optional(),
+  CLUSTER_EVENT_MAX_AGE_SECONDS: z.coerce.number().positive().max(3600).default(Number(DEFAULTS.CLUSTER_EVENT_MAX_AGE_SECONDS)),
 });
 
 /** A comma-separated list of origins, each checked. */
@@ -185,7 +219,13 @@ function originList(value: string, ctx: z.RefinementCtx): string[] {
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
 /** Settings that only mean something for one storage engine; setting one for the other is a mistake worth reporting. */
-const ENGINE_ONLY: Record<string, 'sqlite' | 'postgres'> = { SQLITE_SYNCHRONOUS: 'sqlite', DATABASE_POOL_SIZE: 'postgres' };
+const ENGINE_ONLY: Record<string, 'sqlite' | 'postgres'> = {
+  SQLITE_SYNCHRONOUS: 'sqlite',
+  DATABASE_POOL_SIZE: 'postgres',
+  DATABASE_CONNECT_TIMEOUT_SECONDS: 'postgres',
+  DATABASE_QUERY_TIMEOUT_SECONDS: 'postgres',
+  DATABASE_IDLE_TIMEOUT_SECONDS: 'postgres',
+};
 
 function misplacedSettings(present: Record<string, string | undefined>): string[] {
   const engine = POSTGRES_URL.test(present.DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
@@ -261,7 +301,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     storage:
       db.kind === 'sqlite'
         ? { ...db, synchronous: e.SQLITE_SYNCHRONOUS }
-        : { ...db, poolSize: e.DATABASE_POOL_SIZE },
+        : {
+            ...db,
+            poolSize: e.DATABASE_POOL_SIZE,
+            connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000,
+            queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_SECONDS * 1000,
+            idleTimeoutMs: e.DATABASE_IDLE_TIMEOUT_SECONDS * 1000,
+          },
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
     publicOrigins: e.PUBLIC_ORIGINS,
@@ -283,16 +329,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       badTokensPerAddress: e.RATE_LIMIT_BAD_TOKENS_PER_ADDRESS,
       badTokensPerName: e.RATE_LIMIT_BAD_TOKENS_PER_NAME,
       connectionsPerAddress: e.RATE_LIMIT_CONNECTIONS_PER_ADDRESS,
+      readsPerSocket: e.RATE_LIMIT_READS_PER_SOCKET,
+      readsPerAddress: e.RATE_LIMIT_READS_PER_ADDRESS,
+      readMarks: e.RATE_LIMIT_READ_MARKS,
       roomChanges: e.RATE_LIMIT_ROOM_CHANGES,
-      queries: e.RATE_LIMIT_QUERIES,
       moderation: e.RATE_LIMIT_MODERATION,
       socketsPerUser: e.MAX_SOCKETS_PER_USER,
+      socketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
     },
     roomLimits: { maxRoomsPerUser: e.MAX_ROOMS_PER_USER, maxMembersPerRoom: e.MAX_MEMBERS_PER_ROOM },
     auth: auth.auth,
     basePath: e.BASE_PATH ?? '',
     redisUrl: e.REDIS_URL,
     nodeId: e.NODE_ID,
+    clusterEventMaxAgeMs: e.CLUSTER_EVENT_MAX_AGE_SECONDS * 1000,
   };
 }
 

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'invalid_display_name',
   'forbidden',
   'not_found',
+  'method_not_allowed',
   'internal_error',
   // Rooms (issue 17).
   'invalid_room',
@@ -82,6 +83,8 @@ function statusFor(code: ErrorCode): number {
     case 'not_member':
     case 'banned':
       return 403;
+    case 'method_not_allowed':
+      return 405;
     case 'username_taken':
     case 'already_logged_in':
     case 'room_taken':

@@ -41,6 +41,11 @@ export interface Claim {
   expiresAt?: number;
   /** JWT mode: the host changed the user's names with this token; `formerName` when the handle changed. */
   renamed?: { formerName?: string };
+  /**
+   * This claim proved a provisional name (its token, or the host's JWT, was presented): the name is reserved
+   * from now on, and the connections that joined it without the token must end (issue 16).
+   */
+  secured?: boolean;
 }
 
 /** `username`: a client that keeps its token. `legacy`: the tutorial's `{id}`, which never does. */
@@ -78,7 +83,7 @@ async function tryClaim(name: string, token: string | undefined, form: ClaimForm
   if (own && token !== undefined) {
     // Conditional in the store: if a newcomer retired this user since findUser, the token opens nothing.
     if (!(await deps.store.touchUser(own.user.id, deps.now, true))) throw taken(name, own.user.name);
-    return { user: { ...own.user, provisional: false }, token, sessionId: own.session.id, created: false };
+    return { user: { ...own.user, provisional: false }, token, sessionId: own.session.id, created: false, secured: own.user.provisional };
   }
   const seenBefore = (user: UserRecord) => deps.now - (user.provisional ? deps.legacyGraceMs : deps.reservationMs);
   // A banned user holds its name until unbanned, however long ago it was seen (issue 19).
@@ -123,7 +128,7 @@ export async function claimByToken(token: string, deps: Pick<ClaimDeps, 'store' 
   if (!found || !(await deps.store.touchUser(found.user.id, deps.now, true))) {
     throw new ChatError('unauthorized', 'This token opens no name (its session was ended, the name was given up, or it never existed).');
   }
-  return { user: { ...found.user, provisional: false }, token, sessionId: found.session.id, created: false };
+  return { user: { ...found.user, provisional: false }, token, sessionId: found.session.id, created: false, secured: found.user.provisional };
 }
 
 /**

@@ -56,7 +56,14 @@ async function main(): Promise<void> {
   // Cluster mode (REDIS_URL): the adapter, presence and rate limits go through Redis (cluster.ts).
   const { redisUrl } = config;
   const cluster = redisUrl === undefined ? undefined : await step('cluster', config, () => joinCluster({ ...config, redisUrl }, log));
-  const app = createApp(config, { log, store, presence: cluster?.presence, adapter: cluster?.adapter, redis: cluster?.limitsRedis });
+  const app = createApp(config, {
+    log,
+    store,
+    presence: cluster?.presence,
+    adapter: cluster?.adapter,
+    redis: cluster?.limitsRedis,
+    clusterEvents: cluster?.events,
+  });
   // Node prints its warnings (deprecations, listener leaks) to stderr; everything the server says goes to the log.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => app.services.log.warn({ err: warning }, 'process warning'));

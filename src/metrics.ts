@@ -74,6 +74,29 @@ export class Metrics {
     processMetrics();
   }
 
+  /** Cluster mode: what waits for Redis, and what was dropped instead of delivered late (cluster-events.ts). */
+  watchClusterEvents(stats: () => { queued: number; dropped: number }): void {
+    new Gauge({
+      name: 'chat_cluster_events_queued',
+      help: 'Cross-node events waiting for Redis (bounded)',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().queued);
+      },
+    });
+    let counted = 0;
+    new Counter({
+      name: 'chat_cluster_events_dropped_total',
+      help: 'Cross-node events dropped: stale after a Redis outage, beyond the bound, or lost with the connection',
+      registers: [this.registry],
+      collect() {
+        const { dropped } = stats();
+        this.inc(dropped - counted);
+        counted = dropped;
+      },
+    });
+  }
+
   /** What GET /metrics shows: this app's metrics and the process's, in the Prometheus text format. */
   exposition(): Promise<string> {
     return Registry.merge([this.registry, processMetrics()]).metrics();

@@ -1,4 +1,5 @@
 import { MAX_NAME_LENGTH } from './protocol';
+import { sortKey } from './sort-key';
 import { meetsLevel, scriptNames, type RestrictionLevel } from './unicode/scripts';
 import { skeleton } from './unicode/skeleton';
 
@@ -73,7 +74,7 @@ function fold(s: string): string {
  * key merged when the database was rekeyed (see rekey.ts), and sorts names for display.
  */
 export function legacyKey(name: string): string {
-  return name.normalize('NFKC').toLowerCase();
+  return sortKey(name);
 }
 
 /**

@@ -12,7 +12,14 @@ export const MAX_DISPLAY_NAME_LENGTH = 64;
 export const MAX_HISTORY_PAGE = 100;
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_SYNC_PAGE = 500;
-/** The login ack lists at most this many online users; `users` lists them all. */
+/**
+ * A `sync` page ends early, with `hasMore`, once its texts reach this many characters: 500 messages of 4,000
+ * characters would be 2 MB of JSON for one read (issue 16); a page always holds at least one message.
+ */
+export const MAX_SYNC_PAGE_CHARS = 200_000;
+export const DEFAULT_USERS_PAGE = 100;
+export const MAX_USERS_PAGE = 500;
+/** The login ack lists at most this many online users; `users` pages through everyone. */
 export const LOGIN_ONLINE_LIMIT = 100;
 export const MAX_CLIENT_ID_LENGTH = 64;
 /** At most this many ids in one `received` event. */
@@ -81,6 +88,12 @@ export interface HistoryPayload {
   room?: string;
   /** Only messages with an id lower than this. Absent: the newest page. */
   before?: number;
+  limit?: number;
+}
+
+/** A page of the user list; the next page starts after the last name of this one. */
+export interface UsersPayload {
+  after?: string;
   limit?: number;
 }
 
@@ -373,7 +386,10 @@ export interface HistoryResult {
   hasMore: boolean;
 }
 export interface UsersResult {
+  /** Sorted by name (case- and width-insensitive, then exactly), at most `limit` of them. */
   users: UserEntry[];
+  /** True when more users follow: ask again with `after` set to the last name of this page. */
+  hasMore: boolean;
 }
 export interface SignInCodeResult {
   /** 10 characters (shown as XXXXX-XXXXX; case, dashes and spaces do not matter when typed). */
@@ -462,7 +478,7 @@ export interface ClientToServerEvents {
   sendMsg: (payload: SendMsgPayload, ack?: AckFn<SendMsgResult>) => void;
   privateMsg: (payload: PrivateMsgPayload, ack?: AckFn<PrivateMsgResult>) => void;
   history: (payload: HistoryPayload, ack?: AckFn<HistoryResult>) => void;
-  users: (payload: Record<string, never>, ack?: AckFn<UsersResult>) => void;
+  users: (payload: UsersPayload, ack?: AckFn<UsersResult>) => void;
   typing: (payload: TypingPayload, ack?: AckFn) => void;
   sync: (payload: SyncPayload, ack?: AckFn<SyncResult>) => void;
   logout: (payload: LogoutPayload, ack?: AckFn) => void;
@@ -507,9 +523,12 @@ export interface ServerToClientEvents {
   messageDeleted: (deletion: MessageDeleted) => void;
 }
 
+/** Between the nodes of a cluster (Socket.IO's server-side emit): nothing a client sends or sees. */
 export interface InterServerEvents {
   /** A user's display name changed: every node updates its sockets of that user. */
   displayNameChanged: (userId: number, displayName: string) => void;
+  /** These users changed on the sending node: read their state again and tell your sockets (presence/feed.ts). */
+  presenceChanged: (users: Array<{ id: number; name: string; displayName: string }>) => void;
 }
 
 /** The logged-in identity of a socket. `key` is the case-folded name used for rooms and uniqueness. */

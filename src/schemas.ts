@@ -9,6 +9,7 @@ import { NAME_RULES, normalizeName } from './names';
 import { MAX_TOKEN_LENGTH as MAX_JWT_LENGTH } from './auth/jwt';
 import {
   DEFAULT_HISTORY_PAGE,
+  DEFAULT_USERS_PAGE,
   MAX_CLIENT_ID_LENGTH,
   MAX_CONVERSATIONS_PAGE,
   MAX_HISTORY_PAGE,
@@ -17,6 +18,7 @@ import {
   MAX_RECEIPTS,
   MAX_SYNC_PAGE,
   MAX_TEXT_LENGTH,
+  MAX_USERS_PAGE,
 } from './protocol';
 
 /**
@@ -33,10 +35,18 @@ const name = z.string().transform((raw, ctx) => {
   return normalized;
 });
 
+/**
+ * Whether `text` can be stored by every store as it is: well-formed Unicode (no lone surrogate) and no NUL,
+ * which PostgreSQL's text cannot hold (it failed such a send as internal_error while SQLite stored it; issue 16).
+ */
+export function storable(text: string): boolean {
+  return text.isWellFormed() && !text.includes('\u0000');
+}
+
 const text = z.string().transform((raw, ctx) => {
   const trimmed = raw.trim();
   const length = [...trimmed].length;
-  if (!trimmed.isWellFormed() || length < 1 || length > MAX_TEXT_LENGTH) {
+  if (!storable(trimmed) || length < 1 || length > MAX_TEXT_LENGTH) {
     ctx.addIssue({ code: 'custom', message: 'not a valid message text' });
     return z.NEVER;
   }
@@ -168,7 +178,9 @@ export const historySchema = z
     limit: Math.min(p.limit ?? DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE),
   }));
 
-export const usersSchema = z.strictObject({});
+export const usersSchema = z
+  .strictObject({ after: name.optional(), limit: z.number().int().positive().optional() })
+  .transform((p) => ({ after: p.after, limit: Math.min(p.limit ?? DEFAULT_USERS_PAGE, MAX_USERS_PAGE) }));
 
 export const typingSchema = z.strictObject({ to: name.optional() });
 
@@ -308,7 +320,7 @@ function describe(code: ErrorCode, issue: z.core.$ZodIssue, field: PropertyKey |
   if (code === 'unauthorized') return 'This chat signs you in with a token from its host application, not with a name.';
   if (code === 'invalid_display_name') return issue.code === 'custom' ? issue.message : `${DISPLAY_NAME_RULES}.`;
   if (code === 'invalid_message') {
-    return `Message text must be 1-${MAX_TEXT_LENGTH} characters after trimming.`;
+    return `Message text must be 1-${MAX_TEXT_LENGTH} characters after trimming, without NUL or lone surrogates.`;
   }
   if (issue.code === 'unrecognized_keys') {
     return `Unknown field(s): ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}.`;

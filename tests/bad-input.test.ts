@@ -3,7 +3,10 @@
  * nothing is stored or broadcast.
  */
 import type { ClientEvent } from '../src/protocol';
+import { loadConfig } from '../src/config';
+import { openStore, type ChatStore } from '../src/store';
 import { ack, flush, next, record, startServer, within, type Client, type TestServer } from './helpers';
+import { createDatabase, postgresReason, type TestDatabase } from './postgres';
 
 let server: TestServer;
 let sender: Client;
@@ -53,6 +56,8 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['sendMsg', 'huge text', { text: huge }, 'invalid_message'],
   ['sendMsg', '4001 characters', { text: 'y'.repeat(4001) }, 'invalid_message'],
   ['sendMsg', 'lone surrogate', { text: 'bad \ud800 text' }, 'invalid_message'],
+  ['sendMsg', 'NUL in the text', { text: 'nul \u0000 here' }, 'invalid_message'],
+  ['sendMsg', 'NUL in newAccount', { newAccount: '\u0000' }, 'invalid_message'],
   ['sendMsg', 'text and newAccount', { text: 'a', newAccount: 'b' }, 'invalid_message'],
   ['sendMsg', 'extra key', { text: 'hi', html: '<b>' }, 'invalid_payload'],
   ['sendMsg', '__proto__ key', protoKey, 'invalid_payload'],
@@ -61,6 +66,7 @@ const cases: Array<[ClientEvent, string, unknown, string]> = [
   ['privateMsg', 'bad to', { to: '../etc', text: 'hi' }, 'invalid_username'],
   ['privateMsg', 'missing text', { to: 'witness' }, 'invalid_message'],
   ['privateMsg', 'huge text', { to: 'witness', text: huge }, 'invalid_message'],
+  ['privateMsg', 'NUL in the text', { to: 'witness', text: 'a\u0000b' }, 'invalid_message'],
   ['privateMsg', 'extra key', { to: 'witness', text: 'hi', cc: 'x' }, 'invalid_payload'],
   ['history', 'before not a number', { before: '10' }, 'invalid_payload'],
   ['history', 'negative limit', { limit: -1 }, 'invalid_payload'],
@@ -216,3 +222,35 @@ test('the largest valid event passes the packet limit; a bigger packet closes on
   expect(history.ok && history.messages.filter((m) => m.from === 'big')).toEqual([]);
   expect(await ack(witness, 'users', {})).toMatchObject({ ok: true });
 });
+
+/**
+ * Text a database cannot hold is refused by the schema, before any store sees it, so that every store answers
+ * alike (issue 16): PostgreSQL's text cannot hold NUL, and failed the send as internal_error while SQLite
+ * stored it.
+ */
+type OpenStore = () => Promise<{ db: TestDatabase; store: ChatStore } | undefined>;
+const ENGINES: Array<[string, OpenStore]> = [
+  ['SQLite', async () => undefined],
+  ...(postgresReason === undefined ? [['PostgreSQL', openPostgres] as [string, OpenStore]] : []),
+];
+
+describe.each(ENGINES)('%s', (_engine, open) => {
+  test('a text with NUL is invalid_message on both events, nothing is stored', async () => {
+    const opened = await open();
+    const own = await startServer({}, opened ? { store: opened.store } : {});
+    try {
+      const { client } = await own.login('nul');
+      expect(await ack(client, 'sendMsg', { text: 'before\u0000after' })).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+      expect(await ack(client, 'privateMsg', { to: 'nul', text: '\u0000' })).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+      expect(await ack(client, 'sync', { after: 0 })).toMatchObject({ ok: true, messages: [] });
+    } finally {
+      await own.close();
+      await opened?.db.drop();
+    }
+  });
+});
+
+async function openPostgres(): Promise<{ db: TestDatabase; store: ChatStore }> {
+  const db = await createDatabase();
+  return { db, store: await openStore(loadConfig({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: '2' }).storage) };
+}

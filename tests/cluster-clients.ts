@@ -99,10 +99,16 @@ export function entitled(rows: Row[], name: string): number[] {
   return rows.filter((r) => r.to === null || r.to === name || r.from === name).map((r) => r.id);
 }
 
-/** The names `probe`'s node lists as online. */
+/** The names `probe`'s node lists as online (every page of `users`). */
 export async function onlineNames(probe: Client): Promise<string[]> {
-  const res = await ack(probe, 'users', {});
-  return res.ok ? res.users.filter((u) => u.online).map((u) => u.name).sort() : [];
+  const names: string[] = [];
+  for (let after: string | undefined; ; ) {
+    const res = await ack(probe, 'users', after === undefined ? {} : { after });
+    if (!res.ok) return [];
+    names.push(...res.users.filter((u) => u.online).map((u) => u.name));
+    if (!res.hasMore) return names.sort();
+    after = res.users[res.users.length - 1].name;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { describeCluster, loggedInOn, startCluster, type TestCluster } from './cluster-harness';
-import { entitled, queryRows } from './cluster-clients';
+import { entitled, onlineNames, queryRows } from './cluster-clients';
 import { ack, closeClient, next, within, type Client } from './helpers';
 import { ResumingClient } from './resuming-client';
 import type { ChatMessage, SessionInfo } from '../src/protocol';
@@ -23,7 +23,9 @@ describeCluster('two nodes', () => {
   let cluster: TestCluster;
   const opened: Client[] = [];
   beforeAll(async () => {
-    cluster = await startCluster(2, { ADMIN_TOKEN });
+    // Every client here comes from 127.0.0.1, and these tests log in and connect more than a minute's default
+    // allowance for one address (the limits themselves are cluster-limits.test.ts's subject).
+    cluster = await startCluster(2, { ADMIN_TOKEN, RATE_LIMIT_LOGINS_PER_ADDRESS: '1000/60', RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '1000/60' });
   });
   afterAll(async () => {
     await Promise.all(opened.splice(0).map(closeClient));
@@ -106,6 +108,92 @@ describeCluster('two nodes', () => {
     // Announced by the leaving node itself (within the usual wait), not found later by the reaper (15 s+).
     await left;
     visitor.close();
+  });
+
+  test('a tutorial name secured on one node ends the connections that joined it without the token on the other (issue 16)', async () => {
+    const anonymous = async (i: number) => {
+      const client: Client = io(cluster.nodes[i].url, { transports: ['websocket'], forceNew: true, reconnection: false });
+      opened.push(client);
+      await within(new Promise((resolve) => client.once('connect', () => resolve(undefined))), `a connection to node ${i}`);
+      return client;
+    };
+    const owner = await anonymous(0);
+    const claimed = await ack(owner, 'login', { id: 'tomx' });
+    if (!claimed.ok || !claimed.token) throw new Error('tomx could not claim the name');
+    const intruder = await anonymous(1);
+    expect(await ack(intruder, 'login', { id: 'tomx' })).toMatchObject({ ok: true });
+    const told = next(intruder, 'msg1', (n) => n.type === 'error' && n.code === 'username_taken');
+    const gone = within(new Promise<string>((resolve) => intruder.once('disconnect', resolve)), 'the intruder on node 1 being disconnected');
+    expect(await ack(await anonymous(0), 'login', { username: 'tomx', token: claimed.token })).toMatchObject({ ok: true });
+    await told;
+    expect(await gone).toBe('io server disconnect');
+    expect(await ack(await anonymous(1), 'login', { id: 'tomx' })).toMatchObject({ ok: false, error: { code: 'username_taken' } });
+  });
+
+  test('session is the first event of a handshake login on one node while the other broadcasts (issue 16)', async () => {
+    // Node 0 broadcasts as fast as it answers (admin push notices, which no limit slows), so that node 1 has
+    // events to deliver to a socket at any moment, also in the instant after it connected.
+    let flowing = true;
+    const pushing = (async () => {
+      for (let i = 0; flowing; i++) {
+        const res = await fetch(`${cluster.nodes[0].url}/api/push`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ text: `flowing ${i}` }),
+        });
+        await res.arrayBuffer();
+      }
+    })();
+    const { client: watcher } = await on(1, { username: 'firstwatch' });
+    await next(watcher, 'msg1', (n) => n.type === 'push'); // the broadcasts reach node 1
+    const firsts: string[] = [];
+    try {
+      for (let i = 0; i < 15; i++) {
+        const client: Client = io(cluster.nodes[1].url, { transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false, auth: { username: `first${i}` } });
+        opened.push(client);
+        const first = new Promise<string>((resolve) => client.onAny((event: string) => resolve(event)));
+        client.connect();
+        firsts.push(await within(first, `the first event of login ${i}`));
+        await closeClient(client);
+      }
+    } finally {
+      flowing = false;
+      await pushing;
+    }
+    expect(firsts).toEqual(Array(15).fill('session'));
+  });
+
+  test('presence converges whatever order the nodes announce in: observers end with what users says (issue 16)', async () => {
+    const observers = await Promise.all([on(0, { username: 'obs0' }), on(1, { username: 'obs1' })]);
+    /** What each observer's events say of each user, applied in the order they came, as a page would. */
+    const views = observers.map(({ client }) => {
+      const view = new Map<string, boolean>();
+      client.on('presence', (p) => p.users.forEach((u) => view.set(u.name, u.online)));
+      return view;
+    });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)); // the sequence's own timing
+    for (let round = 0; round < 5; round++) {
+      const [u, x] = [`conv${round}`, `other${round}`];
+      const { client: onlyTab, session } = await on(0, { username: u });
+      await Promise.all(observers.map(({ client }) => next(client, 'presence', (p) => p.users.some((e) => e.name === u && e.online))));
+      // The interleaving that showed the bug: X logs in on node 1; 20 ms later U's only tab (node 0) closes;
+      // 30 ms later U logs in again on node 1. U ends online.
+      const xIn = on(1, { username: x });
+      await pause(20);
+      onlyTab.close();
+      await pause(30);
+      await on(1, { username: u, token: session.token });
+      await xIn;
+      // Fresh logins on each node, after everything above: once both are seen, every earlier announcement is.
+      const marks = [`mark${round}a`, `mark${round}b`];
+      const seen = observers.map(({ client }) => Promise.all(marks.map((m) => next(client, 'presence', (p) => p.users.some((e) => e.name === m && e.online)))));
+      await Promise.all([on(0, { username: marks[0] }), on(1, { username: marks[1] })]);
+      await Promise.all(seen);
+      for (const [i, { client }] of observers.entries()) {
+        const listed = (await onlineNames(client)).includes(u);
+        expect({ observer: i, user: u, listed, events: views[i].get(u) }).toEqual({ observer: i, user: u, listed: true, events: true });
+      }
+    }
   });
 
   test('two nodes racing to claim one name: exactly one wins', async () => {

@@ -34,14 +34,18 @@ test('defaults need no environment at all', () => {
       badTokensPerAddress: { points: 20, seconds: 600 },
       badTokensPerName: { points: 50, seconds: 600 },
       connectionsPerAddress: { points: 200, seconds: 60 },
+      readsPerSocket: { points: 120, seconds: 60 },
+      readsPerAddress: { points: 1200, seconds: 60 },
+      readMarks: { points: 300, seconds: 60 },
       roomChanges: { points: 30, seconds: 60 },
-      queries: { points: 300, seconds: 60 },
       moderation: { points: 30, seconds: 60 },
       socketsPerUser: 20,
+      socketsPerAddress: 1000,
     },
     roomLimits: { maxRoomsPerUser: 1000, maxMembersPerRoom: 100_000 },
     auth: { mode: 'open' },
     basePath: '',
+    clusterEventMaxAgeMs: 5000,
   });
 });
 
@@ -71,13 +75,17 @@ test('every variable is read', () => {
     RATE_LIMIT_BAD_TOKENS_PER_ADDRESS: '3/300',
     RATE_LIMIT_BAD_TOKENS_PER_NAME: '4/400',
     RATE_LIMIT_CONNECTIONS_PER_ADDRESS: '11/11',
-    RATE_LIMIT_ROOM_CHANGES: '12/12',
-    RATE_LIMIT_QUERIES: '13/13',
+    RATE_LIMIT_READS_PER_SOCKET: '12/12',
+    RATE_LIMIT_READS_PER_ADDRESS: '13/13',
+    RATE_LIMIT_READ_MARKS: '17/17',
+    RATE_LIMIT_ROOM_CHANGES: '18/18',
     RATE_LIMIT_MODERATION: '16/16',
     MAX_SOCKETS_PER_USER: '3',
-    MAX_ROOMS_PER_USER: '14',
+    MAX_SOCKETS_PER_ADDRESS: '14',
+    MAX_ROOMS_PER_USER: '19',
     MAX_MEMBERS_PER_ROOM: '15',
     BASE_PATH: '/apps/chat',
+    CLUSTER_EVENT_MAX_AGE_SECONDS: '2.5',
   });
   expect(config).toMatchObject({
     port: 8080,
@@ -104,21 +112,36 @@ test('every variable is read', () => {
       badTokensPerAddress: { points: 3, seconds: 300 },
       badTokensPerName: { points: 4, seconds: 400 },
       connectionsPerAddress: { points: 11, seconds: 11 },
-      roomChanges: { points: 12, seconds: 12 },
-      queries: { points: 13, seconds: 13 },
+      readsPerSocket: { points: 12, seconds: 12 },
+      readsPerAddress: { points: 13, seconds: 13 },
+      readMarks: { points: 17, seconds: 17 },
+      roomChanges: { points: 18, seconds: 18 },
       moderation: { points: 16, seconds: 16 },
       socketsPerUser: 3,
+      socketsPerAddress: 14,
     },
-    roomLimits: { maxRoomsPerUser: 14, maxMembersPerRoom: 15 },
+    roomLimits: { maxRoomsPerUser: 19, maxMembersPerRoom: 15 },
     basePath: '/apps/chat',
+    clusterEventMaxAgeMs: 2500,
   });
   expect(loadConfig({ DATABASE_URL: ':memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).storage).toMatchObject({ kind: 'sqlite', path: ':memory:' });
   expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
-  expect(loadConfig({ DATABASE_URL: 'postgres://chat@db.internal:5432/chat', DATABASE_POOL_SIZE: '25' }).storage).toEqual({
+  expect(
+    loadConfig({
+      DATABASE_URL: 'postgres://chat@db.internal:5432/chat',
+      DATABASE_POOL_SIZE: '25',
+      DATABASE_CONNECT_TIMEOUT_SECONDS: '3',
+      DATABASE_QUERY_TIMEOUT_SECONDS: '7.5',
+      DATABASE_IDLE_TIMEOUT_SECONDS: '60',
+    }).storage,
+  ).toEqual({
     kind: 'postgres',
     url: 'postgres://chat@db.internal:5432/chat',
     poolSize: 25,
+    connectTimeoutMs: 3000,
+    queryTimeoutMs: 7500,
+    idleTimeoutMs: 60_000,
   });
   expect(loadConfig({ PORT: '' }).port).toBe(3000); // empty counts as unset
 });
@@ -128,6 +151,9 @@ test('DATABASE_URL=postgres://… or postgresql://… selects PostgreSQL, with a
     kind: 'postgres',
     url: 'postgresql://localhost/chat',
     poolSize: 10,
+    connectTimeoutMs: 10_000,
+    queryTimeoutMs: 30_000,
+    idleTimeoutMs: 30_000,
   });
   expect(() => loadConfig({ DATABASE_URL: 'postgres://[broken' })).toThrow(/DATABASE_URL: not a valid postgres:\/\/ URL/);
 });

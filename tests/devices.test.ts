@@ -176,7 +176,7 @@ describe('open mode', () => {
     const late = await server.connect();
     const answer = await ack(late, 'login', { username: 'gil', token: other.token });
     store.findSession = findSession;
-    expect(answer).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(answer).toMatchObject({ ok: false, error: { code: 'session_ended' } });
     expect(await ack(late, 'sendMsg', { text: 'should not be sent' })).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
     expect(await ack(main, 'users', {})).toMatchObject({ ok: true });
     expect(res.token).toBeDefined();

@@ -39,8 +39,8 @@ test('every event that shows a person carries the handle and the display name', 
   await ack(ann, 'typing', { to: 'bob' });
   expect(await typingAtBob).toEqual({ from: 'ann', fromName: 'Ann Smith', to: 'bob' });
   const users = [{ name: 'ann', displayName: 'Ann Smith', online: true }, { name: 'bob', displayName: 'bob', online: true }];
-  expect(await ack(bob, 'users', {})).toEqual({ ok: true, users });
-  expect(await (await fetch(`${server.url}/api/users`)).json()).toEqual({ users });
+  expect(await ack(bob, 'users', {})).toEqual({ ok: true, users, hasMore: false });
+  expect(await (await fetch(`${server.url}/api/users`)).json()).toEqual({ users, hasMore: false });
   const leaving = next(bob, 'presence');
   ann.disconnect();
   expect(await leaving).toEqual({ users: [{ name: 'ann', displayName: 'Ann Smith', online: false }], ts: clock });

@@ -7,6 +7,7 @@ import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { createApp, type ChatApp } from '../src/app';
 import { testConfig } from '../src/config';
 import type { SessionInfo } from '../src/protocol';
+import { MemoryPresence } from '../src/presence/memory';
 import { SqliteStore } from '../src/store/sqlite';
 import { gatedStore } from './gated-store';
 import { ack, closeClient, flush, next, record, startServer, within, type Client, type TestServer } from './helpers';
@@ -31,6 +32,37 @@ function connectWith(url: string, auth: Record<string, unknown>, options: Partia
   });
   return { client, session: within(session, 'the handshake') };
 }
+
+test('session is the first event of a handshake login, even while presence is slow and messages flow (issue 16)', async () => {
+  // Presence answering after a few milliseconds, as Redis does in a cluster: the binding that waits for it
+  // must not let the socket receive broadcasts before its session.
+  const presence = new MemoryPresence();
+  const slowAdd = presence.add.bind(presence);
+  presence.add = async (user, socketId) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return slowAdd(user, socketId);
+  };
+  server = await startServer({}, { presence });
+  const { client: writer } = await server.login('flow');
+  let flowing = true;
+  const writing = (async () => {
+    for (let i = 0; flowing; i++) await ack(writer, 'sendMsg', { text: `flowing ${i}` });
+  })();
+  const firsts: string[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      const client: Client = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false, auth: { username: `first${i}` } });
+      opened.push(client);
+      const first = new Promise<string>((resolve) => client.onAny((event: string) => resolve(event)));
+      client.connect();
+      firsts.push(await within(first, `the first event of login ${i}`));
+    }
+  } finally {
+    flowing = false;
+    await writing;
+  }
+  expect(firsts).toEqual(Array(10).fill('session'));
+});
 
 test('auth {username} logs in during the handshake: a session event, then events need no login', async () => {
   server = await startServer();

@@ -45,10 +45,11 @@ export async function startServer(overrides: Partial<Config> = {}, deps: Deps = 
       ...options,
     });
     clients.push(client);
-    await new Promise<void>((resolve, reject) => {
+    const connected = new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('connect_error', reject);
     });
+    await within(connected, `connecting to ${url}`);
     return client;
   };
 
@@ -122,8 +123,19 @@ export function record<E extends keyof ServerToClientEvents>(client: Client, eve
  * earlier emission to this client has arrived too. Used to prove that something was *not* delivered.
  */
 export async function flush(client: Client): Promise<void> {
-  await ack(client, 'users', {});
+  await roundTrip(client);
 }
+
+/**
+ * The cheapest round trip through a socket's event queue, counted by no limit: a `users` payload the schema
+ * refuses (validation comes before the read limit), answered `invalid_payload` in order with everything else.
+ */
+export async function roundTrip(client: Client): Promise<void> {
+  const res = await ack(client, 'users', ROUND_TRIP as never);
+  if (res.ok || res.error.code !== 'invalid_payload') throw new Error(`the round trip was answered ${JSON.stringify(res)}`);
+}
+
+const ROUND_TRIP = { roundTrip: true };
 
 /**
  * Disconnects `client` and resolves once the server has finished with its socket (queued events, presence,
@@ -167,15 +179,17 @@ export function onceApp<K extends keyof AppEvents>(
 /** A heartbeat short enough for tests to see deliveries confirmed (realtime/delivery-tracker.ts). */
 export const FAST_HEARTBEAT = { intervalMs: 100, timeoutMs: 1000 };
 
-/** Disconnects a client and waits until its transport has really closed (polling ends with a request). */
+/**
+ * Disconnects a client and waits until its transport has really closed (polling ends with a request), at most
+ * WAIT_MS: cleanup that cannot finish says so instead of holding the test file open.
+ */
 export function closeClient(client: Client): Promise<void> {
   const engine = client.io.engine;
   if (!engine || engine.readyState === 'closed') {
     client.disconnect();
     return Promise.resolve();
   }
-  return new Promise((resolve) => {
-    engine.once('close', () => resolve());
-    client.disconnect();
-  });
+  const closed = new Promise<void>((resolve) => engine.once('close', () => resolve()));
+  client.disconnect();
+  return within(closed, 'a client\'s transport closing');
 }

@@ -53,7 +53,7 @@ test('GET /api/messages pages the public timeline; GET /api/users lists users', 
   const bad = await get('/api/messages?limit=abc');
   expect(bad.status).toBe(400);
   expect(await bad.json()).toMatchObject({ error: { code: 'invalid_payload' } });
-  expect(await (await get('/api/users')).json()).toEqual({ users: [{ name: 'writer', displayName: 'writer', online: true }] });
+  expect(await (await get('/api/users')).json()).toEqual({ users: [{ name: 'writer', displayName: 'writer', online: true }], hasMore: false });
 });
 
 test('POST /api/push: to one user (every tab) or to everyone; 401 on a wrong token', async () => {
@@ -96,19 +96,39 @@ test('POST /api/push validates its body and names unknown users', async () => {
   expect(JSON.stringify(body)).not.toMatch(/at .*\.(js|ts):\d+/); // no stack trace
 });
 
-test('POST /api/push does not exist while ADMIN_TOKEN is unset', async () => {
+test('/api/push does not exist while ADMIN_TOKEN is unset, whatever the method (issue 16)', async () => {
   const plain = await startServer();
   try {
-    const res = await fetch(`${plain.url}/api/push`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer anything-at-all-here', 'content-type': 'application/json' },
-      body: JSON.stringify({ text: 'x' }),
-    });
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+    for (const method of ['POST', 'GET', 'PUT', 'DELETE']) {
+      const res = await fetch(`${plain.url}/api/push`, {
+        method,
+        headers: { authorization: 'Bearer anything-at-all-here', 'content-type': 'application/json' },
+        ...(method !== 'GET' && { body: JSON.stringify({ text: 'x' }) }),
+      });
+      expect({ method, status: res.status }).toEqual({ method, status: 404 });
+      expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+    }
   } finally {
     await plain.close();
   }
+});
+
+test('a wrong method is a JSON error naming the allowed ones (issue 16)', async () => {
+  for (const [method, path, allowed] of [
+    ['GET', '/api/push', 'POST'],
+    ['POST', '/api/users', 'HEAD, GET'],
+    ['DELETE', '/api/messages', 'HEAD, GET'],
+    ['PUT', '/healthz', 'HEAD, GET'],
+  ]) {
+    const res = await get(path, { method });
+    expect({ method, path, status: res.status, allow: res.headers.get('allow') }).toEqual({ method, path, status: 405, allow: allowed });
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ error: { code: 'method_not_allowed', message: expect.stringContaining(allowed) } });
+  }
+  // A method the server implements nowhere: 501, JSON all the same.
+  const unknown = await get('/api/users', { method: 'PROPFIND' });
+  expect(unknown.status).toBe(501);
+  expect(await unknown.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
 });
 
 test('errors are JSON with a code and never leak internals', async () => {

@@ -9,7 +9,7 @@ import { ABUSE_REFUSALS } from '../src/realtime/session';
 import { openSqliteStore } from '../src/store';
 import { gatedStore } from './gated-store';
 import { ack, within, type Client, type TestServer } from './helpers';
-import { retryAfter, useLimitedServer, waitOut } from './limited-server';
+import { DEFAULT_LIMITS, retryAfter, useLimitedServer, waitOut } from './limited-server';
 
 const limited = useLimitedServer();
 let server: TestServer;
@@ -63,6 +63,26 @@ test('wrong tokens per address: after the wait the server named, the right token
   expect(await ack(client, 'login', { username: 'owner', token: res.token })).toMatchObject({ ok: true });
 });
 
+test('300 wrong tokens from 30 addresses at the default limits: the owner still logs in, few tokens were checked (issue 16)', async () => {
+  server = await limited.start({}, { trustProxy: true });
+  const { res } = await server.login('owner');
+  let checked = 0;
+  for (let a = 0; a < 30; a++) {
+    const guesser = await limited.connectFrom(`203.0.113.${a + 1}`);
+    for (let i = 0; i < 10; i++) {
+      const answer = await ack(guesser, 'login', { username: 'owner', token: `guess-${a}-${i}` });
+      if (!answer.ok && answer.error.code === 'username_taken') checked++;
+      else expect(answer).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    }
+  }
+  // The name's budget (50), then one token per address new to the name: never more.
+  const { badTokensPerName } = DEFAULT_LIMITS;
+  expect(checked).toBeLessThanOrEqual(badTokensPerName.points + 30);
+  expect(await ack(await limited.connectFrom('198.51.100.7'), 'login', { username: 'owner', token: res.token })).toMatchObject({ ok: true });
+  // A handshake login with the token, from another fresh address, too.
+  await expect(limited.connectFrom('198.51.100.8', { auth: { username: 'owner', token: res.token } })).resolves.toBeDefined();
+});
+
 /** Answers `send` until the client is cut off (at most `max` sends); the answers that came, in order. */
 async function untilCutOff(client: Client, send: () => Promise<unknown>, max: number) {
   const cut = new Promise<string>((resolve) => client.once('disconnect', (reason) => resolve(reason)));
@@ -109,15 +129,17 @@ describe('wrong tokens are counted before they are checked: parallel guesses can
     return Promise.all(answers);
   }
 
-  test('per name, from many addresses at once', async () => {
+  test('per name, from many addresses at once: the budget, then one attempt per address that never guessed', async () => {
     server = await startGated({ badTokensPerName: { points: 4, seconds: 600 } });
     const owner = await server.login('victim');
     const sockets = await Promise.all(Array.from({ length: 10 }, (_, i) => limited.connectFrom(`203.0.113.${i + 1}`)));
-    const answers = await together('findUser', sockets.map((s, i) => () => ack(s, 'login', { username: 'victim', token: `guess-${i}` })));
-    expect(codes(answers)).toEqual([...Array(6).fill('rate_limited'), ...Array(4).fill('username_taken')]);
-    // The name's counter is full: the owner's right token is refused too, until the window passes (the
-    // documented cost of this limit); the owner's open connection is untouched.
-    expect(await ack(await limited.connectFrom('198.51.100.1'), 'login', { username: 'victim', token: owner.res.token })).toMatchObject({ error: { code: 'rate_limited' } });
+    const guess = (round: number) => sockets.map((s, i) => () => ack(s, 'login', { username: 'victim', token: `guess-${round}-${i}` }));
+    // Four guesses spend the name's budget; each of the six other addresses, new to the name, has its one.
+    expect(codes(await together('findUser', guess(1)))).toEqual(Array(10).fill('username_taken'));
+    // Every one of those addresses has now guessed at the name: none of them gets another token checked.
+    expect(codes(await together('findUser', guess(2)))).toEqual(Array(10).fill('rate_limited'));
+    // The owner, from an address that never guessed, is let in with the right token (issue 16).
+    expect(await ack(await limited.connectFrom('198.51.100.1'), 'login', { username: 'victim', token: owner.res.token })).toMatchObject({ ok: true });
     expect(await ack(owner.client, 'sendMsg', { text: 'still here' })).toMatchObject({ ok: true });
   });
 

@@ -180,7 +180,7 @@ test('users lists known users with online state; history of a conversation needs
   const { client: u1 } = await server.login('u1');
   const { client: u2 } = await server.login('u2');
   await disconnectSettled(server, u2);
-  expect(await ack(u1, 'users', {})).toEqual({ ok: true, users: [{ name: 'u1', displayName: 'u1', online: true }, { name: 'u2', displayName: 'u2', online: false }] });
+  expect(await ack(u1, 'users', {})).toEqual({ ok: true, users: [{ name: 'u1', displayName: 'u1', online: true }, { name: 'u2', displayName: 'u2', online: false }], hasMore: false });
   const anon = await server.connect();
   expect(await ack(anon, 'history', { with: 'u1' })).toMatchObject({ ok: false, error: { code: 'not_logged_in' } });
 });

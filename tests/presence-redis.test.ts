@@ -11,11 +11,22 @@ import { RedisPresence, type RedisPresenceOptions } from '../src/presence/redis'
 import { describeWithRedis, RedisServer } from './redis-server';
 import { TcpProxy } from './tcp-proxy';
 
+/**
+ * How long a node may wait for Redis when it starts: a running redis-server answers at once, so a node that
+ * cannot start fails its test in seconds rather than after the default 10 s (which, test after test, is how
+ * one failure used to turn into minutes of waiting; issue 22).
+ */
+const START = { startTimeoutMs: 3000 };
 /** Short heartbeats; a TTL long enough that a loaded machine does not declare a live node dead. */
-const FAST = { heartbeatMs: 100, nodeTtlMs: 3000, reapEveryMs: 100, opTimeoutMs: 10_000 };
+const FAST = { ...START, heartbeatMs: 100, nodeTtlMs: 3000, reapEveryMs: 100, opTimeoutMs: 10_000 };
 /** Timers that never fire within a test: only what the test does happens. */
-const QUIET = { heartbeatMs: 60_000, nodeTtlMs: 120_000, reapEveryMs: 60_000, opTimeoutMs: 10_000 };
-const WAIT_MS = 15_000;
+const QUIET = { ...START, heartbeatMs: 60_000, nodeTtlMs: 120_000, reapEveryMs: 60_000, opTimeoutMs: 10_000 };
+/**
+ * Bounds every wait for a report. The slowest expected one comes a TTL (3 s) after a node stopped; more than
+ * twice that leaves room for a loaded machine, and a planted bug that silences a report fails the file within
+ * a minute even when several tests wait for one.
+ */
+const WAIT_MS = 8_000;
 
 const user = (id: number, name: string): PresenceUser => ({ id, key: name.toLowerCase(), name });
 const [ann, ben, cat, dan, eve, fay, gus] = ['Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus'].map((n, i) => user(i + 1, n));
@@ -68,9 +79,12 @@ describeWithRedis()('RedisPresence', () => {
   beforeEach(() => {
     prefix = `p${++tests}:`;
   });
+  // Cleans up whatever the test got to before it failed: every registry and connection it opened, and a Redis
+  // it killed and did not get to restart (the next test would otherwise start without one).
   afterEach(async () => {
-    await Promise.all(opened.splice(0).map((p) => p.close()));
-    for (const close of closers.splice(0)) await close();
+    await Promise.allSettled(opened.splice(0).map((p) => p.close()));
+    await Promise.allSettled(closers.splice(0).map((close) => close()));
+    await redis?.ensureRunning();
   });
 
   const node = async (nodeId: string, options: Partial<RedisPresenceOptions> = {}) => {
@@ -84,8 +98,9 @@ describeWithRedis()('RedisPresence', () => {
     return p;
   };
   const client = () => {
-    const c = new Redis(redis.url, { lazyConnect: true });
-    closers.push(() => c.quit());
+    // Disconnected rather than QUIT afterwards: a QUIT queued behind commands waiting for a dead Redis waits too.
+    const c = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    closers.push(async () => c.disconnect());
     return c;
   };
   const synced = (p: RedisPresence) => within(once(p.events, 'sync'), `sync of ${p.nodeId}`).then(([changes]) => changes as PresenceTransition[]);
@@ -332,7 +347,8 @@ describeWithRedis()('RedisPresence', () => {
     // MONITOR shows the scripts in the order Redis ran them; each carries its socket id.
     const monitor = await client().monitor();
     closers.push(async () => {
-      const ended = once(monitor, 'end');
+      if (monitor.status === 'end') return;
+      const ended = within(once(monitor, 'end'), 'the MONITOR connection closing');
       monitor.disconnect(); // a monitoring connection takes no QUIT
       await ended;
     });

@@ -30,7 +30,7 @@ afterAll(async () => {
 async function redisCluster(count: number): Promise<Cluster> {
   const prefix = `t${++prefixes}:`;
   const nodes: RedisPresence[] = [];
-  for (let i = 0; i < count; i++) nodes.push(await RedisPresence.start({ redis: redis!.url, nodeId: `node-${i}`, prefix, opTimeoutMs: 10_000 }));
+  for (let i = 0; i < count; i++) nodes.push(await RedisPresence.start({ redis: redis!.url, nodeId: `node-${i}`, prefix, opTimeoutMs: 10_000, startTimeoutMs: 3000 }));
   return { nodes, close: async () => void (await Promise.all(nodes.map((n) => n.close()))) };
 }
 
@@ -58,7 +58,7 @@ describe.each(factories)('%s', (_name, open) => {
     cluster = await open();
     nodes = cluster.nodes;
   });
-  afterEach(() => cluster.close());
+  afterEach(() => cluster?.close());
 
   test('a user with sockets on every node comes online once and goes offline once', async () => {
     const added: boolean[] = [];
@@ -81,6 +81,15 @@ describe.each(factories)('%s', (_name, open) => {
     const removed = await Promise.all(ids.map((id, i) => at(i).remove(alice, id)));
     expect(removed.filter(Boolean)).toHaveLength(1);
     expect(await everywhere((p) => p.onlineCount())).toEqual(nodes.map(() => 0));
+  });
+
+  test('onlineAmong answers which of a page of users are online, on every node', async () => {
+    await at(0).add(alice, 'o1');
+    await at(1).add(bob, 'o2');
+    await at(1).remove(bob, 'o2');
+    expect(await everywhere((p) => p.onlineAmong([alice.id, bob.id, 99]))).toEqual(nodes.map(() => new Set([alice.id])));
+    expect(await everywhere((p) => p.onlineAmong([]))).toEqual(nodes.map(() => new Set()));
+    await at(0).remove(alice, 'o1');
   });
 
   test('removing an unknown socket, a socket twice, or another user’s socket reports nothing', async () => {

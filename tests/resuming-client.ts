@@ -55,9 +55,9 @@ export class ResumingClient {
     this.socket.on('privateMsg', (m) => this.receive(m, this.liveHere));
   }
 
-  /** Resolves once the client is logged in and caught up (after the latest connect). */
-  whenReady(): Promise<void> {
-    return this.ready;
+  /** Resolves once the client is logged in and caught up (after the latest connect); rejects after `ms`. */
+  whenReady(ms = READY_MS): Promise<void> {
+    return within(this.ready, `${this.name} logged in and caught up`, ms);
   }
 
   /** Resolves once the client holds `count` messages (bounded by `ms`). */
@@ -122,7 +122,7 @@ export class ResumingClient {
   async send(payload: { to?: string; text: string; clientId: string }, deadline: number): Promise<ChatMessage> {
     let backoff = RETRY_FIRST_MS;
     while (Date.now() < deadline) {
-      await within(this.whenReady(), `${this.name} ready to send`, deadline - Date.now()).catch(() => undefined);
+      await this.whenReady(Math.max(1, deadline - Date.now())).catch(() => undefined);
       if (!this.socket.connected) continue;
       let res: Ack<{ message: ChatMessage }>;
       try {
@@ -149,6 +149,9 @@ export class ResumingClient {
     this.socket.disconnect();
   }
 }
+
+/** How long a client may take to log in and catch up after connecting (a cluster on a loaded machine is slow). */
+const READY_MS = 20_000;
 
 /** Refusals that may pass if the same send is tried again later. */
 const RETRYABLE: ErrorCode[] = ['rate_limited', 'internal_error', 'not_logged_in'];

@@ -163,9 +163,9 @@ describe.each(factories)('%s', (_name, open) => {
     expect(conv.messages).toEqual([expect.objectContaining({ from: 'bob', fromName: 'bob', to: 'anna', toName: 'Anna Lee', text: 'psst' })]);
     expect((await store.since(ann.id, 0, 5)).messages.map((m) => m.from)).toEqual(['anna', 'bob']);
     expect((await store.undelivered(ann.id, 0, 5)).map((m) => 'to' in m && m.toName)).toEqual(['Anna Lee']);
-    expect(await store.listUsers()).toEqual([
-      { name: 'anna', displayName: 'Anna Lee' },
-      { name: 'bob', displayName: 'bob' },
+    expect((await store.listUsers({ limit: 10 })).users).toEqual([
+      { id: ann.id, name: 'anna', displayName: 'Anna Lee' },
+      { id: bob.id, name: 'bob', displayName: 'bob' },
     ]);
   });
 

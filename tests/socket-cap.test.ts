@@ -36,13 +36,16 @@ test('two tabs connecting at once for the last place: one gets in, the other get
   const auth = { username: 'many', token: res.token };
   // The first tab's handshake passed and its binding is under way (held as it enters presence)…
   const adding = presence.gate('add', () => true);
-  const first = await server.connect({ auth });
+  const tab = limited.tab(auth);
+  const first = await within(tab.connected, 'the first tab connecting');
   await adding.arrived();
   // …when the second tab's handshake comes.
   await expect(server.connect({ auth })).rejects.toMatchObject({ data: { code: 'rate_limited', retryAfterMs: expect.any(Number) } });
-  const session = next(first, 'session');
+  // The first tab had its session at once (the connection's first event); its welcome follows the binding.
+  expect(await within(tab.session, 'the first tab\'s session')).toMatchObject({ user: { name: 'many', displayName: 'many' } });
+  const welcomed = next(first, 'msg1', (n) => n.type === 'welcome');
   adding.open();
-  expect(await session).toMatchObject({ user: { name: 'many', displayName: 'many' } });
+  await welcomed;
   expect(socketCount(server, 'many')).toBe(2);
   expect(errors).toEqual([]);
 });

@@ -16,7 +16,7 @@ import { plainText } from '../src/startup/report';
 import { MIGRATIONS } from '../src/store/sqlite/schema';
 import { within } from './helpers';
 import { createDatabase, describePostgres, type TestDatabase } from './postgres';
-import { ENTRY, PROCESS_START_MS } from './process';
+import { ENTRY, PROCESS_START_MS, startProcess } from './process';
 import { freePort } from './redis-server';
 import { tempDir } from './tmpdir';
 
@@ -237,13 +237,19 @@ describePostgres('with PostgreSQL running', () => {
     });
   });
 
-  test('Redis that does not answer (cluster mode): where it was looked for, never the password', async () => {
+  test('Redis that does not answer (cluster mode): the node starts without it (issue 16), says where it looked, never the password', async () => {
     const port = await freePort();
-    // The node waits for Redis (presence's start timeout, 10 s) before it gives up.
-    const outcome = await run({ PORT: '0', DATABASE_URL: db.url, REDIS_URL: `redis://:r3dispass@127.0.0.1:${port}` }, { ms: 40_000 });
-    const refusal = jsonRefusal(outcome);
-    expect(refusal).toMatchObject({ msg: expect.stringMatching(new RegExp(`^cannot reach Redis at 127\\.0\\.0\\.1:${port}: `)), hint: expect.stringContaining('is redis-server running') });
-    expect(outcome.stdout).not.toContain('r3dispass');
+    const server = await startProcess({ PORT: '0', DATABASE_URL: db.url, REDIS_URL: `redis://:r3dispass@127.0.0.1:${port}` }, tmp.dir);
+    try {
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      const said = JSON.stringify(server.logs);
+      expect(server.logs).toContainEqual(expect.objectContaining({ level: 40, msg: 'redis connection trouble', err: expect.stringContaining(`127.0.0.1:${port}`) }));
+      expect(server.logs).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringMatching(/^presence: starting without Redis/) }));
+      expect(said).not.toContain('r3dispass');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   });
 });
 

@@ -201,7 +201,7 @@ describe('migrations carry a database from before rooms forward', () => {
         const client = new pg.Client({ connectionString: db.url });
         await client.connect();
         await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-        await client.query(PG_MIGRATIONS[0]);
+        await client.query(PG_MIGRATIONS[0] as string);
         await client.query('INSERT INTO schema_migrations (version) VALUES (1)');
         await client.query("INSERT INTO users (name, name_key, token_hash, created_at, last_seen_at) VALUES ('Old', 'old', 'h', 1, 2)");
         // The first chat_append, as a node of the previous release called it.

@@ -1,6 +1,7 @@
 /** The guarantees stated on ChatStore (src/store/store.ts), checked against every implementation. */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { loadConfig } from '../src/config';
 import { openSqliteStore, openStore } from '../src/store';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
@@ -171,29 +172,62 @@ describe.each(factories)('%s', (_name, open) => {
     expect(successor!.id).not.toBe(a.id);
     expect((await store.findUser('a'))!.id).toBe(successor!.id);
     expect((await store.conversation(successor!.id, b.id, { limit: 10 })).messages).toEqual([]);
-    expect((await store.listUsers()).map((u) => u.name)).toEqual(['a', 'b', 'c']);
+    expect((await store.listUsers({ limit: 10 })).users.map((u) => u.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  test('users are listed a page at a time in display order, active ones only (issue 16)', async () => {
+    // Case- and width-insensitive, then exact; code point order (an astral letter after every BMP one).
+    const names = ['Zoe', 'mary', 'Bob', 'bob2', 'Ｂｏｂ3', 'émile', '\u{20000}x', '李', 'rita', 'Mary2'];
+    for (const [i, name] of names.entries()) await store.createUser({ name, key: `k${i}`, tokenHash: `t${i}`, now: 1, provisional: false });
+    await store.createUser({ name: 'retired', key: 'k-old', tokenHash: 'old', now: 1, provisional: false });
+    await store.createUser({ name: 'retired', key: 'k-old2', tokenHash: 'new', now: 9, provisional: false, replacing: { id: (await store.findUser('k-old'))!.id, seenBefore: 5 } });
+    const all = ['a', 'b', 'Bob', 'bob2', 'Ｂｏｂ3', 'c', 'mary', 'Mary2', 'retired', 'rita', 'Zoe', 'émile', '李', '\u{20000}x'];
+    const pages: string[][] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listUsers({ after, limit: 4 });
+      pages.push(page.users.map((u) => u.name));
+      if (!page.hasMore) break;
+      after = page.users[page.users.length - 1].name;
+    }
+    expect(pages.flat()).toEqual(all);
+    expect(pages.map((p) => p.length)).toEqual([4, 4, 4, 2]);
+    expect(await store.listUsers({ after: 'Mary2', limit: 2 })).toEqual({ users: [expect.objectContaining({ name: 'retired' }), expect.objectContaining({ name: 'rita' })], hasMore: true });
+    expect(await store.listUsers({ after: '\u{20000}x', limit: 2 })).toEqual({ users: [], hasMore: false });
+    const ids = (await store.listUsers({ limit: 100 })).users.map((u) => u.id);
+    expect(new Set(ids).size).toBe(all.length);
+  });
+
+  test('a login without the token (not proven) touches only a provisional user (issue 16)', async () => {
+    expect(await store.touchUser(a.id, 60, false)).toBe(false);
+    expect((await store.findUser('a'))!.lastSeenAt).toBe(1);
+    const p = await store.createUser({ name: 'P', key: 'p', tokenHash: 'hash-p', now: 1, provisional: true });
+    expect(await store.touchUser(p!.id, 5, false)).toBe(true);
+    expect(await store.touchUser(p!.id, 6, true)).toBe(true); // the owner secures the name
+    expect(await store.touchUser(p!.id, 7, false)).toBe(false); // a tutorial login can no longer join it
+    expect(await store.findUser('p')).toMatchObject({ provisional: false, lastSeenAt: 6 });
   });
 
   test('touchUser only moves last-seen forward', async () => {
-    expect(await store.touchUser(a.id, 50, false)).toBe(true);
-    expect(await store.touchUser(a.id, 10, false)).toBe(true);
+    expect(await store.touchUser(a.id, 50, true)).toBe(true);
+    expect(await store.touchUser(a.id, 10, true)).toBe(true);
     expect((await store.findUser('a'))!.lastSeenAt).toBe(50);
   });
 
   test('a retirement and a login of the retired user never both succeed, whichever commits first', async () => {
     // The owner's login commits first: the replacement, decided on a stale read, must not happen.
-    expect(await store.touchUser(a.id, 100, false)).toBe(true);
+    expect(await store.touchUser(a.id, 100, true)).toBe(true);
     const stale = { name: 'a', key: 'a', tokenHash: 'new', now: 100, provisional: false, replacing: { id: a.id, seenBefore: 50 } };
     expect(await store.createUser(stale)).toBeUndefined();
     expect((await store.findUser('a'))!.id).toBe(a.id);
     // The replacement commits first: the owner's login then opens nothing.
     const successor = await store.createUser({ ...stale, now: 500, replacing: { id: a.id, seenBefore: 200 } });
     expect(successor).toBeDefined();
-    expect(await store.touchUser(a.id, 500, false)).toBe(false);
+    expect(await store.touchUser(a.id, 500, true)).toBe(false);
     expect((await store.findUser('a'))!.id).toBe(successor!.id);
     // Both at once (the order they commit in is the engine's business): exactly one succeeds.
     const [touched, replaced] = await Promise.all([
-      store.touchUser(b.id, 900, false),
+      store.touchUser(b.id, 900, true),
       store.createUser({ name: 'b', key: 'b', tokenHash: 'new-b', now: 900, provisional: false, replacing: { id: b.id, seenBefore: 800 } }),
     ]);
     expect(touched).toBe(replaced === undefined);
@@ -216,12 +250,12 @@ describe.each(factories)('%s', (_name, open) => {
   });
 
   test('a release holds against seenUsers (another tab closing) but a login undoes it', async () => {
-    await store.touchUser(a.id, 100, false);
+    await store.touchUser(a.id, 100, true);
     await store.releaseUser(a.id);
     await store.seenUsers([a.id, b.id], 200);
     expect((await store.findUser('a'))!.lastSeenAt).toBe(0);
     expect((await store.findUser('b'))!.lastSeenAt).toBe(200);
-    expect(await store.touchUser(a.id, 300, false)).toBe(true);
+    expect(await store.touchUser(a.id, 300, true)).toBe(true);
     expect((await store.findUser('a'))!.lastSeenAt).toBe(300);
   });
 });
@@ -284,17 +318,17 @@ test('keys stored before look-alike names became one identity are rekeyed; nobod
 });
 
 test('openSqliteStore refuses a PostgreSQL configuration, pointing to openStore', () => {
-  expect(() => openSqliteStore({ kind: 'postgres', url: 'postgres://localhost/chat', poolSize: 1 })).toThrow(/await openStore/);
+  expect(() => openSqliteStore(loadConfig({ DATABASE_URL: 'postgres://localhost/chat' }).storage)).toThrow(/await openStore/);
 });
 
 describePostgres('openStore', () => {
   test('opens PostgreSQL when the configuration names it (connecting and migrating first)', async () => {
     const db = await createDatabase();
     try {
-      const store = await openStore({ kind: 'postgres', url: db.url, poolSize: 2 });
+      const store = await openStore(loadConfig({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: '2' }).storage);
       expect(store).toBeInstanceOf(PostgresStore);
       await store.ping();
-      expect(await store.listUsers()).toEqual([]);
+      expect(await store.listUsers({ limit: 10 })).toEqual({ users: [], hasMore: false });
       await store.close();
     } finally {
       await db.drop();

@@ -14,6 +14,7 @@ export class TcpProxy {
   private readonly silenced = new Set<net.Socket>();
   private held: Array<() => void> | undefined;
   private blocked = false;
+  private swallowing = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -65,8 +66,18 @@ export class TcpProxy {
     this.blocked = true;
   }
 
+  /**
+   * The server stops answering, as a frozen host or a network dropping every packet looks: the connections open
+   * now carry nothing (`silence`), and new ones are accepted and carry nothing either, until `heal`.
+   */
+  blackhole(): void {
+    this.silence();
+    this.swallowing = true;
+  }
+
   heal(): void {
     this.blocked = false;
+    this.swallowing = false;
   }
 
   /** Closes every connection through the proxy; later connections are forwarded normally again. */
@@ -89,6 +100,7 @@ export class TcpProxy {
       return;
     }
     const upstream = net.connect(targetPort, '127.0.0.1');
+    if (this.swallowing) this.silenced.add(client);
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.on('error', () => undefined); // a reset is one of the faults this proxy is for

@@ -203,6 +203,34 @@ describe('names', () => {
     expect(await ack(await server.connect(), 'login', { id: 'kept' })).toMatchObject({ error: { code: 'username_taken' } });
   });
 
+  test('when the owner secures a tutorial name, every connection that joined it without the token ends (issue 16)', async () => {
+    server = await startServer({ legacyGraceMs: 60_000 });
+    const owner = await server.connect();
+    const claimed = await ack(owner, 'login', { id: 'tom' });
+    if (!claimed.ok || !claimed.token) throw new Error('tom could not claim his name');
+    const intruders = [await server.connect(), await server.connect({ transports: ['polling'] })];
+    for (const intruder of intruders) expect(await ack(intruder, 'login', { id: 'tom' })).toMatchObject({ ok: true, user: { name: 'tom' } });
+    const ended = intruders.map((intruder) => ({
+      told: next(intruder, 'msg1', (n) => n.type === 'error' && n.code === 'username_taken'),
+      gone: within(new Promise<string>((resolve) => intruder.once('disconnect', resolve)), 'an intruder being disconnected'),
+    }));
+    const { client: sam } = await server.login('sam');
+    // tom presents his token (another tab, or the page keeping it): the name is reserved for good…
+    const proof = await server.connect();
+    expect(await ack(proof, 'login', { username: 'tom', token: claimed.token })).toMatchObject({ ok: true });
+    // …and the connections that joined it without the token are told and disconnected; they cannot come back.
+    for (const { told, gone } of ended) {
+      expect(await told).toMatchObject({ code: 'username_taken' });
+      expect(await gone).toBe('io server disconnect');
+    }
+    expect(await ack(await server.connect(), 'login', { id: 'tom' })).toMatchObject({ error: { code: 'username_taken' } });
+    // The owner's connections stay: the one that claimed it (it was given the token) and the one that proved it.
+    const atOwner = [owner, proof].map((c) => next(c, 'privateMsg', (m) => m.text === 'only for tom'));
+    expect(await ack(sam, 'privateMsg', { to: 'tom', text: 'only for tom' })).toMatchObject({ ok: true, delivered: true });
+    await Promise.all(atOwner);
+    expect(owner.connected && proof.connected).toBe(true);
+  });
+
   test('with LEGACY_LOGIN=off, {id} claims a name like {username}: a second token-less login is refused', async () => {
     server = await startServer({ legacyLogin: false });
     expect(await ack(await server.connect(), 'login', { id: 'strict' })).toMatchObject({ ok: true });

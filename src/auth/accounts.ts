@@ -38,7 +38,8 @@ export async function claimVouched(vouched: Vouched, deps: { store: ChatStore; n
     if (bound) {
       const { user, renamed, refusedHandle } = await applyNames(store, bound, vouched);
       if (!(await store.touchUser(user.id, now, true))) continue;
-      return { user: { ...user, provisional: false }, created: false, expiresAt, ...(renamed && { renamed }), ...(refusedHandle && { refusedHandle }) };
+      const secured = user.provisional; // a tutorial name the host's token now vouches for (issue 16)
+      return { user: { ...user, provisional: false }, created: false, expiresAt, secured, ...(renamed && { renamed }), ...(refusedHandle && { refusedHandle }) };
     }
     const key = nameKey(vouched.username);
     const holder = await holderOf(store, vouched.username, key);

@@ -5,9 +5,11 @@ import { ChatError, INTERNAL_ERROR, type ErrorCode } from '../errors';
 import type { NotFoundHint } from './not-found';
 
 /**
- * The HTTP error path: every failure becomes `{ error: { code, message } }` with a fitting status.
- * Only ChatError messages (written for clients) and Koa's own exposed client errors (bad JSON, body too
- * large) are shown; anything else is logged and reported as `internal_error`.
+ * The HTTP error path: every failure becomes `{ error: { code, message } }` with a fitting status, also the
+ * answers middleware gives without a body (no route: 404; a route without this method: 405 with `Allow`, or
+ * 501 for a method no route has, from the router's allowedMethods). Only ChatError messages (written for
+ * clients) and Koa's own exposed client errors (bad JSON, body too large) are shown; anything else is logged and
+ * reported as `internal_error`.
  *
  * A path nothing answers gets a `hint` too when it looks like a BASE_PATH mismatch (not-found.ts), and, for
  * a browser (a request that prefers HTML), the same as a small HTML page.
@@ -16,23 +18,37 @@ export function errorHandler(log: Logger, metrics: Metrics, hintFor: NotFoundHin
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
+      if (ctx.status === 404 && ctx.body == null) {
         const message = `Nothing at ${ctx.method} ${ctx.path}.`;
         const hint = hintFor(ctx.path);
         metrics.error('not_found');
         ctx.status = 404;
         if (ctx.accepts('json', 'html') === 'html') ctx.body = notFoundPage(message, hint);
         else ctx.body = { error: { code: 'not_found', message, ...(hint !== undefined && { hint }) } };
+      } else if (ctx.status >= 400 && ctx.body == null) {
+        throw bodiless(ctx);
       }
     } catch (err) {
       const { status, code, message } = describe(err);
       metrics.error(code);
       if (status >= 500) log.error({ err, req: ctx.state.requestId, path: ctx.path }, 'request failed');
       ctx.status = status;
-      ctx.body = { error: { code, message } };
+      const retryAfterMs = err instanceof ChatError ? err.retryAfterMs : undefined;
+      ctx.body = { error: { code, message, ...(retryAfterMs !== undefined && { retryAfterMs }) } };
       if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      if (retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
     }
   };
+}
+
+/** The error for a status some middleware set without a body. */
+function bodiless(ctx: Koa.Context): ChatError {
+  if (ctx.status === 405 || ctx.status === 501) {
+    const allowed = ctx.response.get('Allow');
+    const message = `${ctx.method} is not allowed at ${ctx.path}${allowed ? `; use ${allowed}` : ''}.`;
+    return new ChatError('method_not_allowed', message, ctx.status);
+  }
+  return new ChatError('invalid_payload', `The request was refused (${ctx.status}).`, ctx.status);
 }
 
 function describe(err: unknown): { status: number; code: ErrorCode; message: string } {

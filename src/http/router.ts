@@ -1,12 +1,13 @@
 import Router from '@koa/router';
+import type Koa from 'koa';
 import { z } from 'zod';
 import { ChatError } from '../errors';
 import { requireUser } from '../identity';
 import { normalizeName } from '../names';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_TEXT_LENGTH } from '../protocol';
 import { userRoom, type Services } from '../realtime/context';
-import { listUsers } from '../realtime/handlers/queries';
-import { lengthWithin, parsePayload } from '../schemas';
+import { usersPage } from '../realtime/handlers/queries';
+import { lengthWithin, parsePayload, storable, usersSchema } from '../schemas';
 import { createSignInCode } from '../sign-in-codes';
 import { serveVendor } from './vendor';
 import { adminRoutes, jsonBody, queryNumber, requireAdmin } from './admin';
@@ -16,10 +17,16 @@ const messagesQuery = z.object({
   limit: queryNumber(z.number().int().positive()),
 });
 
+/** `?after=&limit=` of GET /api/users, read as the `users` event reads its payload. */
+const usersQuery = z.object({
+  after: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  limit: queryNumber(z.number().int().positive()),
+});
+
 const pushTextLength = lengthWithin(1, MAX_TEXT_LENGTH);
 const pushBody = z.strictObject({
   to: z.string().optional(),
-  text: z.string().trim().refine(pushTextLength.check, pushTextLength.message),
+  text: z.string().trim().refine(pushTextLength.check, pushTextLength.message).refine(storable, 'no NUL or lone surrogates'),
 });
 
 /** How long /readyz waits for the store before calling it unreachable. */
@@ -49,7 +56,13 @@ export function createRouter(services: Services): Router {
     ctx.body = await metrics.exposition();
   });
 
-  router.get('/api/messages', async (ctx) => {
+  /** The public reads count against the client's address, like its sockets' reads (issue 16). */
+  const readLimit: Koa.Middleware = async (ctx, next) => {
+    await services.limits.check('readsPerAddress', ctx.ip);
+    await next();
+  };
+
+  router.get('/api/messages', readLimit, async (ctx) => {
     const q = parsePayload(messagesQuery, { ...ctx.query });
     const limit = Math.min(q.limit ?? DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE);
     ctx.body = await store.publicHistory({ before: q.before, limit });
@@ -61,9 +74,15 @@ export function createRouter(services: Services): Router {
     ctx.body = auth.mode === 'jwt' ? { auth: 'jwt', tokenUrl: auth.tokenUrl ?? null } : { auth: 'open' };
   });
 
-  router.get('/api/users', async (ctx) => {
-    ctx.body = { users: await listUsers(services) };
+  router.get('/api/users', readLimit, async (ctx) => {
+    const { after, limit } = parsePayload(usersQuery, { ...ctx.query });
+    ctx.body = await usersPage(services, parsePayload(usersSchema, { after, limit }));
   });
+
+  serveVendor(router);
+
+  // Without ADMIN_TOKEN the admin API does not exist at all: 404 whatever the method, not 405 (issue 16).
+  if (config.adminToken === undefined) return router;
 
   // For a user who lost every device (issue 21): a code that opens a new session, handed over out of band.
   router.post('/api/users/:name/sign-in-code', requireAdmin(config.adminToken), async (ctx) => {
@@ -72,8 +91,6 @@ export function createRouter(services: Services): Router {
     ctx.body = await createSignInCode(store, user, now(), config.signInCodeMs);
     services.log.info({ user: user.name }, 'sign-in code made by an admin');
   });
-
-  serveVendor(router);
 
   router.post('/api/push', requireAdmin(config.adminToken), jsonBody, async (ctx) => {
     const body = parsePayload(pushBody, ctx.request.body);

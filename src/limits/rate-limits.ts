@@ -24,31 +24,54 @@ export interface RateLimitConfig {
   badTokensPerName: LimitRule;
   /** New Socket.IO connections per client address. */
   connectionsPerAddress: LimitRule;
+  /**
+   * Reads (`users`, `history`, `sync`, and the room and conversation lists: `rooms`, `members`, `conversations`)
+   * per socket, and per client address: those of its sockets, logged in or not, and GET /api/users and
+   * /api/messages.
+   */
+  readsPerSocket: LimitRule;
+  readsPerAddress: LimitRule;
+  /** Read marks (`read`) per user: sent while a conversation is open, so as often as messages arrive. */
+  readMarks: LimitRule;
   /** Room changes per user: createRoom, joinRoom, leaveRoom, invite, removeMember. */
   roomChanges: LimitRule;
-  /** Reads of lists and read marks per user: rooms, members, conversations, a room's history, read. */
-  queries: LimitRule;
   /** block, unblock and report per user. */
   moderation: LimitRule;
   /** Live sockets per user (tabs and devices together). */
   socketsPerUser: number;
+  /** Live connections per client address, on one node. */
+  socketsPerAddress: number;
 }
 
-export type LimitKind = 'messages' | 'typing' | 'roomChanges' | 'queries' | 'moderation' | 'loginsPerAddress' | 'connectionsPerAddress';
+export type LimitKind =
+  | 'messages'
+  | 'typing'
+  | 'readMarks'
+  | 'roomChanges'
+  | 'moderation'
+  | 'loginsPerAddress'
+  | 'connectionsPerAddress'
+  | 'readsPerSocket'
+  | 'readsPerAddress';
 
 /** What a refusal by each kind says (a client may show it). */
 const REFUSALS: Record<LimitKind, string> = {
   messages: 'You are sending too fast.',
   typing: 'Too many typing notices; slow down.',
   roomChanges: 'Too many room changes; slow down.',
-  queries: 'Too many requests; slow down.',
+  readMarks: 'Too many read marks; slow down.',
   moderation: 'Too many blocks or reports; slow down.',
   loginsPerAddress: 'Too many logins from this address; try again later.',
   connectionsPerAddress: 'Too many new connections from this address; try again later.',
+  readsPerSocket: 'Too many reads on this connection; slow down.',
+  readsPerAddress: 'Too many reads from this address; slow down.',
 };
 
 /** The kinds counted per client address: their key goes through addressKey (an IPv6 /64 is one client). */
-const PER_ADDRESS: ReadonlySet<LimitKind> = new Set(['loginsPerAddress', 'connectionsPerAddress']);
+const PER_ADDRESS: ReadonlySet<LimitKind> = new Set(['loginsPerAddress', 'connectionsPerAddress', 'readsPerAddress']);
+
+/** One count to take: a kind and whose (a user id, a socket id or a client address). */
+export type Count = [kind: LimitKind, key: string | number];
 
 /**
  * The rate limits of one app (issue 11), on rate-limiter-flexible. In one process the counters live in memory;
@@ -64,6 +87,8 @@ export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract[]>;
   private readonly badPerAddress: RateLimiterAbstract;
   private readonly badPerName: RateLimiterAbstract;
+  /** One point per name and address: an address's single attempt at a name whose budget is spent. */
+  private readonly badPerNameAndAddress: RateLimiterAbstract;
   private readonly wrongTokens = new WrongTokens();
 
   constructor(
@@ -71,9 +96,9 @@ export class RateLimits {
     redis?: Redis,
     prefix = 'chat:limit',
   ) {
-    const make = (name: string, rule: LimitRule): RateLimiterAbstract => {
+    const make = (name: string, rule: LimitRule, local = false): RateLimiterAbstract => {
       const options = { keyPrefix: `${prefix}:${name}`, points: rule.points, duration: rule.seconds };
-      if (!redis) return new RateLimiterMemory(options);
+      if (!redis || local) return new RateLimiterMemory(options);
       // rejectIfRedisNotReady: while the connection is not ready, go to the insurance at once rather than
       // hand ioredis a command (the connection must not queue one either: cluster.ts, limitsRedis).
       return new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) });
@@ -82,43 +107,64 @@ export class RateLimits {
       messages: [make('msg-burst', config.messagesBurst), make('msg', config.messages)],
       typing: [make('typing', config.typing)],
       roomChanges: [make('room-changes', config.roomChanges)],
-      queries: [make('queries', config.queries)],
+      readMarks: [make('read-marks', config.readMarks)],
       moderation: [make('moderation', config.moderation)],
       loginsPerAddress: [make('login-addr', config.loginsPerAddress)],
       connectionsPerAddress: [make('conn-addr', config.connectionsPerAddress)],
+      // In this process's memory even in a cluster: a socket lives on one node, so its count is exact there, and
+      // keys that live as long as a socket would only churn Redis.
+      readsPerSocket: [make('read-socket', config.readsPerSocket, true)],
+      readsPerAddress: [make('read-addr', config.readsPerAddress)],
     };
     this.badPerAddress = make('badtoken-addr', config.badTokensPerAddress);
     this.badPerName = make('badtoken-name', config.badTokensPerName);
+    this.badPerNameAndAddress = make('badtoken-name-addr', { points: 1, seconds: config.badTokensPerName.seconds });
   }
 
   /** Counts one action of `kind` by `key` (a user id or a client address), or throws `rate_limited`. */
-  async check(kind: LimitKind, key: string | number): Promise<void> {
+  check(kind: LimitKind, key: string | number): Promise<void> {
+    return this.checkAll([[kind, key]]);
+  }
+
+  /**
+   * Counts one action against every count of `counts`, in order (a read against its socket, then its address),
+   * or throws `rate_limited` naming the first that refused; the action then counts against none of them.
+   */
+  async checkAll(counts: Count[]): Promise<void> {
     if (!this.config.enabled) return;
-    const counted = PER_ADDRESS.has(kind) ? addressKey(String(key)) : String(key);
-    const taken: RateLimiterAbstract[] = [];
-    for (const limiter of this.limiters[kind]) {
-      try {
-        await limiter.consume(counted);
-      } catch (err) {
-        // Refused by a later rule (the sustained one after the burst): the action did not happen, so the
-        // earlier rules do not count it either. A refund that fails leaves one point too many, no more.
-        await Promise.all(taken.map((done) => done.reward(counted, 1).catch(() => undefined)));
-        throw refusal(err, REFUSALS[kind]);
+    const taken: Array<{ limiter: RateLimiterAbstract; key: string }> = [];
+    for (const [kind, key] of counts) {
+      const counted = PER_ADDRESS.has(kind) ? addressKey(String(key)) : String(key);
+      for (const limiter of this.limiters[kind]) {
+        try {
+          await limiter.consume(counted);
+        } catch (err) {
+          // Refused by a later rule (the sustained one after the burst, the address after the socket): the
+          // action did not happen, so the earlier ones do not count it either. A refund that fails leaves one
+          // point too many, no more.
+          await Promise.all(taken.map((done) => done.limiter.reward(done.key, 1).catch(() => undefined)));
+          throw refusal(err, REFUSALS[kind]);
+        }
+        taken.push({ limiter, key: counted });
       }
-      taken.push(limiter);
     }
   }
 
   /**
    * Runs `login`, which presents a token from `address` (for the name `key`, if it names one), within the
    * wrong-token limits of both (wrong-tokens.ts: counted before the token is checked, given back unless
-   * `wrongToken(err)`). Throws `rate_limited` without running `login` when the address, or then the name, has
-   * had too many.
+   * `wrongToken(err)`). Throws `rate_limited` without running `login` when the address has had too many, or
+   * when the name has and this address has guessed at it too: an address that never presented a wrong token for
+   * the name still gets its attempt (issue 16: guessers spending a name's budget locked its owner out).
    */
   async countingWrongTokens<T>(address: string, key: string | undefined, login: () => Promise<T>, wrongToken: (err: unknown) => boolean): Promise<T> {
     if (!this.config.enabled) return login();
-    const counters: Counter[] = [{ limiter: this.badPerAddress, key: addressKey(address) }];
-    if (key !== undefined) counters.push({ limiter: this.badPerName, key });
+    const client = addressKey(address);
+    const counters: Counter[] = [{ limiter: this.badPerAddress, key: client }];
+    if (key !== undefined) {
+      const overflow = { limiter: this.badPerNameAndAddress, key: `${key}\u0000${client}` };
+      counters.push({ limiter: this.badPerName, key, overflow });
+    }
     try {
       return await this.wrongTokens.run(counters, login, wrongToken);
     } catch (err) {

@@ -5,6 +5,12 @@ import { Tally } from './tally';
 export interface Counter {
   limiter: RateLimiterAbstract;
   key: string;
+  /**
+   * Where an attempt goes when this counter is full, rather than being refused; it also records every wrong
+   * token counted here. For a name: the attempt of one address (a counter of one point per name and address),
+   * so that a spent name budget refuses only the addresses that have already guessed at the name (issue 16).
+   */
+  overflow?: Counter;
 }
 
 /**
@@ -16,6 +22,13 @@ export const IN_FLIGHT_RETRY_MS = 1000;
 /**
  * Counts logins that present a token against wrong-token counters (per address, per name), so that parallel
  * guesses cannot all pass a check that none of them has been counted against yet (issue 11).
+ *
+ * A counter may have an overflow (the per-name counter does): once it is full, an attempt is counted there
+ * instead, and refused only if that one is full too. Every wrong token counted on the main counter is also
+ * recorded on its overflow. So a name whose budget guessers have spent still lets in each address that never
+ * presented a wrong token for it, once: the owner with the right token is never locked out by other addresses'
+ * guesses, and the tokens checked against a name stay at most its budget plus one per address (each address
+ * being held to its own budget besides).
  *
  * Guarantee: at most `points` tokens per window are ever *checked* against a counter, whichever node and
  * socket they come from: a point is taken, atomically, before the token is checked (rate-limiter-flexible's
@@ -41,9 +54,9 @@ export class WrongTokens {
     let keep = false;
     try {
       for (const counter of counters) {
-        await this.take(counter);
-        taken.push(counter);
-        this.inFlight.add(idOf(counter));
+        const counted = await this.take(counter);
+        taken.push(counted);
+        this.inFlight.add(idOf(counted));
       }
       try {
         return await login();
@@ -55,19 +68,25 @@ export class WrongTokens {
       for (const counter of taken) {
         // A refund that fails (Redis gone) leaves the point counted: at worst one attempt too many is remembered.
         if (!keep) await counter.limiter.reward(counter.key, 1).catch(() => undefined);
+        // A wrong token counted on a budget marks its address as one that guessed (see overflow).
+        else if (counter.overflow) await counter.overflow.limiter.penalty(counter.overflow.key, 1).catch(() => undefined);
         this.inFlight.remove(idOf(counter));
       }
     }
   }
 
-  private async take({ limiter, key }: Counter): Promise<void> {
+  /** Takes a point on `counter`, or on its overflow when it is full; resolves with the counter counted on. */
+  private async take(counter: Counter): Promise<Counter> {
+    const { limiter, key } = counter;
     try {
       await limiter.consume(key);
+      return counter;
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       // A refused consume still counted its point: give it back, the attempt never ran.
       await limiter.reward(key, 1).catch(() => undefined);
-      if (this.inFlight.count(idOf({ limiter, key })) === 0) throw err;
+      if (counter.overflow) return this.take(counter.overflow);
+      if (this.inFlight.count(idOf(counter)) === 0) throw err;
       throw new RateLimiterRes(err.remainingPoints, Math.min(err.msBeforeNext, IN_FLIGHT_RETRY_MS), err.consumedPoints, err.isFirstInDuration);
     }
   }

@@ -36,6 +36,10 @@ export class MemoryPresence implements Presence {
     return this.users.has(userId);
   }
 
+  async onlineAmong(userIds: number[]): Promise<Set<number>> {
+    return new Set(userIds.filter((id) => this.users.has(id)));
+  }
+
   async socketCount(userId: number): Promise<number> {
     return this.users.get(userId)?.sockets.size ?? 0;
   }

@@ -24,6 +24,8 @@ export interface Presence {
   /** Forgets a socket; resolves true when it was the user's last one. */
   remove(user: PresenceUser, socketId: string): Promise<boolean>;
   isOnline(userId: number): Promise<boolean>;
+  /** Which of these users are online (one question for a whole page of users). */
+  onlineAmong(userIds: number[]): Promise<Set<number>>;
   /** How many live sockets the user has (on every node); for MAX_SOCKETS_PER_USER. */
   socketCount(userId: number): Promise<number>;
   /** Names of online users, sorted by name (names.ts, `sortByName`); the first `limit` of them when given. */

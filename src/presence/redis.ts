@@ -23,8 +23,14 @@ export interface RedisPresenceOptions {
   recoveryMs?: number;
   /** How long add/remove and the reads wait for Redis before answering from this node's own knowledge. */
   opTimeoutMs?: number;
-  /** How long `start` waits for Redis before it gives up. */
+  /** How long `start` waits for Redis before it gives up (or, with `redisOptional`, goes on without it). */
   startTimeoutMs?: number;
+  /**
+   * Start without Redis if it does not answer within startTimeoutMs: the registry answers from this node's
+   * sockets (as during any outage) and writes them to Redis once it is reachable (issue 16: a node must serve
+   * messages, which never needed Redis, while Redis is down).
+   */
+  redisOptional?: boolean;
   log?: Log;
 }
 
@@ -80,7 +86,7 @@ export class RedisPresence implements Presence {
   private readonly link: RedisLink;
   private readonly prefix: string;
   private readonly keys: string[];
-  private readonly settings: Required<Omit<RedisPresenceOptions, 'redis' | 'nodeId' | 'log' | 'prefix'>>;
+  private readonly settings: Required<Omit<RedisPresenceOptions, 'redis' | 'nodeId' | 'log' | 'prefix' | 'redisOptional'>>;
   private readonly log: Log;
   /** This node's sockets as the app sees them: what Redis is brought back to after an outage. */
   private readonly mirror = new Map<string, PresenceUser>();
@@ -100,7 +106,11 @@ export class RedisPresence implements Presence {
   private markSynced: () => void = () => undefined;
   private readonly synced = new Promise<void>((resolve) => (this.markSynced = resolve));
 
-  /** Connects, removes what a predecessor with the same nodeId left, and registers the node. */
+  /**
+   * Connects, removes what a predecessor with the same nodeId left, and registers the node. Without an answer
+   * from Redis within startTimeoutMs it fails, or with `redisOptional` resolves all the same: the first sync
+   * (the same cleanup and registration) runs whenever Redis answers.
+   */
   static async start(options: RedisPresenceOptions): Promise<RedisPresence> {
     const presence = new RedisPresence(options);
     presence.link.conn.connect().catch(() => undefined); // ioredis keeps retrying; 'ready' runs the first sync
@@ -108,11 +118,13 @@ export class RedisPresence implements Presence {
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, presence.settings.startTimeoutMs, false)));
     const ok = await Promise.race([presence.synced.then(() => true), timeout]);
     clearTimeout(timer);
-    if (!ok) {
-      await presence.close();
-      throw new Error(`presence: Redis did not answer within ${presence.settings.startTimeoutMs} ms`);
+    if (ok) return presence;
+    if (options.redisOptional) {
+      presence.log.warn({ node: presence.nodeId }, 'presence: starting without Redis; answering from this node until it is reachable');
+      return presence;
     }
-    return presence;
+    await presence.close();
+    throw new Error(`presence: Redis did not answer within ${presence.settings.startTimeoutMs} ms`);
   }
 
   private constructor(options: RedisPresenceOptions) {
@@ -181,6 +193,16 @@ export class RedisPresence implements Presence {
   async isOnline(userId: number): Promise<boolean> {
     const found = await this.link.read(() => this.link.conn.hexists(this.keys[2], String(userId)));
     return found === undefined ? this.localUsers().some((u) => u.id === userId) : found === 1;
+  }
+
+  async onlineAmong(userIds: number[]): Promise<Set<number>> {
+    if (userIds.length === 0) return new Set();
+    const counts = await this.link.read(() => this.link.conn.hmget(this.keys[2], ...userIds.map(String)));
+    if (counts === undefined) {
+      const local = new Set(this.localUsers().map((u) => u.id));
+      return new Set(userIds.filter((id) => local.has(id)));
+    }
+    return new Set(userIds.filter((_, i) => counts[i] !== null));
   }
 
   async socketCount(userId: number): Promise<number> {

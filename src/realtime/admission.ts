@@ -14,9 +14,13 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 
 type AllowCallback = (message: string | null | undefined, success: boolean) => void;
 
+/** What a client refused by MAX_SOCKETS_PER_ADDRESS reads (in a long-polling handshake's 403 body). */
+const TOO_MANY_SOCKETS = 'Too many connections from this address are open; close some first.';
+
 /**
  * Engine.IO's `allowRequest`, run for every new Engine.IO session before the server keeps anything of it
- * (issue 11): the socket origin check (origins.ts), then one point of RATE_LIMIT_CONNECTIONS_PER_ADDRESS. So
+ * (issue 11): the socket origin check (origins.ts), a place among the address's live connections
+ * (MAX_SOCKETS_PER_ADDRESS, address-sockets.ts; issue 16), then one point of RATE_LIMIT_CONNECTIONS_PER_ADDRESS. So
  * a bare Engine.IO session that never sends the Socket.IO connect is counted too, and refused once its
  * address is over the limit: with 403 (long-polling) or 400 (WebSocket), which clients see as a transport
  * error and retry with their reconnection back-off. The first Socket.IO connect on a session is covered by
@@ -24,12 +28,19 @@ type AllowCallback = (message: string | null | undefined, success: boolean) => v
  */
 export function admitSession(services: Services) {
   return (req: IncomingMessage, callback: AllowCallback): void => {
-    const { config, limits, log, metrics } = services;
+    const { config, limits, log, metrics, addressSockets } = services;
     if (!originAllowed(req, config)) return callback(null, false);
     const address = clientAddress(req.headers, req.socket.remoteAddress, trustedHops(config));
+    // Live connections first (MAX_SOCKETS_PER_ADDRESS): a refused one costs no point of the rate below.
+    if (!addressSockets.reserve(req, address)) {
+      metrics.error('rate_limited');
+      log.debug({ address }, 'new connection refused: too many live connections from this address');
+      return callback(TOO_MANY_SOCKETS, false);
+    }
     limits.check('connectionsPerAddress', address).then(
       () => callback(null, true),
       (err: unknown) => {
+        addressSockets.failed(req);
         if (err instanceof ChatError) {
           metrics.error(err.code);
           log.debug({ address, code: err.code }, 'new connection refused');

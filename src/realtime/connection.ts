@@ -22,18 +22,20 @@ export function onConnection(socket: ChatSocket, services: Services, dispatcher:
   const queue = new SerialQueue(MAX_PENDING_EVENTS, (err) => log.error({ socket: socket.id, err }, 'socket task failed'));
   const session = new Session(socket, services, queue);
   if (handshake) {
+    // The connection's first event, sent now: the socket has been in every broadcast since it connected, and
+    // in a cluster an `allmessage` used to come first while the binding below waited for Redis (issue 16).
+    socket.emit('session', handshake.session);
     // First in the queue: the client's first packets (perhaps buffered while it was away) run as this user.
     queue.pushAlways(async () => {
       const signedIn = await signInConnected(session, handshake.claim, services, handshake.slot).catch((err: unknown) => {
-        // Refused while binding (its session ended, or the user was banned, meanwhile): said as a login event
-        // would say it, then closed.
-        if (!(err instanceof ChatError)) throw err;
-        socket.emit('msg1', { type: 'error', code: err.code, text: err.message, ts: services.now() });
+        // Refused while binding (its session ended, the user was banned, or the owner secured the name,
+        // meanwhile): the client was told it is logged in (`session`), so it is told why it is not, then closed.
+        if (!(err instanceof ChatError)) log.error({ socket: socket.id, err }, 'handshake login failed after its session was sent');
+        else socket.emit('msg1', { type: 'error', code: err.code, text: err.message, ts: services.now() });
         socket.disconnect(true);
         return undefined;
       });
       if (!signedIn) return; // gone since the handshake: nobody to answer, and a name it created is given back
-      socket.emit('session', signedIn.result);
       log.info({ socket: socket.id, user: signedIn.user.name, cameOnline: signedIn.cameOnline }, 'logged in (handshake)');
       await welcome(session, signedIn, services);
     });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { RateLimits } from '../limits/rate-limits';
 import type { SocketSlots } from '../limits/socket-slots';
+import type { AddressSockets } from '../limits/address-sockets';
 import type { JwtVerifier } from '../auth/jwt';
 import type { Metrics } from '../metrics';
 import type { PresenceFeed } from '../presence/feed';
@@ -48,6 +49,8 @@ export interface Services {
   limits: RateLimits;
   /** MAX_SOCKETS_PER_USER: a socket reserves its place here before it is bound to its user. */
   slots: SocketSlots;
+  /** MAX_SOCKETS_PER_ADDRESS: an Engine.IO connection holds its place here while it is open. */
+  addressSockets: AddressSockets;
   /** AUTH_MODE=jwt: the host application's token verifier; absent in the open mode. */
   jwt?: JwtVerifier;
   /** Cluster mode: other nodes share this app's rooms through the adapter (and hear `serverSideEmit`). */
@@ -106,4 +109,12 @@ export function userRoom(userId: number): string {
  */
 export function sessionRoom(sessionId: string): string {
   return `session:${sessionId}`;
+}
+
+/**
+ * The sockets of user `userId` that joined its provisional name without its token (tutorial logins): when the
+ * owner proves the token, the name is reserved and these end, on every node (issue 16).
+ */
+export function unprovenRoom(userId: number): string {
+  return `unproven:${userId}`;
 }

@@ -2,14 +2,20 @@ import type { ExtendedError } from 'socket.io';
 import { ChatError, errorBody } from '../errors';
 import type { Claim } from '../identity';
 import type { Slot } from '../limits/socket-slots';
+import type { SessionInfo } from '../protocol';
 import { handshakeAuthSchema, jwtLoginSchema, parsePayload } from '../schemas';
 import type { ChatSocket, Services } from './context';
+import { loginResult } from './login-result';
 import { claim, claimCode, claimJwt, claimToken } from './sign-in';
 
-/** What a handshake login leaves for the connection handler: the claim, and the place it reserved for the socket. */
+/**
+ * What a handshake login leaves for the connection handler: the claim, the place it reserved for the socket,
+ * and the `session` event, ready to be the connection's first (issue 16).
+ */
 export interface HandshakeClaim {
   claim: Claim;
   slot: Slot;
+  session: SessionInfo;
 }
 
 /**
@@ -62,7 +68,9 @@ export function handshakeLogin(services: Services) {
       }
       // Socket.IO may still drop the socket before it connects (its connection closed meanwhile).
       socket.conn.once('close', () => slot.release());
-      claims.set(socket, { claim: claimed, slot });
+      // Ready before the socket connects: from then on it is in every broadcast, and `session` must come first.
+      const session = await loginResult(services, claimed, { beforeBinding: true });
+      claims.set(socket, { claim: claimed, slot, session });
       next();
     } catch (err) {
       if (!(err instanceof ChatError)) log.error({ err }, 'handshake login failed');

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ChatError } from '../errors';
+import type { LimitKind } from '../limits/rate-limits';
 import { parsePayload } from '../schemas';
 import type { EventMiddleware } from './context';
 
@@ -11,15 +12,39 @@ export function validate<T>(schema: z.ZodType<T>): EventMiddleware<T> {
   };
 }
 
+/** A middleware that counts its event against a limit, marked with the limit's kind (tests list them by it). */
+export type LimitingMiddleware = EventMiddleware & { readonly limitKind: LimitKind };
+
 /**
  * Counts the event against the user's `kind` limit (limits/rate-limits.ts); after requireLogin. A socket that
  * keeps pushing against its limits is cut off once answered (dispatch.ts counts every refusal).
  */
-export function rateLimit(kind: 'messages' | 'typing' | 'roomChanges' | 'queries' | 'moderation'): EventMiddleware {
-  return async (ctx, next) => {
+export function rateLimit(kind: 'messages' | 'typing' | 'readMarks' | 'roomChanges' | 'moderation'): LimitingMiddleware {
+  const middleware: EventMiddleware = async (ctx, next) => {
     await ctx.services.limits.check(kind, ctx.user!.id);
     await next();
   };
+  return Object.assign(middleware, { limitKind: kind });
+}
+
+/**
+ * Counts a read (`users`, `history`, `sync`) against its socket and then its client address, logged in or
+ * not (issue 16): one anonymous client looping reads made everyone else's acks a hundred times slower.
+ */
+export const readLimit: LimitingMiddleware = Object.assign(
+  (async (ctx, next) => {
+    await ctx.services.limits.checkAll([
+      ['readsPerSocket', ctx.socket.id],
+      ['readsPerAddress', ctx.services.addressOf(ctx.socket)],
+    ]);
+    await next();
+  }) satisfies EventMiddleware,
+  { limitKind: 'readsPerSocket' as const },
+);
+
+/** Whether `middleware` counts its event against a limit (rateLimit and its kin). */
+export function isLimiting(middleware: EventMiddleware<never>): boolean {
+  return 'limitKind' in middleware;
 }
 
 /** Lets the event through only for a logged-in socket. */

@@ -40,7 +40,7 @@ import { createRoom, invite, joinRoom, leaveRoom, members, removeMember, rooms }
 import { sync } from './handlers/sync';
 import { typing } from './handlers/typing';
 import type { EventContext, EventMiddleware, LoggedInContext } from './context';
-import { rateLimit, requireLogin, validate } from './middleware';
+import { rateLimit, readLimit, requireLogin, validate } from './middleware';
 
 /**
  * One event's pipeline, in execution order, and whether it needs a login. Built only by `open` and
@@ -54,9 +54,14 @@ export interface Route {
 
 export type Routes = Record<ClientEvent, Route>;
 
-/** An event anyone may send, logged in or not: validated, then handled. */
-function open<S extends z.ZodType>(schema: S, handler: (ctx: EventContext<z.output<S>>) => Promise<void>): Route {
-  return { middleware: [validate(schema), (ctx) => handler(ctx)], needsLogin: false };
+/** An event anyone may send, logged in or not: validated, through `guards` (read limits), then handled. */
+function open<S extends z.ZodType>(
+  schema: S,
+  handler: (ctx: EventContext<z.output<S>>) => Promise<void>,
+  ...guards: EventMiddleware[]
+): Route {
+  const last: EventMiddleware<z.output<S>> = (ctx) => handler(ctx);
+  return { middleware: [validate(schema), ...guards, last], needsLogin: false };
 }
 
 /**
@@ -80,10 +85,10 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   login: authMode === 'jwt' ? open(jwtLoginSchema, loginWithJwt) : open(loginSchema, login),
   sendMsg: loggedIn(sendMsgSchema, sendMsg, rateLimit('messages')),
   privateMsg: loggedIn(privateMsgSchema, privateMsg, rateLimit('messages')),
-  history: open(historySchema, history),
-  users: open(usersSchema, users),
+  history: open(historySchema, history, readLimit),
+  users: open(usersSchema, users, readLimit),
   typing: loggedIn(typingSchema, typing, rateLimit('typing')),
-  sync: open(syncSchema, sync),
+  sync: open(syncSchema, sync, readLimit),
   logout: loggedIn(logoutSchema, logout),
   received: loggedIn(receivedSchema, received),
   // Issue 21. A code and a display name change cost what a message costs (stored, or told to everyone).
@@ -91,16 +96,18 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   sessions: loggedIn(sessionsSchema, sessions),
   endSession: loggedIn(endSessionSchema, endSession),
   profile: loggedIn(profileSchema, profile, rateLimit('messages')),
+  // Issue 17: the lists are reads like `users` (issue 16's read limits); read marks come as often as messages.
   createRoom: loggedIn(createRoomSchema, createRoom, rateLimit('roomChanges')),
   joinRoom: loggedIn(roomSchema, joinRoom, rateLimit('roomChanges')),
   leaveRoom: loggedIn(roomSchema, leaveRoom, rateLimit('roomChanges')),
   invite: loggedIn(roomUserSchema, invite, rateLimit('roomChanges')),
   removeMember: loggedIn(roomUserSchema, removeMember, rateLimit('roomChanges')),
   roomMsg: loggedIn(roomMsgSchema, roomMsg, rateLimit('messages')),
-  rooms: loggedIn(roomsSchema, rooms, rateLimit('queries')),
-  members: loggedIn(membersSchema, members, rateLimit('queries')),
-  read: loggedIn(readSchema, read, rateLimit('queries')),
-  conversations: loggedIn(conversationsSchema, conversations, rateLimit('queries')),
+  rooms: loggedIn(roomsSchema, rooms, readLimit),
+  members: loggedIn(membersSchema, members, readLimit),
+  read: loggedIn(readSchema, read, rateLimit('readMarks')),
+  conversations: loggedIn(conversationsSchema, conversations, readLimit),
+  // Issue 19.
   editMsg: loggedIn(editMsgSchema, editMsg, rateLimit('messages')),
   deleteMsg: loggedIn(deleteMsgSchema, deleteMsg, rateLimit('messages')),
   block: loggedIn(userSchema, block, rateLimit('moderation')),

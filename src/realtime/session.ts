@@ -1,7 +1,7 @@
 import { ChatError } from '../errors';
 import type { SessionUser } from '../protocol';
 import type { Device } from '../store/store';
-import { sessionRoom, userRoom, type ChatSocket, type Services } from './context';
+import { sessionRoom, unprovenRoom, userRoom, type ChatSocket, type Services } from './context';
 import { confirmDelivered } from './delivery';
 import { trackDeliveries } from './delivery-tracker';
 import { isRoomRoom, roomRoom } from './memberships';
@@ -52,14 +52,18 @@ export class Session {
     return this.socket.data.user;
   }
 
-  /** Binds the socket to `user`; resolves true when the user just came online. */
-  async begin(user: SessionUser): Promise<boolean> {
+  /**
+   * Binds the socket to `user`; resolves true when the user just came online. `unproven`: it joined a
+   * provisional name without the token, and ends when the owner secures the name (sign-in.ts).
+   */
+  async begin(user: SessionUser, { unproven = false } = {}): Promise<boolean> {
     const { presence, log } = this.services;
     this.everLoggedIn = true;
     this.socket.data.user = user;
     // The user's rooms from this node's map, in the same tick: member entries from the feed move the sockets
-    // of `userRoom` from now on (delivery.ts), so no entry falls between the two.
-    this.socket.join([userRoom(user.id), ...[...this.services.memberships.roomsOf(user.id)].map(roomRoom)]);
+    // of `userRoom` from now on (delivery.ts), so no entry falls between the two. `unproven`: see unprovenRoom.
+    const rooms = [...this.services.memberships.roomsOf(user.id)].map(roomRoom);
+    this.socket.join([userRoom(user.id), ...(unproven ? [unprovenRoom(user.id)] : []), ...rooms]);
     this.stopTracking = trackDeliveries(this.socket, user.key, (ids) => {
       confirmDelivered(this.services, user.id, ids).catch((err) => log.error({ err, socket: this.socket.id }, 'marking delivered failed'));
     });
@@ -80,7 +84,7 @@ export class Session {
     const { store, now } = this.services;
     if (await store.useSession(sessionId, now(), device)) return;
     await this.end({ seen: true });
-    throw new ChatError('unauthorized', 'This session was ended (signed out from another device). Sign in again.');
+    throw new ChatError('session_ended', 'This session was ended (signed out from another device). Sign in again.');
   }
 
   /**
@@ -101,6 +105,7 @@ export class Session {
     this.stopTracking = undefined;
     this.socket.leave(userRoom(user.id));
     for (const room of [...this.socket.rooms]) if (isRoomRoom(room)) this.socket.leave(room);
+    this.socket.leave(unprovenRoom(user.id));
     const wentOffline = await presence.remove(user, this.socket.id);
     if (wentOffline) presenceFeed.changed(user, false);
     if (seen) await store.seenUsers([user.id], now());

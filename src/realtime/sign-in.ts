@@ -4,19 +4,18 @@ import { JwtError } from '../auth/jwt';
 import { claimByToken, claimName, type Claim, type ClaimForm } from '../identity';
 import type { Slot } from '../limits/socket-slots';
 import { nameKey } from '../names';
-import { LOGIN_ONLINE_LIMIT, MAX_SYNC_PAGE, type LoginResult, type SessionUser } from '../protocol';
+import { MAX_SYNC_PAGE, type SessionUser } from '../protocol';
 import { claimByCode } from '../sign-in-codes';
-import { userRoom, type ChatSocket, type Services } from './context';
+import { unprovenRoom, userRoom, type ChatSocket, type Services } from './context';
 import { announceRename } from './profiles';
 import type { Session } from './session';
 
 /**
  * The steps every login takes once its claim succeeded, whether it came with the handshake (`auth`) or as a
- * `login` event: bind the socket (session, room, presence), answer, then welcome it.
+ * `login` event: bind the socket (session, room, presence), answer (login-result.ts), then welcome it.
  */
 export interface SignedIn {
   user: SessionUser;
-  result: LoginResult;
   /** False when the socket was already logged in as this user (a repeated login): nothing to welcome. */
   fresh: boolean;
   cameOnline: boolean;
@@ -97,13 +96,12 @@ export function bannedError(reason: string | null): ChatError {
 }
 
 /**
- * Binds `session` to the claimed user and builds the answer (the `login` ack or the `session` event). The
- * socket takes one of the user's MAX_SOCKETS_PER_USER places: `reserved` when the handshake already took it,
+ * Binds `session` to the claimed user. The socket takes one of the user's MAX_SOCKETS_PER_USER places: `reserved` when the handshake already took it,
  * else one reserved here (refused `rate_limited` when none is left); the reservation ends once the socket is
  * in presence, or when binding fails.
  */
 export async function signIn(session: Session, claim: Claim, services: Services, reserved?: Slot): Promise<SignedIn> {
-  const { io, presence, slots } = services;
+  const { io, slots } = services;
   // A predecessor that still had sockets somewhere (only possible if presence lagged) loses them.
   if (claim.replaced !== undefined) io.in(userRoom(claim.replaced)).disconnectSockets(true);
   const user: SessionUser = { id: claim.user.id, name: claim.user.name, key: claim.user.key, displayName: claim.user.displayName };
@@ -111,6 +109,10 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   if (claim.renamed) announceRename(services, user, claim.renamed.formerName, session.socket.id);
   // A new user has read the public timeline so far: its unread count starts at what comes next (store/reads.ts).
   if (claim.created) await services.store.markRead(user.id, { kind: 'public' }, Number.MAX_SAFE_INTEGER);
+  // Joined a provisional name without its token: ends when the owner secures the name (issue 16).
+  const unproven = claim.user.provisional && claim.token === undefined && !claim.created;
+  if (claim.token !== undefined) session.socket.leave(unprovenRoom(user.id)); // this socket proved it now
+  if (claim.secured) endUnproven(services, user);
   const current = session.user;
   // A new handle (JWT mode) binds anew too: presence and rooms know the socket by the old one.
   const fresh = current?.id !== user.id || current.name !== user.name;
@@ -120,13 +122,19 @@ export async function signIn(session: Session, claim: Claim, services: Services,
     if (fresh) {
       slot ??= await slots.reserve(user.id);
       if (current) await session.end({ seen: true }); // same name, but the user behind it changed
-      cameOnline = await session.begin(user);
+      cameOnline = await session.begin(user, { unproven });
       // A ban committed after the claim was checked, before this socket was in the user's room (where the ban's
       // disconnection reaches it): caught here, since the ban committed before that disconnection was sent.
       const ban = await services.store.banOf(user.id);
       if (ban) {
         await session.end({ seen: false });
         throw bannedError(ban.reason);
+      }
+      // The owner may have secured the name since this login joined it, before this socket was in the room
+      // that announcement ended: read again, now that it is.
+      if (unproven && !(await stillProvisional(services, claim.user))) {
+        await session.end({ seen: false });
+        throw new ChatError('username_taken', `The name "${user.name}" was just secured by its owner; pick another name.`);
       }
     }
   } finally {
@@ -137,19 +145,7 @@ export async function signIn(session: Session, claim: Claim, services: Services,
   await session.device(claim.sessionId, services.deviceOf(session.socket));
   // A JWT's session ends when the token does; a login with a fresh token (the same user) moves the end.
   if (claim.expiresAt !== undefined) session.expireAt(claim.expiresAt, () => expire(session, services));
-  const [online, onlineCount, blocked] = await Promise.all([
-    presence.online(LOGIN_ONLINE_LIMIT),
-    presence.onlineCount(),
-    services.store.blockedBy(user.id),
-  ]);
-  const result: LoginResult = {
-    user: { name: user.name, displayName: user.displayName },
-    ...(claim.token && { token: claim.token, ...(claim.sessionId && { sessionId: claim.sessionId }) }),
-    online,
-    onlineCount,
-    blocked,
-  };
-  return { user, result, fresh, cameOnline };
+  return { user, fresh, cameOnline };
 }
 
 /**
@@ -164,6 +160,25 @@ export async function signInConnected(session: Session, claim: Claim, services: 
   if (signedIn && session.socket.connected) return signedIn;
   if (claim.created) await services.store.releaseUser(claim.user.id);
   return undefined;
+}
+
+/**
+ * The owner of `user`'s provisional name proved it: every connection that joined the name without the token,
+ * on every node (the room is the adapter's), is told and disconnected. Tutorial clients reconnect and log in
+ * with `{ id }` again, which the now reserved name refuses.
+ */
+function endUnproven({ io, now, log }: Services, user: SessionUser): void {
+  const unproven = io.in(unprovenRoom(user.id));
+  const text = `The owner of "${user.name}" secured the name with its token; log in with another name.`;
+  unproven.emit('msg1', { type: 'error', code: 'username_taken', text, ts: now() });
+  unproven.disconnectSockets(true);
+  log.info({ user: user.name }, 'name secured: connections that joined it without the token end');
+}
+
+/** Whether `user` is still the provisional holder of its key. */
+async function stillProvisional({ store }: Services, user: { id: number; key: string }): Promise<boolean> {
+  const now = await store.findUser(user.key);
+  return now?.id === user.id && now.provisional;
 }
 
 /** The token behind a session expired: say so, and disconnect (the client reconnects with a fresh token). */

@@ -17,7 +17,7 @@ export async function openStore(config: StorageConfig, options: { onError?: (err
       return store;
     }
     case 'postgres':
-      return PostgresStore.open(config.url, { poolSize: config.poolSize, onError: options.onError });
+      return PostgresStore.open(config.url, { ...config, onError: options.onError });
   }
 }
 

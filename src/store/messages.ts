@@ -88,7 +88,9 @@ export interface MessageStore {
   /**
    * The log's entries with id > `after` that user `reader` may see, at most `limit` of them, oldest first:
    * every public message; the private ones it sent or received; the messages and member entries of its rooms
-   * (rooms.ts, "Privacy"); the member entries about itself. Only public messages when `reader` is undefined.
+   * (rooms.ts, "Privacy"); the member entries about itself. Only the public timeline's entries (its messages,
+   * their edits and deletions) when `reader` is undefined, read through an index of those alone, so that an
+   * anonymous reader never walks anyone's private or room entries (issue 16).
    */
   since(reader: number | undefined, after: number, limit: number): Promise<LogPage>;
   /** Deletes messages created before `cutoffTs`; resolves with how many. */

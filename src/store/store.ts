@@ -6,7 +6,7 @@ import type { RoomStore } from './rooms';
 import type { SessionStore } from './sessions';
 import type { UserStore } from './users';
 
-export type { HostAccount, Names, NewUser, Renamed, UserRecord, UserStore } from './users';
+export type { HostAccount, Names, NewUser, Renamed, UserPageQuery, UserRecord, UserStore } from './users';
 export type { Device, NewSession, NewSignInCode, SessionRecord, SessionStore } from './sessions';
 export type { Appended, MessageStore, NewMessage, NewPrivateMessage, Page, PageQuery, Party } from './messages';
 export type { Committed, CommittedMember, CommittedMessage, LogPage } from './log';

@@ -101,7 +101,9 @@ export interface UserStore {
   createUser(user: NewUser): Promise<UserRecord | undefined>;
   /**
    * Records a login of an active user: last seen now, and any release undone; `proven` (the token was
-   * presented) also ends its provisional state. Resolves false (writing nothing) when the user has been retired.
+   * presented) also ends its provisional state. Resolves false (writing nothing) when the user has been retired,
+   * or, for a login without the token (not `proven`), when the user is no longer provisional: a tutorial login
+   * that joins a provisional name loses to the owner securing it meanwhile (issue 16).
    */
   touchUser(id: number, now: number, proven: boolean): Promise<boolean>;
   /**
@@ -111,6 +113,16 @@ export interface UserStore {
   seenUsers(ids: number[], now: number): Promise<void>;
   /** Ends the user's name reservation now (it is claimable once the user has no live connection). */
   releaseUser(id: number): Promise<void>;
-  /** Active users, by key. */
-  listUsers(): Promise<Array<{ name: string; displayName: string }>>;
+  /**
+   * A page of active users in display order (names.ts, `sortByName`: by the case- and width-insensitive name,
+   * then the name, comparing code points), those after the name `after` (exclusive) when given; `hasMore` when
+   * more follow. Served by an index: the cost of a page does not grow with the number of users (issue 16).
+   */
+  listUsers(page: UserPageQuery): Promise<{ users: Array<{ id: number; name: string; displayName: string }>; hasMore: boolean }>;
+}
+
+export interface UserPageQuery {
+  /** The last name of the previous page. */
+  after?: string;
+  limit: number;
 }

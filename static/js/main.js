@@ -297,7 +297,10 @@ function signOut({ forget = true, device = false } = {}) {
 async function refreshUsers() {
   const res = await request(socket, 'users', {});
   if (!res.ok) return console.warn('could not list users', res.error);
-  people.reset(chat.me?.name, res.users);
+  // The first page of everyone, by name; people online beyond it (from the login's list and `presence`) stay.
+  const listed = new Set(res.users.map((u) => nameKey(u.name)));
+  const beyond = people.onlineNames().filter((name) => !listed.has(nameKey(name)));
+  people.reset(chat.me?.name, [...res.users, ...beyond.map((name) => ({ name, online: true }))]);
   chat.renderUnread();
   view.setSubtitle(chat.subtitle(chat.active));
 }

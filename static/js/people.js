@@ -68,6 +68,11 @@ export class People {
     for (const person of this.people.values()) this.#renderOne(person);
   }
 
+  /** The names of the people listed as online. */
+  onlineNames() {
+    return [...this.people.values()].filter((p) => p.online).map((p) => p.name);
+  }
+
   isOnline(name) {
     return this.people.get(nameKey(name))?.online ?? false;
   }

@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { BrowserContext, Locator, Route } from 'playwright-core';
 import { createApp, type ChatApp } from '../../src/app';
 import { loadConfig, testConfig } from '../../src/config';
-import { MemoryPresence } from '../../src/presence/memory';
-import { gated } from '../gated-store';
+import { openSqliteStore } from '../../src/store';
+import { gatedStore } from '../gated-store';
 import { ack, startServer, type TestServer } from '../helpers';
 import { BROWSER_TEST_MS, describeInBrowser, useBrowser, useServerPerTest } from './harness';
 
@@ -150,11 +150,11 @@ describeInBrowser('chat page: network trouble', () => {
     );
   });
 
-  describe('with a slow re-login', () => {
-    let gates: ReturnType<typeof gated<MemoryPresence>>;
+  describe('with a slow catch-up', () => {
+    let gates: ReturnType<typeof gatedStore>;
     const server = useServerPerTest(browsers, () => {
-      gates = gated(new MemoryPresence());
-      return startServer({}, { presence: gates.target });
+      gates = gatedStore(openSqliteStore(testConfig().storage));
+      return startServer({}, { store: gates.store });
     });
 
     test(
@@ -172,15 +172,15 @@ describeInBrowser('chat page: network trouble', () => {
         await alice.connectionState('reconnecting');
         await ack(bob, 'sendMsg', { text: 'm2, while alice was away' });
 
-        // Alice's page reconnects and logs in with the handshake, but the server is slow to tell her (its
-        // presence registry holds up the answer); meanwhile a public message reaches her new connection,
-        // before her page has asked what it missed.
-        const relogin = gates.gate('online', () => true);
+        // Alice's page reconnects and logs in with the handshake (its `session` is the connection's first event)
+        // and asks what it missed, but the server is slow to answer (its store holds up the `sync`); meanwhile a
+        // public message reaches her new connection, before the catch-up.
+        const catchUp = gates.gate('since', () => true);
         await alice.page.context().unroute(SOCKET_IO, cut);
-        await relogin.arrived();
+        await catchUp.arrived();
         await ack(bob, 'sendMsg', { text: 'm3, live on the new connection' });
         await alice.seesOnce('m3, live on the new connection');
-        relogin.open();
+        catchUp.open();
 
         await alice.seesOnce('m1, while alice was away');
         await alice.seesOnce('m2, while alice was away');

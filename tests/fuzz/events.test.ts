@@ -6,6 +6,9 @@
  * tests/bad-input.test.ts holds the hand-picked cases; events-limited.test.ts and jwt-login.test.ts run the
  * same checks with rate limits on and in JWT mode.
  *
+ * Every run first sends the boundaries of every field (edges.ts: lengths 0, 1, the maximum and one more, in wide
+ * characters too), so that a missing limit fails each `npm test`, not only a lucky one.
+ *
  * `npm test` makes RUNS runs; `FUZZ_RUNS=20000 npx jest tests/fuzz` runs longer. A failure prints the shrunk
  * counterexample, its seed, and the command that replays it (FUZZ_SEED, FUZZ_PATH).
  */
@@ -13,10 +16,12 @@ import fc from 'fast-check';
 import { fuzzRun } from './event-run';
 import { ProcessGuard } from './guard';
 import { OPEN_MODE } from './modes';
+import { asExamples, edgeCommands } from './edges';
 import { command } from './payloads';
 import { fuzzParameters, fuzzTimeout } from './settings';
 
 const RUNS = 150;
+const EDGES = asExamples(edgeCommands(), true);
 const FILE = 'tests/fuzz/events.test.ts';
 
 const guard = new ProcessGuard();
@@ -33,8 +38,9 @@ test(
           await fuzzRun(guard, OPEN_MODE, loggedIn, commands);
         });
       }),
-      fuzzParameters(RUNS, FILE),
+      // Every run of the suite first sends each field's boundaries (edges.ts), whatever the random draw.
+      { ...fuzzParameters(RUNS, FILE), examples: EDGES },
     );
   },
-  fuzzTimeout(RUNS, 40),
+  fuzzTimeout(RUNS + EDGES.length, 40),
 );

@@ -6,12 +6,14 @@
  * ever accepted; the client still logs in with a good token and chats.
  */
 import fc from 'fast-check';
+import { asExamples, jwtEdgeCommands } from './edges';
 import { fuzzRun, type Mode } from './event-run';
 import { ProcessGuard } from './guard';
 import { jwtLoginCommand, jwtMode, tokenPool } from './jwt-payloads';
 import { fuzzParameters, fuzzTimeout } from './settings';
 
 const RUNS = 60;
+const EDGES = asExamples(jwtEdgeCommands(), false);
 const FILE = 'tests/fuzz/jwt-login.test.ts';
 
 const guard = new ProcessGuard();
@@ -29,8 +31,9 @@ test(
           await fuzzRun(guard, mode, loggedIn, commands);
         });
       }),
-      fuzzParameters(RUNS, FILE),
+      // The token's boundaries first, in every run of the suite (edges.ts).
+      { ...fuzzParameters(RUNS, FILE), examples: EDGES },
     );
   },
-  fuzzTimeout(RUNS, 60),
+  fuzzTimeout(RUNS + EDGES.length, 60),
 );

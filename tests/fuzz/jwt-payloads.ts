@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { loadConfig } from '../../src/config';
 import type { Mode } from './event-run';
+import { JWT_EDGES } from './edges';
 import { jwtLoginRefusals } from './model';
 import { commandFor, hostileValue, oddKey, oddString, ownObject, withinPacketLimit, type Command } from './payloads';
 
@@ -72,8 +73,8 @@ export async function tokenPool(): Promise<TokenPool> {
     tampered,
     `${head}.${body}`,
     `${head}.${body}.`,
-    'x'.repeat(8193),
     'not.a.jwt',
+    ...JWT_EDGES, // lengths 0, 1, 8192 and 8193, in wide characters too (edges.ts)
   ];
   return { good, badName, forged };
 }

@@ -24,12 +24,13 @@ const name: Rule = {
 };
 /** Room names follow the name rules (docs/protocol.md, "Rooms"), refused as `invalid_room`. */
 const room: Rule = { code: 'invalid_room', valid: name.valid };
-/** A name where a page starts (`rooms`, `members`): the name rules, refused as `invalid_payload`. */
+/** A name where a page starts (`rooms`, `members`, `users`): the name rules, refused as `invalid_payload`. */
 const after: Rule = { code: 'invalid_payload', valid: name.valid };
-/** 1–4000 characters after trimming, well-formed Unicode. */
+/** 1–4000 characters after trimming, well-formed Unicode, no NUL (which a database cannot hold). */
 const text: Rule = {
   code: 'invalid_message',
-  valid: (v) => typeof v === 'string' && v.isWellFormed() && codePoints(v.trim()) >= 1 && codePoints(v.trim()) <= MAX_TEXT_LENGTH,
+  valid: (v) =>
+    typeof v === 'string' && v.isWellFormed() && !v.includes('\u0000') && codePoints(v.trim()) >= 1 && codePoints(v.trim()) <= MAX_TEXT_LENGTH,
 };
 const payload = (valid: (v: unknown) => boolean): Rule => ({ code: 'invalid_payload', valid });
 const isMessageId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -82,7 +83,7 @@ const SHAPES: Record<ClientEvent, Shape> = {
   sendMsg: { fields: { text, newAccount: text, clientId }, oneOf: ['text', 'newAccount', 'invalid_message'] },
   privateMsg: { fields: { to: name, text, clientId }, required: ['to', 'text'] },
   history: { fields: { with: name, room, before: messageId, limit }, exclusive: ['with', 'room'] },
-  users: { fields: {} },
+  users: { fields: { after, limit } },
   typing: { fields: { to: name } },
   sync: { fields: { after: messageId, limit }, required: ['after'] },
   logout: { fields: { release: payload((v) => typeof v === 'boolean') } },

@@ -15,7 +15,8 @@ export const OPEN_MODE: Mode = {
 /**
  * Rate limits on, small enough that a run of six events often meets one (and the fuzzing client's own login
  * at the end may have to wait for one): a `rate_limited` refusal is never a shape refusal, validation coming
- * first, and carries its retryAfterMs (event-run.ts).
+ * first, and carries its retryAfterMs (event-run.ts). The reads (`users`, `history`, `sync`) count per socket
+ * and per address (the witness and the fuzzer share 127.0.0.1), and four connections is all the address holds.
  */
 export const LIMITED_MODE: Mode = {
   ...OPEN_MODE,
@@ -28,7 +29,10 @@ export const LIMITED_MODE: Mode = {
       loginsPerAddress: { points: 4, seconds: 1 },
       badTokensPerAddress: { points: 1, seconds: 1 },
       badTokensPerName: { points: 1, seconds: 1 },
+      readsPerSocket: { points: 2, seconds: 1 },
+      readsPerAddress: { points: 3, seconds: 1 },
       socketsPerUser: 1,
+      socketsPerAddress: 4,
     },
   },
 };

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { MAX_PACKET_BYTES, type ClientEvent } from '../../src/protocol';
+import { CLIENT_ID_EDGES, ID_EDGES, LIMIT_EDGES, NAME_EDGES, RECEIPT_EDGES, TEXT_EDGES, TOKEN_EDGES } from './edges';
 
 /** Every client→server event (the `satisfies` makes a new event a compile error here until it is listed). */
 export const CLIENT_EVENTS = Object.keys({
@@ -161,29 +162,33 @@ export const { value: hostileValue } = fc.letrec<{ value: unknown }>((tie) => ({
 
 // ---- near-valid payloads ---------------------------------------------------------------------------
 
+// Each field also draws its boundaries (edges.ts): lengths 0, 1, the maximum and one more, in wide characters too.
 const name = fc.oneof(
-  fc.constantFrom('witness', 'Witness', 'WITNESS', 'Ｗｉｔｎｅｓｓ', ' witness ', 'fuzzer', 'zoë', 'zoe\u0308', '名前', 'a', 'a.b-c_d', '.', '-', 'x'.repeat(32), 'x'.repeat(33)),
+  fc.constantFrom('witness', 'Witness', 'WITNESS', 'Ｗｉｔｎｅｓｓ', ' witness ', 'fuzzer', 'zoë', 'zoe\u0308', '名前', 'a', 'a.b-c_d', '.', '-'),
   fc.stringMatching(/^[a-z]{1,6}$/),
+  fc.constantFrom(...NAME_EDGES),
 );
 const text = fc.oneof(
   fc.string({ minLength: 1, maxLength: 20 }),
   fc.constantFrom('hi', '  padded  ', '\u202ertl', 'a\u0000b', 'e\u0301', '\u{1f600}', '\u200f\u0301'),
-  // The longest texts: 4000 code points (one more is refused), of characters that cost up to 6 bytes in JSON.
-  fc.tuple(fc.constantFrom('y', 'é', '中', '\u0301', '\u0000', '\u{1f600}'), fc.constantFrom(3999, 4000)).map(([unit, n]) => unit.repeat(n)),
+  // The longest texts, of characters that cost up to 6 bytes in JSON.
+  fc.tuple(fc.constantFrom('y', 'é', '中', '\u0301', '\u0000', '\u{1f600}'), fc.constantFrom(3999, 4000, 4001)).map(([unit, n]) => unit.repeat(n)),
+  fc.constantFrom(...TEXT_EDGES),
 );
 /** Rooms: mostly the one the fuzzing client is a member of from the start (event-run.ts), by any spelling. */
 const room = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('lobby', 'LOBBY', 'ｌｏｂｂｙ', 'Lobby') }, { weight: 1, arbitrary: name });
 /** A few fixed ones, so that sends repeat a clientId (an idempotent retry acks the original). */
-const clientId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constantFrom('dup-1', 'dup-2'));
-const messageId = fc.oneof(fc.nat(50), fc.constant(2 ** 53 - 1));
+const clientId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constantFrom('dup-1', 'dup-2'), fc.constantFrom(...CLIENT_ID_EDGES));
+const messageId = fc.oneof(fc.nat(50), fc.constantFrom(...ID_EDGES));
 /**
  * The ids of the messages every event run starts with (event-run.ts): a public one and one in the room, by the
  * fuzzing client, after the room's two entries. Edits, deletions and reports aim at them most of the time.
  */
 export const SEEDED_IDS = [3, 4];
 const seededId = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...SEEDED_IDS) }, { weight: 1, arbitrary: messageId });
-const pageLimit = fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constantFrom(500, 501, 1e6));
-const token = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('x'.repeat(256), 'x'.repeat(257)));
+const pageLimit = fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constantFrom(500, 501, 1e6), fc.constantFrom(...LIMIT_EDGES));
+const token = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom(...TOKEN_EDGES));
+const receipts = fc.oneof(fc.array(messageId, { minLength: 1, maxLength: 20 }), fc.constantFrom(...RECEIPT_EDGES));
 /** Codes as people type them (any case, dashes, spaces, look-alike letters), and lengths around the limit. */
 const signInCode = fc.oneof(
   fc.stringMatching(/^[0-9A-Za-z]{5}[- ]?[0-9A-Za-z]{5}$/),
@@ -201,11 +206,11 @@ const FIELDS: Record<ClientEvent, Record<string, fc.Arbitrary<unknown>>> = {
   sendMsg: { text, newAccount: text, clientId },
   privateMsg: { to: name, text, clientId },
   history: { with: name, room, before: messageId, limit: pageLimit },
-  users: {},
+  users: { after: name, limit: pageLimit },
   typing: { to: name },
   sync: { after: messageId, limit: pageLimit },
   logout: { release: fc.boolean() },
-  received: { ids: fc.array(messageId, { minLength: 1, maxLength: 20 }) },
+  received: { ids: receipts },
   signInCode: {},
   sessions: {},
   endSession: { id: sessionId, others: fc.constant(true) },
@@ -240,11 +245,11 @@ const VALID: Record<ClientEvent, fc.Arbitrary<unknown>> = {
     fc.record({ with: name, before: messageId, limit: pageLimit }, { requiredKeys: [] }),
     fc.record({ room, before: messageId, limit: pageLimit }, { requiredKeys: ['room'] }),
   ),
-  users: fc.constant({}),
+  users: fc.record({ after: name, limit: pageLimit }, { requiredKeys: [] }),
   typing: fc.record({ to: name }, { requiredKeys: [] }),
   sync: fc.record({ after: messageId, limit: pageLimit }, { requiredKeys: ['after'] }),
   logout: fc.record({ release: fc.boolean() }, { requiredKeys: [] }),
-  received: fc.record({ ids: fc.array(messageId, { minLength: 1, maxLength: 20 }) }),
+  received: fc.record({ ids: receipts }),
   signInCode: fc.constant({}),
   sessions: fc.constant({}),
   endSession: fc.oneof(fc.record({ id: sessionId }), fc.constant({ others: true })),

@@ -2,6 +2,7 @@ import { ChatError } from '../../errors';
 import type { Claim, ClaimForm } from '../../identity';
 import { isKeyOf } from '../../names';
 import type { EventContext } from '../context';
+import { loginResult } from '../login-result';
 import { claim, claimCode, claimJwt, signInConnected, welcome } from '../sign-in';
 
 type LoginInput = { name: string; token?: string; form: ClaimForm } | { code: string };
@@ -46,7 +47,7 @@ export async function loginWithJwt(ctx: EventContext<{ token: string }>): Promis
 async function finish(ctx: EventContext, claimed: Claim): Promise<void> {
   const signedIn = await signInConnected(ctx.session, claimed, ctx.services);
   if (!signedIn) return;
-  ctx.body = signedIn.result;
+  ctx.body = await loginResult(ctx.services, claimed);
   ctx.log.info({ socket: ctx.socket.id, user: signedIn.user.name, cameOnline: signedIn.cameOnline }, 'logged in');
   ctx.after.push(() => welcome(ctx.session, signedIn, ctx.services));
 }

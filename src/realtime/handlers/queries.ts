@@ -1,19 +1,19 @@
 import { ChatError } from '../../errors';
 import { requireUser } from '../../identity';
-import { sortByName } from '../../names';
-import type { UserEntry } from '../../protocol';
+import type { UsersResult } from '../../protocol';
+import type { UserPageQuery } from '../../store/store';
 import type { EventContext, Services } from '../context';
 import { readableRoom } from '../room-access';
 
 /**
  * `history {with?, room?, before?, limit?}`: a page of the public timeline (anyone may read it, as over HTTP),
  * of the caller's own conversation with `with`, or of a room's messages (logged-in only; a private room's
- * members only; counted against the caller's `queries` limit).
+ * members only). Every page counts against the read limits (routes.ts).
  */
 export async function history(
   ctx: EventContext<{ with?: string; room?: string; before?: number; limit: number }>,
 ): Promise<void> {
-  const { store, limits } = ctx.services;
+  const { store } = ctx.services;
   const { with: other, room, before, limit } = ctx.payload;
   if (other === undefined && room === undefined) {
     ctx.body = await store.publicHistory({ before, limit });
@@ -22,7 +22,6 @@ export async function history(
   const me = ctx.socket.data.user;
   if (!me) throw new ChatError('not_logged_in', `Log in to read ${room === undefined ? 'private conversations' : 'rooms'}.`);
   if (room !== undefined) {
-    await limits.check('queries', me.id);
     ctx.body = await store.roomHistory((await readableRoom(store, room, me.id)).id, { before, limit });
     return;
   }
@@ -30,13 +29,14 @@ export async function history(
   ctx.body = await store.conversation(me.id, peer.id, { before, limit });
 }
 
-/** `users`: every known user with their online state. */
-export async function users(ctx: EventContext): Promise<void> {
-  ctx.body = { users: await listUsers(ctx.services) };
+/** `users {after?, limit?}`: a page of the known users, by name, with their online state. */
+export async function users(ctx: EventContext<UserPageQuery>): Promise<void> {
+  ctx.body = await usersPage(ctx.services, ctx.payload);
 }
 
-export async function listUsers({ store, presence }: Pick<Services, 'store' | 'presence'>): Promise<UserEntry[]> {
-  const [known, online] = await Promise.all([store.listUsers(), presence.online()]);
-  const onlineSet = new Set(online);
-  return sortByName(known, (u) => u.name).map(({ name, displayName }) => ({ name, displayName, online: onlineSet.has(name) }));
+/** A page of users (store order, an index's) with their online state; for `users` and GET /api/users. */
+export async function usersPage({ store, presence }: Pick<Services, 'store' | 'presence'>, page: UserPageQuery): Promise<UsersResult> {
+  const { users: known, hasMore } = await store.listUsers(page);
+  const online = await presence.onlineAmong(known.map((u) => u.id));
+  return { users: known.map(({ id, name, displayName }) => ({ name, displayName, online: online.has(id) })), hasMore };
 }

@@ -9,9 +9,36 @@ export interface Connections {
   end(): Promise<void>;
 }
 
-export function connections(url: string, poolSize: number, applicationName: string, report: (err: Error) => void): Connections {
-  const common: pg.ClientConfig = { connectionString: url, types: { getTypeParser } };
-  const pool = new pg.Pool({ ...common, application_name: applicationName, max: poolSize });
+/** What node-postgres and the server are told of time (config.ts, PostgresTimeouts; issue 16). */
+export interface Timeouts {
+  connectTimeoutMs: number;
+  queryTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/** TCP keep-alive probes start after this long without traffic (the kernel's count and interval then apply). */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+/**
+ * A database that stops answering without closing its connections (a network that drops packets, a frozen
+ * server) must not hold anything forever (issue 16): connecting gives up after connectTimeoutMs; a statement
+ * after queryTimeoutMs, cancelled by the server if it is there (`statement_timeout`) and abandoned by the client
+ * if it is not (`query_timeout`: the connection is then closed, and the pool opens a new one); a transaction
+ * left idle is ended by the server after as long; idle pooled connections close after idleTimeoutMs; TCP
+ * keep-alive notices a peer that vanished on a connection nothing is sent on (the LISTEN one).
+ */
+export function connections(url: string, poolSize: number, applicationName: string, timeouts: Timeouts, report: (err: Error) => void): Connections {
+  const common: pg.ClientConfig = {
+    connectionString: url,
+    types: { getTypeParser },
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    query_timeout: timeouts.queryTimeoutMs,
+    statement_timeout: timeouts.queryTimeoutMs,
+    idle_in_transaction_session_timeout: timeouts.queryTimeoutMs,
+  };
+  const pool = new pg.Pool({ ...common, application_name: applicationName, max: poolSize, idleTimeoutMillis: timeouts.idleTimeoutMs });
   pool.on('error', report); // an idle connection that broke; the pool replaces it
   const closed = trackConnections(pool);
   return {
@@ -19,9 +46,16 @@ export function connections(url: string, poolSize: number, applicationName: stri
     listen: { ...common, application_name: `${applicationName}:listen` },
     end: async () => {
       await pool.end();
-      await closed();
+      // A connection to a server that stopped answering may never finish closing: after the connect timeout,
+      // its socket is destroyed.
+      await closed(timeouts.connectTimeoutMs);
     },
   };
+}
+
+/** Closes `client`'s socket at once, whatever the server does (node-postgres has no public way to). */
+export function destroyConnection(client: pg.ClientBase): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /**
@@ -46,9 +80,10 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) 
 
 /**
  * pg-pool's `end()` resolves once it has asked its connections to end, before they have: the returned
- * function resolves when every one has (pg-pool emits 'remove' after a connection's `end` completed).
+ * function resolves when every one has (pg-pool emits 'remove' after a connection's `end` completed), or after
+ * `ms`, destroying the sockets of those still open.
  */
-function trackConnections(pool: pg.Pool): () => Promise<void> {
+function trackConnections(pool: pg.Pool): (ms: number) => Promise<void> {
   const open = new Set<pg.PoolClient>();
   let settle: (() => void) | undefined;
   pool.on('connect', (client) => open.add(client));
@@ -56,7 +91,15 @@ function trackConnections(pool: pg.Pool): () => Promise<void> {
     open.delete(client);
     if (open.size === 0) settle?.();
   });
-  return () => (open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (settle = resolve)));
+  return async (ms) => {
+    if (open.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const all = new Promise<void>((resolve) => (settle = resolve));
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([all, late]);
+    clearTimeout(timer);
+    for (const client of open) destroyConnection(client);
+  };
 }
 
 /** bigint columns (ids, epoch ms) as numbers: both stay far below 2^53. */

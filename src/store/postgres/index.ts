@@ -8,7 +8,7 @@ import type { RoomStore } from '../rooms';
 import type { SessionStore } from '../sessions';
 import type { ChatStore, Durability } from '../store';
 import type { UserStore } from '../users';
-import { connections } from './connection';
+import { connections, type Timeouts } from './connection';
 import { postgresEdits } from './edits';
 import { CommitFeed } from './feed';
 import { CommitListener } from './listen';
@@ -21,7 +21,7 @@ import { postgresSessions } from './sessions';
 import { postgresUsers } from './users';
 import { GroupCommit } from './writer';
 
-export interface PostgresOptions {
+export interface PostgresOptions extends Partial<Timeouts> {
   /** Connections for queries and appends (default 10); the LISTEN connection comes on top. */
   poolSize?: number;
   /** Shown in pg_stat_activity (default 'chat'); the LISTEN connection adds ':listen'. */
@@ -82,7 +82,12 @@ export class PostgresStore implements ChatStore {
   static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
     const name = options.applicationName ?? 'chat';
     const report = options.onError ?? ((err: Error) => console.error('PostgresStore:', err));
-    const { pool, listen, end } = connections(url, options.poolSize ?? 10, name, report);
+    const timeouts: Timeouts = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      queryTimeoutMs: options.queryTimeoutMs ?? 30_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    };
+    const { pool, listen, end } = connections(url, options.poolSize ?? 10, name, timeouts, report);
     const storeId = randomUUID();
     let feed: CommitFeed | undefined;
     try {
@@ -97,6 +102,7 @@ export class PostgresStore implements ChatStore {
       const writer = new GroupCommit(pool, feed, storeId);
       const check = setInterval(() => {
         pool.query<{ last_id: number }>('SELECT last_id FROM log_head').then((r) => feed!.seen(r.rows[0].last_id), report);
+        listener.probe(); // a LISTEN connection that stopped answering is replaced (it would never say so)
       }, options.checkIntervalMs ?? 5000);
       check.unref();
       return new PostgresStore(pool, end, listener, feed, writer, check);

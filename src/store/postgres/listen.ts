@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { destroyConnection } from './connection';
 import { COMMIT_CHANNEL } from './schema';
 
 export interface ListenHandlers {
@@ -43,7 +44,29 @@ export class CommitListener {
     await this.connecting?.catch(() => undefined);
     const client = this.client;
     this.client = undefined;
-    await client?.end().catch(() => undefined); // closing: an error here has nobody left to matter to
+    if (!client) return;
+    // Closing: an error here has nobody left to matter to; a server that stopped answering may never let the
+    // connection finish closing, so after the connect timeout its socket is destroyed.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.config.connectionTimeoutMillis ?? 10_000)));
+    await Promise.race([client.end().catch(() => undefined), late]);
+    clearTimeout(timer);
+    destroyConnection(client);
+  }
+
+  /**
+   * Asks the LISTEN connection a trivial question (bounded by its query timeout); when it gets no answer, the
+   * connection is closed, which reconnects it and catches up from the table. A connection nothing is sent on
+   * would otherwise never notice a server that stopped answering (issue 16).
+   */
+  probe(): void {
+    const client = this.client;
+    if (!client) return;
+    client.query('SELECT 1').catch((err: Error) => {
+      if (client !== this.client) return;
+      this.on.report(new Error(`commit feed connection not answering (${err.message}); replacing it`));
+      destroyConnection(client);
+    });
   }
 
   private connect(): Promise<number> {

@@ -55,11 +55,19 @@ export function postgresMessages(pool: pg.Pool, writer: GroupCommit, feed: Commi
       );
     },
     async since(reader, after, limit) {
-      const { rows } = await pool.query<LogRow>(
-        `SELECT ${LOG_COLUMNS} FROM ${LOG_FROM}
-         WHERE m.id > $1 AND (${VISIBLE_TO_READER}) ORDER BY m.id LIMIT $3`,
-        [after, reader ?? null, limit + 1],
-      );
+      // Anonymous: the public timeline alone, through its own index (issue 16).
+      const { rows } =
+        reader === undefined
+          ? await pool.query<LogRow>(
+              `SELECT ${LOG_COLUMNS} FROM ${LOG_FROM} WHERE m.recipient_id IS NULL AND m.room_id IS NULL AND m.id > $1
+               ORDER BY m.id LIMIT $2`,
+              [after, limit + 1],
+            )
+          : await pool.query<LogRow>(
+              `SELECT ${LOG_COLUMNS} FROM ${LOG_FROM}
+               WHERE m.id > $1 AND (${VISIBLE_TO_READER}) ORDER BY m.id LIMIT $3`,
+              [after, reader, limit + 1],
+            );
       return logPage(rows, limit);
     },
     async prune(cutoffTs) {

@@ -28,7 +28,9 @@ export async function migrate(pool: pg.Pool): Promise<void> {
     if (rows[0].done > MIGRATIONS.length) throw new SchemaTooNewError(rows[0].done, MIGRATIONS.length);
     for (let v = rows[0].done; v < MIGRATIONS.length; v++) {
       await client.query('BEGIN');
-      await client.query(MIGRATIONS[v]);
+      const migration = MIGRATIONS[v];
+      if (typeof migration === 'string') await client.query(migration);
+      else await migration(client);
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
       await client.query('COMMIT');
     }

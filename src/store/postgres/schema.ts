@@ -10,6 +10,8 @@
  * Timestamps are epoch milliseconds in bigint columns; name_key sorts bytewise ("C"), as SQLite does.
  */
 
+import type pg from 'pg';
+import { sortKey } from '../../sort-key';
 import { roomsMigration } from './schema-log';
 import { moderationMigration } from './schema-moderation';
 
@@ -19,7 +21,10 @@ export const COMMIT_CHANNEL = 'chat_commits';
 /** NOTIFY refuses payloads of 8000 bytes or more (PostgreSQL's default build). */
 export const NOTIFY_PAYLOAD_LIMIT = 8000;
 
-export const MIGRATIONS: string[] = [
+/** A migration: SQL, or a function for what SQL alone cannot compute. Each runs in its own transaction. */
+export type Migration = string | ((client: pg.PoolClient) => Promise<void>);
+
+export const MIGRATIONS: Migration[] = [
   `CREATE TABLE users (
      id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      name         text    NOT NULL,
@@ -219,4 +224,22 @@ export const MIGRATIONS: string[] = [
   roomsMigration(COMMIT_CHANNEL, NOTIFY_PAYLOAD_LIMIT),
   // Issue 19: edits and deletions in the log; blocks (hidden private messages), bans, reports.
   moderationMigration(COMMIT_CHANNEL, NOTIFY_PAYLOAD_LIMIT),
+
+  // Issue 16: `users` pages through an index in display order, so each user keeps its sort key (names.ts,
+  // legacyKey: NFKC and JavaScript's lower case, which PostgreSQL's lower() does not match in every locale).
+  addSortKeys,
 ];
+
+async function addSortKeys(client: pg.PoolClient): Promise<void> {
+  await client.query(`ALTER TABLE users ADD COLUMN sort_key text COLLATE "C" NOT NULL DEFAULT ''`);
+  const { rows } = await client.query<{ id: number; name: string }>('SELECT id, name FROM users');
+  if (rows.length > 0) {
+    await client.query(
+      'UPDATE users SET sort_key = k.sort_key FROM unnest($1::bigint[], $2::text[]) AS k(id, sort_key) WHERE users.id = k.id',
+      [rows.map((r) => r.id), rows.map((r) => sortKey(r.name))],
+    );
+  }
+  await client.query('CREATE INDEX users_by_name ON users (sort_key, (name COLLATE "C")) WHERE retired_at IS NULL');
+  // An anonymous `sync` reads the public timeline's entries (messages, their edits and deletions) alone.
+  await client.query('CREATE INDEX messages_public_log ON messages (id) WHERE recipient_id IS NULL AND room_id IS NULL');
+}

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { sortKey } from '../../sort-key';
 import { toUser, userColumns, type UserRow } from '../rows';
 import { newSessionId } from '../sessions';
 import type { Renamed, UserStore } from '../users';
@@ -48,10 +49,10 @@ export function postgresUsers(pool: pg.Pool): UserStore {
       // index on name_key decides a race with another user taking the key.
       try {
         const { rows } = await pool.query<UserRow & { stale: boolean }>(
-          `UPDATE users SET name = $2, name_key = $3, display_name = $4, names_at = GREATEST(names_at, COALESCE($5, names_at))
+          `UPDATE users SET name = $2, name_key = $3, sort_key = $6, display_name = $4, names_at = GREATEST(names_at, COALESCE($5, names_at))
            WHERE id = $1 AND retired_at IS NULL AND ($5::bigint IS NULL OR names_at <= $5)
            RETURNING ${userColumns()}`,
-          [id, names.name, names.key, names.displayName, names.namesAt ?? null],
+          [id, names.name, names.key, names.displayName, names.namesAt ?? null, sortKey(names.name)],
         );
         if (rows[0]) return { ok: true, user: toUser(rows[0]) };
         const user = await one(`${SELECT_USER} WHERE id = $1 AND retired_at IS NULL`, [id]);
@@ -75,11 +76,11 @@ export function postgresUsers(pool: pg.Pool): UserStore {
           await tx.query('DELETE FROM sessions WHERE user_id = $1', [replacing.id]); // its tokens open nothing
         }
         const { rows } = await tx.query<UserRow>(
-          `INSERT INTO users (name, name_key, display_name, created_at, last_seen_at, provisional, account_issuer, account_subject, names_at)
-           VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)
+          `INSERT INTO users (name, name_key, display_name, created_at, last_seen_at, provisional, account_issuer, account_subject, names_at, sort_key)
+           VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (name_key) WHERE retired_at IS NULL DO NOTHING
            RETURNING ${userColumns()}`,
-          [user.name, user.key, user.displayName ?? user.name, user.now, user.provisional, user.account?.issuer ?? null, user.account?.subject ?? null, user.namesAt ?? 0],
+          [user.name, user.key, user.displayName ?? user.name, user.now, user.provisional, user.account?.issuer ?? null, user.account?.subject ?? null, user.namesAt ?? 0, sortKey(user.name)],
         );
         const row = rows[0];
         if (!row) return undefined; // another node holds the key (its insert committed first)
@@ -99,7 +100,7 @@ export function postgresUsers(pool: pg.Pool): UserStore {
     async touchUser(id, now, proven) {
       const { rowCount } = await pool.query(
         `UPDATE users SET last_seen_at = GREATEST(last_seen_at, $1), provisional = provisional AND NOT $3
-         WHERE id = $2 AND retired_at IS NULL`,
+         WHERE id = $2 AND retired_at IS NULL AND ($3 OR provisional)`,
         [now, id, proven],
       );
       return rowCount !== null && rowCount > 0;
@@ -116,11 +117,14 @@ export function postgresUsers(pool: pg.Pool): UserStore {
     async releaseUser(id) {
       await pool.query('UPDATE users SET last_seen_at = 0 WHERE id = $1', [id]);
     },
-    async listUsers() {
-      const { rows } = await pool.query<{ name: string; displayName: string }>(
-        'SELECT name, display_name AS "displayName" FROM users WHERE retired_at IS NULL ORDER BY name_key',
+    async listUsers({ after, limit }) {
+      const { rows } = await pool.query<{ id: number; name: string; displayName: string }>(
+        `SELECT id, name, display_name AS "displayName" FROM users
+         WHERE retired_at IS NULL AND (sort_key, name COLLATE "C") > ($1, $2 COLLATE "C")
+         ORDER BY sort_key, name COLLATE "C" LIMIT $3`,
+        [after === undefined ? '' : sortKey(after), after ?? '', limit + 1],
       );
-      return rows;
+      return { users: rows.slice(0, limit), hasMore: rows.length > limit };
     },
   };
 }

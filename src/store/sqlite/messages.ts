@@ -85,7 +85,9 @@ export function sqliteMessages(db: Database.Database, writer: SqliteWriter, appe
       });
     },
     async since(reader, after, limit) {
-      return logPage(q.since.all({ after, reader: reader ?? null, limit: limit + 1 }) as LogRow[], limit);
+      // Anonymous: the public timeline alone, through its own index (issue 16).
+      const rows = reader === undefined ? q.publicSince.all({ after, limit: limit + 1 }) : q.since.all({ after, reader, limit: limit + 1 });
+      return logPage(rows as LogRow[], limit);
     },
     prune(cutoffTs) {
       return writer.write(() => {
@@ -132,6 +134,10 @@ function prepare(db: Database.Database) {
        WHERE m.recipient_id = ? AND m.delivered = 0 AND m.deleted_at IS NULL AND m.id > ? ORDER BY m.id LIMIT ?`,
     ),
     markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ? AND recipient_id = ?'),
+    publicSince: db.prepare(
+      `SELECT ${LOG_COLUMNS} FROM ${LOG_FROM} WHERE m.recipient_id IS NULL AND m.room_id IS NULL AND m.id > $after
+       ORDER BY m.id LIMIT $limit`,
+    ),
     since: db.prepare(
       `SELECT ${LOG_COLUMNS} FROM ${LOG_FROM}
        WHERE m.id > $after AND (${VISIBLE_TO_READER})

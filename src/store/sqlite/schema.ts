@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { StoredUser } from '../../rekey';
+import { sortKey } from '../../sort-key';
 
 /** A migration: SQL, or a function for what SQL alone cannot compute. Each runs in its own transaction. */
 export type Migration = string | ((db: Database.Database) => void);
@@ -160,7 +161,20 @@ export const MIGRATIONS: Migration[] = [
      reason         TEXT,
      created_at     INTEGER NOT NULL
    );`,
+  // Issue 16: `users` pages through an index in display order, so each user keeps its sort key; an anonymous
+  // `sync` reads the public timeline's entries (messages, their edits and deletions) through an index of their own.
+  addSortKeys,
 ];
+
+function addSortKeys(db: Database.Database): void {
+  db.exec("ALTER TABLE users ADD COLUMN sort_key TEXT NOT NULL DEFAULT ''");
+  const update = db.prepare('UPDATE users SET sort_key = ? WHERE id = ?');
+  for (const { id, name } of db.prepare('SELECT id, name FROM users').all() as Array<{ id: number; name: string }>) {
+    update.run(sortKey(name), id);
+  }
+  db.exec('CREATE INDEX users_by_name ON users(sort_key, name) WHERE retired_at IS NULL');
+  db.exec('CREATE INDEX messages_public_log ON messages(id) WHERE recipient_id IS NULL AND room_id IS NULL');
+}
 
 function rekeyAll(db: Database.Database): void {
   const users = db

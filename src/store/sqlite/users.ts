@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { sortKey } from '../../sort-key';
 import { toUser, userColumns, type UserRow } from '../rows';
 import { newSessionId } from '../sessions';
 import type { UserStore } from '../users';
@@ -31,7 +32,7 @@ export function sqliteUsers(db: Database.Database, writer: SqliteWriter): UserSt
         if (names.namesAt !== undefined && names.namesAt < user.namesAt) return { ok: false as const, reason: 'stale' as const };
         const holder = one(q.findUser.get(names.key));
         if (holder && holder.id !== id) return { ok: false as const, reason: 'taken' as const };
-        q.rename.run(names.name, names.key, names.displayName, names.namesAt ?? user.namesAt, id);
+        q.rename.run(names.name, names.key, sortKey(names.name), names.displayName, names.namesAt ?? user.namesAt, id);
         return { ok: true as const, user: one(q.userById.get(id))! };
       });
     },
@@ -49,6 +50,7 @@ export function sqliteUsers(db: Database.Database, writer: SqliteWriter): UserSt
         const { lastInsertRowid } = q.insertUser.run(
           user.name,
           user.key,
+          sortKey(user.name),
           user.displayName ?? user.name,
           user.now,
           user.now,
@@ -76,8 +78,10 @@ export function sqliteUsers(db: Database.Database, writer: SqliteWriter): UserSt
     releaseUser(id) {
       return writer.write(() => void q.releaseUser.run(id));
     },
-    async listUsers() {
-      return q.listUsers.all() as Array<{ name: string; displayName: string }>;
+    async listUsers({ after, limit }) {
+      const from = after === undefined ? { key: '', name: '' } : { key: sortKey(after), name: after };
+      const rows = q.usersPage.all({ ...from, limit: limit + 1 }) as Array<{ id: number; name: string; displayName: string }>;
+      return { users: rows.slice(0, limit), hasMore: rows.length > limit };
     },
   };
 }
@@ -90,8 +94,8 @@ function prepare(db: Database.Database) {
     userById: db.prepare(`${select} WHERE id = ?`),
     activeUserById: db.prepare(`${select} WHERE id = ? AND retired_at IS NULL`),
     insertUser: db.prepare(
-      `INSERT INTO users (name, name_key, display_name, created_at, last_seen_at, provisional, account_issuer, account_subject, names_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO users (name, name_key, sort_key, display_name, created_at, last_seen_at, provisional, account_issuer, account_subject, names_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertSession: db.prepare(
       'INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, address, agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -100,18 +104,24 @@ function prepare(db: Database.Database) {
     bindAccount: db.prepare(
       'UPDATE users SET account_issuer = ?, account_subject = ? WHERE id = ? AND account_subject IS NULL AND retired_at IS NULL',
     ),
-    rename: db.prepare('UPDATE users SET name = ?, name_key = ?, display_name = ?, names_at = ? WHERE id = ?'),
+    rename: db.prepare('UPDATE users SET name = ?, name_key = ?, sort_key = ?, display_name = ?, names_at = ? WHERE id = ?'),
     // A banned user keeps its name until unbanned (moderation.ts).
     retireUser: db.prepare(
       'UPDATE users SET retired_at = ? WHERE id = ? AND retired_at IS NULL AND last_seen_at < ? AND id NOT IN (SELECT user_id FROM bans)',
     ),
     // A login: undoes a release (last_seen_at = 0) too.
-    touchUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL'),
+    // A login without the token (joining a provisional name): only while it still is provisional (issue 16).
+    touchUser: db.prepare(
+      'UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND retired_at IS NULL AND provisional = 1',
+    ),
     proveUser: db.prepare(
       'UPDATE users SET last_seen_at = max(last_seen_at, ?), provisional = 0 WHERE id = ? AND retired_at IS NULL',
     ),
     seenUser: db.prepare('UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ? AND last_seen_at > 0'),
     releaseUser: db.prepare('UPDATE users SET last_seen_at = 0 WHERE id = ?'),
-    listUsers: db.prepare('SELECT name, display_name AS "displayName" FROM users WHERE retired_at IS NULL ORDER BY name_key'),
+    usersPage: db.prepare(
+      `SELECT id, name, display_name AS "displayName" FROM users WHERE retired_at IS NULL AND (sort_key, name) > ($key, $name)
+       ORDER BY sort_key, name LIMIT $limit`,
+    ),
   };
 }
