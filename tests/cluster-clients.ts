@@ -39,6 +39,24 @@ export class Clients {
     return { client, session };
   }
 
+  /**
+   * A client logged in with the handshake and bound on its node: `session` comes before the binding (issue 16),
+   * the `welcome` notice after it, so what counts the user's tabs (MAX_SOCKETS_PER_USER) has counted this one.
+   */
+  async loginBound(url: string, auth: Record<string, unknown>, options: ClientOptions = {}): Promise<{ client: Client; session: SessionInfo }> {
+    const client = this.open(url, auth, options);
+    const welcomed = arrives(client, 'msg1', (notice) => notice.type === 'welcome', `${String(auth.username ?? 'a token')} bound at ${url}`);
+    const session = await within(
+      new Promise<SessionInfo>((resolve, reject) => {
+        client.once('session', resolve);
+        client.once('connect_error', reject);
+      }),
+      `${String(auth.username ?? 'a token')} logging in at ${url}`,
+    );
+    await welcomed;
+    return { client, session };
+  }
+
   /** An anonymous client, once connected; rejects with the `connect_error` if the node refuses it. */
   async connect(url: string, options: ClientOptions = {}): Promise<Client> {
     const client = this.open(url, {}, options);

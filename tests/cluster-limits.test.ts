@@ -144,9 +144,9 @@ describeCluster('rate limits across two nodes', () => {
 
   test('MAX_SOCKETS_PER_USER counts the tabs on both nodes; closing one makes room', async () => {
     const address = from('127.0.0.26');
-    const { client: first, session } = await clients.login(url(0), { username: 'many' }, address);
-    const second = (await clients.login(url(1), { token: session.token }, address)).client;
-    await clients.login(url(0), { token: session.token }, address);
+    const { client: first, session } = await clients.loginBound(url(0), { username: 'many' }, address);
+    const second = (await clients.loginBound(url(1), { token: session.token }, address)).client;
+    await clients.loginBound(url(0), { token: session.token }, address);
     const fourth = await clients.login(url(1), { token: session.token }, address).then(() => undefined, (err: { data?: ErrorBody }) => err.data);
     expect(fourth).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) });
 
