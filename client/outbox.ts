@@ -49,6 +49,8 @@ export interface OutboxHooks {
 const MAX_IN_FLIGHT = 4;
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
+/** Added to the server's retryAfterMs, so that the next try does not land a hair before the limit's window ends. */
+const RETRY_MARGIN_MS = 100;
 const TRANSIENT = new Set<string>(['rate_limited', 'no_answer', 'not_connected', 'internal_error', 'not_logged_in']);
 
 interface Item extends OutboxEntry {
@@ -173,7 +175,8 @@ export class Outbox {
       item.settle?.(res);
     } else if (TRANSIENT.has(res.error.code)) {
       item.state = 'queued';
-      this.holdBack(res.error.retryAfterMs ?? Math.min(FIRST_BACKOFF_MS * 2 ** this.failures++, MAX_BACKOFF_MS));
+      const wait = res.error.retryAfterMs;
+      this.holdBack(wait !== undefined ? wait + RETRY_MARGIN_MS : Math.min(FIRST_BACKOFF_MS * 2 ** this.failures++, MAX_BACKOFF_MS));
     } else {
       item.state = 'failed';
       item.error = res.error;
