@@ -54,7 +54,8 @@ export class ChatClient extends ChatCalls<ChatClientEvents> {
     super(options.io(options.url, { ...options.socket, ...(options.path !== undefined && { path: options.path }), autoConnect: false }));
     this.socket.auth = (send: (auth: object) => void) => this.life.handshakeAuth(send);
     const error = (error: ClientError) => this.emit('error', error);
-    this.refresher = options.token && new TokenRefresher(options.token, (token) => void this.refreshed(token), (err) => error({ code: 'unauthorized', message: `Could not refresh the sign-in token: ${String(err)}` }));
+    const refreshFailed = (err: unknown) => error({ code: 'unauthorized', message: `Could not refresh the sign-in token: ${String(err)}` });
+    this.refresher = options.token && new TokenRefresher(options.token, (token) => void this.refreshed(token), refreshFailed);
     this.keeper = new SessionKeeper(options.sessionStore ?? defaultStore(), this.refresher);
     this.resume = new Resume(
       this.socket,

@@ -1,13 +1,14 @@
 /**
  * Resuming: the log (log.ts) fed by the connection. Every live event that is an entry of the log goes through
- * it; after every connection and login, the catch-up runs (tried again while it fails and the connection
- * lasts); what reaches the application is turned into its events, and private messages to the user are
- * confirmed (receipts.ts).
+ * it; after every connection and login, the catch-up runs (tried again while it fails and the connection lasts,
+ * after the server's retryAfterMs or a back-off); what reaches the application is turned into its events, and
+ * private messages to the user are confirmed (receipts.ts).
  *
  * Entries that are not messages: LIVE_CHANGES lists the live events that carry one, by the `type` their
  * entries have in `sync`'s `changes`. Rooms (issue 17) add `roomMember: 'member'`, issue 19 `messageEdited:
  * 'edit'` and `messageDeleted: 'delete'`: with that line, each reaches the application once as a `change` event,
- * live or from `sync`, and the cursor moves over it. A typed event per type is a line in client.ts's `applied`.
+ * live or from `sync`, and the cursor moves over it. A typed event per type is a line in events.ts and in
+ * `deliver` below.
  */
 import type { Socket } from 'socket.io-client';
 import { toMessage, type Message } from './events.js';
@@ -76,7 +77,9 @@ export class Resume {
         return;
       }
       this.hooks.error(res.error);
-      await new Promise<void>((resolve) => (this.timer = setTimeout(() => resolve(), Math.min(RETRY_FIRST_MS * 2 ** failures, RETRY_MAX_MS))));
+      // As the server says (a read limit, issue 16), else a back-off.
+      const wait = res.error.retryAfterMs ?? Math.min(RETRY_FIRST_MS * 2 ** failures, RETRY_MAX_MS);
+      await new Promise<void>((resolve) => (this.timer = setTimeout(() => resolve(), wait)));
     }
   }
 
