@@ -43,7 +43,7 @@ test('each message reaches the application once, whichever routes it comes by, a
   const hello = await alice.client.send('hello');
   const psst = await alice.client.sendPrivate('bob', 'psst');
   if (!hello.ok || !psst.ok) throw new Error('a send failed');
-  await until(bob, () => bob.messages.length === 2, 'bob got both');
+  await until(bob, () => bob.messages.length >= 2, 'bob got both');
 
   // Bob is away while a public and a private message are sent. Back, the private one comes twice: resent at his
   // login (nobody confirmed it) and by his sync; the public one by sync.
@@ -51,18 +51,17 @@ test('each message reaches the application once, whichever routes it comes by, a
   await alice.client.send('while away');
   await alice.client.sendPrivate('bob', 'missed you');
   proxy.heal();
-  await until(bob, () => bob.messages.length === 4 && bob.client.caughtUp, 'bob caught up');
+  await until(bob, () => bob.messages.length >= 4 && bob.client.caughtUp, 'bob caught up');
 
   // The server ends his connection: Socket.IO would not reconnect by itself then; the library does.
-  const connected = next(await server.connect(), 'presence', (p) => p.users.some((u) => u.name === 'bob' && u.online));
   server.app.io.in(bob.client.socket.id!).disconnectSockets(true);
-  await connected;
+  await until(bob, () => bob.synced === 3, 'bob back after the server let go');
   await alice.client.send('after the server let go');
-  await until(bob, () => bob.messages.length === 5, 'bob got the last one');
+  await until(bob, () => bob.messages.length >= 5, 'bob got the last one');
 
   const all = ['hello', 'psst', 'while away', 'missed you', 'after the server let go'];
   expect(texts(bob)).toEqual(all);
-  await until(alice, () => alice.messages.length === 5, 'alice holds all five');
+  await until(alice, () => alice.messages.length >= 5, 'alice holds all five');
   expect(texts(alice)).toEqual(all);
   for (const person of [alice, bob]) expect(repeats(person)).toEqual([]);
   expect(bob.messages.map((m) => m.kind)).toEqual(['public', 'private', 'public', 'private', 'public']);
