@@ -10,6 +10,8 @@ module.exports = {
     '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // The client library (client/) imports its modules as browsers load them, `./log.js`: here the .ts source.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // Nothing for a worker to wait for once its tests are done (see the file).
   setupFiles: ['<rootDir>/tests/worker-exit.ts'],
   testTimeout: 20000,

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ (tsc -p tsconfig.build.json) and records what it compiled, so that a start can tell
-// whether dist/ is current without compiling again (issue 20: `npm start` used to spend 13-45 s in tsc on
-// every start).
+// Compiles src/ to dist/ (tsc -p tsconfig.build.json), and the client library (client/, docs/client.md) to the
+// ES modules the page imports, static/js/lib/chat-client/ (generated, not committed), and records what it
+// compiled, so that a start can tell whether both are current without compiling again (issue 20: `npm start`
+// used to spend 13-45 s in tsc on every start).
+//
+// The library is type-checked with its own configuration (client/tsconfig.json: no Node or DOM types), then
+// each file is compiled on its own (TypeScript's transpileModule: its type imports, of src/protocol.ts among
+// others, vanish), so the output holds the library's files and nothing else.
 //
 //   node scripts/build.mjs             compile (npm run build, npm test)
 //   node scripts/build.mjs --if-stale  compile only if src/ or the tsconfig files changed since the last
 //                                      successful build (npm install's `prepare`, npm start's `prestart`)
 //
-// "Changed" is by content: a SHA-256 over the paths and bytes of every file under src/ and of the two tsconfig
-// files, kept in dist/.build-stamp once tsc succeeded. Reading them takes a few milliseconds; timestamps would
+// "Changed" is by content: a SHA-256 over the paths and bytes of every file under src/ and client/ and of the
+// two tsconfig files, kept in dist/.build-stamp once both compiled. Reading them takes a few milliseconds; timestamps would
 // be cheaper still, but a checkout, a copy or an unpacked archive can leave sources older than a stale build.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -20,7 +25,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = path.join(root, 'dist', '.build-stamp');
 const ENTRY = path.join(root, 'dist', 'index.js');
-const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json'];
+const CLIENT_SOURCES = path.join(root, 'client');
+const CLIENT_OUT = path.join(root, 'static', 'js', 'lib', 'chat-client');
+const INPUTS = ['src', 'client', 'tsconfig.json', 'tsconfig.build.json'];
 
 const args = process.argv.slice(2);
 const ifStale = args.includes('--if-stale');
@@ -30,7 +37,8 @@ if (args.some((a) => a !== '--if-stale')) {
 }
 
 const hash = sourceHash();
-if (ifStale && fs.existsSync(ENTRY) && readStamp() === hash) process.exit(0);
+const built = fs.existsSync(ENTRY) && fs.existsSync(path.join(CLIENT_OUT, 'index.js'));
+if (ifStale && built && readStamp() === hash) process.exit(0);
 if (ifStale) console.error(fs.existsSync(ENTRY) ? 'build: src/ changed since the last build; compiling' : 'build: no dist/ yet; compiling');
 process.exit(compile(hash));
 
@@ -39,17 +47,35 @@ function compile(hash) {
   // All of dist/ goes, not only the stamp: a module moved or removed in src/ must not survive in dist/, where a
   // stale dist/store/sqlite.js would shadow a new dist/store/sqlite/index.js.
   fs.rmSync(path.dirname(STAMP), { recursive: true, force: true });
+  fs.rmSync(CLIENT_OUT, { recursive: true, force: true });
+  const requireHere = createRequire(path.join(root, 'package.json'));
   let tsc;
   try {
-    tsc = createRequire(path.join(root, 'package.json')).resolve('typescript/bin/tsc');
+    tsc = requireHere.resolve('typescript/bin/tsc');
   } catch {
     console.error('build: TypeScript is not installed (installed without dev dependencies?); run npm ci (or npm install) to build');
     return 1;
   }
-  const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
-  if (run.status !== 0) return run.status ?? 1;
+  for (const project of ['tsconfig.build.json', path.join('client', 'tsconfig.json')]) {
+    const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, project)], { cwd: root, stdio: 'inherit' });
+    if (run.status !== 0) return run.status ?? 1;
+  }
+  compileClient(requireHere('typescript'));
   fs.writeFileSync(STAMP, `${hash}\n`);
   return 0;
+}
+
+/** client/*.ts, each to an ES module of the same name; a package.json marks them as such for Node. */
+function compileClient(ts) {
+  fs.mkdirSync(CLIENT_OUT, { recursive: true });
+  const compilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: true };
+  for (const name of fs.readdirSync(CLIENT_SOURCES)) {
+    if (!name.endsWith('.ts') || name.endsWith('.d.ts')) continue;
+    const source = fs.readFileSync(path.join(CLIENT_SOURCES, name), 'utf8');
+    const { outputText } = ts.transpileModule(source, { compilerOptions, fileName: name });
+    fs.writeFileSync(path.join(CLIENT_OUT, name.replace(/\.ts$/, '.js')), outputText);
+  }
+  fs.writeFileSync(path.join(CLIENT_OUT, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
 }
 
 function readStamp() {

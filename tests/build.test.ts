@@ -2,8 +2,8 @@
  * Build once, start at once (issue 20): scripts/build.mjs compiles at install (`prepare`, which `npm install`
  * and `npm ci` run in the package root) and before a start only when the sources changed (`prestart`,
  * `--if-stale`). Each test runs the script on a small project of its own laid out like this one (its
- * tsconfig files, a src/ of a few lines), inside node_modules/.cache so that it finds this project's
- * TypeScript and type definitions the way the real build does.
+ * tsconfig files, a src/ and a client/ of a few lines), inside node_modules/.cache so that it finds this
+ * project's TypeScript and type definitions the way the real build does.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +18,7 @@ beforeEach(() => {
   const cache = path.join(PROJECT_ROOT, 'node_modules', '.cache');
   fs.mkdirSync(cache, { recursive: true });
   dir = fs.mkdtempSync(path.join(cache, 'chat-build-test-'));
-  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs']) {
+  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'client/tsconfig.json', 'scripts/build.mjs']) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(dir, file));
   }
@@ -26,6 +26,7 @@ beforeEach(() => {
   const pkg = { name: 'build-test', version: '1.0.0', private: true, scripts: { prepare: scripts.prepare, prestart: scripts.prestart } };
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   writeSource('export const answer: number = 42;\n');
+  writeClient("export const greeting: string = 'hello';\n");
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -40,6 +41,12 @@ function run(command: string, args: string[]): { status: number | null; output: 
   return { status: result.status, output: result.stdout + result.stderr };
 }
 
+/** The client library's one source file here (client/index.ts). */
+function writeClient(text: string): void {
+  fs.writeFileSync(path.join(dir, 'client', 'index.ts'), text);
+}
+
+const builtClient = () => fs.readFileSync(path.join(dir, 'static', 'js', 'lib', 'chat-client', 'index.js'), 'utf8');
 const buildIfStale = () => run(process.execPath, ['scripts/build.mjs', '--if-stale']);
 const built = () => path.join(dir, 'dist', 'index.js');
 const builtText = () => fs.readFileSync(built(), 'utf8');
@@ -47,6 +54,7 @@ const builtText = () => fs.readFileSync(built(), 'utf8');
 test('--if-stale compiles when there is no dist/ or the sources changed, and otherwise does nothing', () => {
   expect(buildIfStale()).toEqual({ status: 0, output: 'build: no dist/ yet; compiling\n' });
   expect(builtText()).toContain('exports.answer = 42');
+  expect(builtClient()).toContain("export const greeting = 'hello';"); // an ES module for the page, types gone
   const firstBuild = fs.statSync(built()).mtimeMs;
 
   expect(buildIfStale()).toEqual({ status: 0, output: '' });
@@ -71,6 +79,23 @@ test('--if-stale compiles when there is no dist/ or the sources changed, and oth
 
   fs.rmSync(built());
   expect(buildIfStale()).toEqual({ status: 0, output: 'build: no dist/ yet; compiling\n' });
+
+  // The client library counts as a source, and its output must be there.
+  writeClient("export const greeting: string = 'hi';\n");
+  expect(buildIfStale().output).toContain('compiling');
+  expect(builtClient()).toContain("export const greeting = 'hi';");
+  fs.rmSync(path.join(dir, 'static', 'js', 'lib'), { recursive: true });
+  expect(buildIfStale().output).toContain('compiling');
+  expect(builtClient()).toContain("export const greeting = 'hi';");
+});
+
+test('the client library is checked with its own configuration: Node-only (and DOM-only) names fail the build', () => {
+  writeClient('export const pid: number = process.pid;\n');
+  const failed = buildIfStale();
+  expect(failed.status).not.toBe(0);
+  expect(failed.output).toContain("Cannot find name 'process'");
+  writeClient('export const title: string = document.title;\n');
+  expect(buildIfStale().output).toContain("Cannot find name 'document'");
 });
 
 test('a failed compile is not taken as a build: the next start tries again instead of running what is there', () => {

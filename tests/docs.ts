@@ -75,9 +75,18 @@ export interface ShellBlock {
 const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
 
 export function shellBlocks(file: string): ShellBlock[] {
+  return fencedBlocks(file, SHELL);
+}
+
+/** The JavaScript blocks (`js`), with the scenario that runs each, like shell blocks. */
+export function scriptBlocks(file: string): ShellBlock[] {
+  return fencedBlocks(file, new Set(['js', 'javascript']));
+}
+
+function fencedBlocks(file: string, languages: Set<string>): ShellBlock[] {
   const list = tokens(file);
   return list.flatMap((token, i) => {
-    if (token.type !== 'fence' || !SHELL.has(token.info.trim().split(/\s+/)[0])) return [];
+    if (token.type !== 'fence' || !languages.has(token.info.trim().split(/\s+/)[0])) return [];
     const before = list[i - 1];
     const marker = before?.type === 'html_block' ? /^<!--\s*tested:\s*([\w-]+)\s*-->\s*$/.exec(before.content.trim()) : null;
     return [{ file, line: (token.map?.[0] ?? 0) + 1, text: token.content, tested: marker?.[1] }];
