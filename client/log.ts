@@ -28,8 +28,9 @@ export type Route = 'live' | 'sync' | 'ack';
 export const positionOf = (entry: Entry): number => (entry.kind === 'message' ? entry.message.id : entry.change.seq);
 
 /**
- * Where a client without a cursor starts: `latest` (the newest public message at its first connection; what
- * came before is history, read with `history`), or `beginning` (every entry it may see, from the first).
+ * Where a client without a cursor starts: `latest` (the newest message the user can read at its first
+ * connection, in any of their conversations; anonymous: the public timeline's; what came before is history,
+ * read with `history`), or `beginning` (every entry it may see, from the first).
  */
 export type StartAt = 'latest' | 'beginning';
 
@@ -45,7 +46,7 @@ export interface LogHooks {
 /** What `catchUp` asks the server, each through the current connection. */
 export interface LogSource {
   sync(after: number): Promise<Result<SyncPage>>;
-  /** The id of the newest public message (0 when there is none), where a `latest` start begins. */
+  /** The id of the newest message the user can read (0 when there is none), where a `latest` start begins. */
   newest(): Promise<Result<{ id: number }>>;
 }
 

@@ -4,11 +4,10 @@
  * after the server's retryAfterMs or a back-off); what reaches the application is turned into its events, and
  * private messages to the user are confirmed (receipts.ts).
  *
- * Entries that are not messages: LIVE_CHANGES lists the live events that carry one, by the `type` their
- * entries have in `sync`'s `changes`. Rooms (issue 17) add `roomMember: 'member'`, issue 19 `messageEdited:
- * 'edit'` and `messageDeleted: 'delete'`: with that line, each reaches the application once as a `change` event,
- * live or from `sync`, and the cursor moves over it. A typed event per type is a line in events.ts and in
- * `deliver` below.
+ * Entries that are not messages (rooms' membership changes, edits, deletions): LIVE_CHANGES lists the live
+ * events that carry one, by the `type` their entries have in `sync`'s `changes`. Each reaches the application
+ * once as a `change` event, live or from `sync`, and the cursor moves over it. A new kind of entry is a line
+ * there.
  */
 import type { Socket } from 'socket.io-client';
 import { toMessage, type Message } from './events.js';
@@ -16,12 +15,12 @@ import { MessageLog, type Entry, type Route, type StartAt } from './log.js';
 import { Receipts } from './receipts.js';
 import { request, type ClientError } from './request.js';
 import { nameKey } from './session.js';
-import type { LogChange, SyncPage, WireMessage } from './wire.js';
+import type { ConversationsPage, HistoryPage, LogChange, SyncPage, WireMessage } from './wire.js';
 
 /** Live events that carry a chat message. */
 const LIVE_MESSAGES = ['allmessage', 'privateMsg', 'roomMsg'] as const;
-/** Live events that carry another entry of the log, with that entry's `type` (see above). */
-export const LIVE_CHANGES: Readonly<Record<string, string>> = {};
+/** Live events that carry another entry of the log, with that entry's `type` in `sync`'s `changes`. */
+export const LIVE_CHANGES = { roomMember: 'member', messageEdited: 'edit', messageDeleted: 'delete' } as const satisfies Readonly<Record<string, LogChange['type']>>;
 
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
@@ -52,7 +51,7 @@ export class Resume {
     this.log = new MessageLog({ deliver: (entry, route) => this.deliver(entry, route), repeated: (entry) => this.confirm(entry), reset: () => hooks.reset() }, start, cursor);
     this.receipts = new Receipts((ids) => void request(socket, 'received', { ids }));
     for (const event of LIVE_MESSAGES) socket.on(event, (message: WireMessage) => this.log.live({ kind: 'message', message }));
-    for (const [event, type] of Object.entries(LIVE_CHANGES)) socket.on(event, (change: LogChange) => this.log.live({ kind: 'change', change: { ...change, type } }));
+    for (const [event, type] of Object.entries(LIVE_CHANGES)) socket.on(event, (change: Omit<LogChange, 'type'>) => this.log.live({ kind: 'change', change: { ...change, type } as LogChange }));
   }
 
   get cursor(): number | undefined {
@@ -109,8 +108,14 @@ export class Resume {
     return {
       sync: (after: number) => request<SyncPage>(this.socket, 'sync', { after }),
       newest: async () => {
-        const res = await request<{ messages: WireMessage[] }>(this.socket, 'history', { limit: 1 });
-        return res.ok ? { ok: true as const, id: res.messages.at(-1)?.id ?? 0 } : res;
+        // Signed in: the newest message of any of the user's conversations (they come most recently active
+        // first); anonymous: the public timeline's.
+        if (this.me === null) {
+          const res = await request<HistoryPage>(this.socket, 'history', { limit: 1 });
+          return res.ok ? { ok: true as const, id: res.messages.at(-1)?.id ?? 0 } : res;
+        }
+        const res = await request<ConversationsPage>(this.socket, 'conversations', { limit: 1 });
+        return res.ok ? { ok: true as const, id: res.conversations[0]?.activity ?? 0 } : res;
       },
     };
   }

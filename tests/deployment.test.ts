@@ -56,7 +56,7 @@ test('every command in the docs names npm scripts and repository files that exis
         if (!(script in scripts)) missing.push(`${where} (no npm script "${script}")`);
       }
       for (const word of line.split(/\s+/).map((w) => w.replace(/^['"]|['",;]$/g, ''))) {
-        if (!/^(docs|scripts|bench|src|static|tests|\.ci)\/|^\.env\.example$/.test(word)) continue;
+        if (!/^(docs|scripts|bench|src|static|tests|examples|\.ci)\/|^\.env\.example$/.test(word)) continue;
         named.push(word);
         if (!fs.existsSync(path.join(PROJECT_ROOT, word))) missing.push(`${where} (no file ${word})`);
       }

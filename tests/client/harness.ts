@@ -4,7 +4,7 @@
  * Every client made here is closed by `closeAll`, which waits until its transport has really closed.
  */
 import { io } from 'socket.io-client';
-import { createChatClient, memoryStore, type ChatClient, type ChatClientOptions, type ClientError, type Message } from '../../client/index';
+import { createChatClient, memoryStore, type ChatClient, type ChatClientOptions, type ClientError, type LogChange, type Message } from '../../client/index';
 import { within, WAIT_MS } from '../helpers';
 
 export interface Recorded {
@@ -13,6 +13,8 @@ export interface Recorded {
   messages: Message[];
   /** How many times each message id reached the application. */
   times: Map<number, number>;
+  /** Every `change` event (rooms' membership, edits, deletions), in order. */
+  changes: LogChange[];
   /** `synced` events: one per connection (or login) caught up. */
   synced: number;
   resets: number;
@@ -46,11 +48,12 @@ export class Clients {
 }
 
 export function record(client: ChatClient): Recorded {
-  const recorded: Recorded = { client, messages: [], times: new Map(), synced: 0, resets: 0, errors: [] };
+  const recorded: Recorded = { client, messages: [], times: new Map(), changes: [], synced: 0, resets: 0, errors: [] };
   client.on('message', (message) => {
     recorded.messages.push(message);
     recorded.times.set(message.id, (recorded.times.get(message.id) ?? 0) + 1);
   });
+  client.on('change', (change) => recorded.changes.push(change));
   client.on('synced', () => recorded.synced++);
   client.on('reset', () => recorded.resets++);
   client.on('error', (error) => recorded.errors.push(error));
@@ -72,7 +75,7 @@ export function until(recorded: Recorded, check: () => boolean, what: string, ms
   const offs: Array<() => void> = [];
   const reached = new Promise<void>((resolve) => {
     const test = () => check() && resolve();
-    for (const event of ['message', 'synced', 'status', 'outbox', 'session', 'signedOut', 'reset', 'error'] as const) offs.push(client.on(event, test));
+    for (const event of ['message', 'change', 'read', 'synced', 'status', 'outbox', 'session', 'signedOut', 'reset', 'error'] as const) offs.push(client.on(event, test));
   });
   return within(reached, what, ms).finally(() => offs.forEach((off) => off()));
 }

@@ -106,9 +106,9 @@ test('messages written offline wait for the connection, and with a persistent st
 
 test('a refusal that will not pass is final: the send answers it, and the entry stays failed until retried or discarded', async () => {
   const writer = await clients.user(server.url, 'writer');
-  // Rooms (issue 17) are not served yet: `roomMsg` is an unknown event, answered once, not retried.
+  // No room has that name: answered once, not retried.
   const toRoom = await within(writer.client.sendToRoom('lobby', 'anyone here?'), 'the refusal');
-  expect(toRoom).toMatchObject({ ok: false, error: { code: 'unknown_event' } });
+  expect(toRoom).toMatchObject({ ok: false, error: { code: 'unknown_room' } });
   const nobody = await within(writer.client.sendPrivate('nobody-here', 'hello?'), 'the refusal');
   expect(nobody).toMatchObject({ ok: false, error: { code: 'unknown_user' } });
   expect(writer.client.pending.map((e) => [e.text, e.state])).toEqual([
