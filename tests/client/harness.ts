@@ -5,7 +5,8 @@
  */
 import { io } from 'socket.io-client';
 import { createChatClient, memoryStore, type ChatClient, type ChatClientOptions, type ClientError, type LogChange, type Message } from '../../client/index';
-import { within, WAIT_MS } from '../helpers';
+import { startServer, within, WAIT_MS, type TestServer } from '../helpers';
+import { TcpProxy } from '../tcp-proxy';
 
 export interface Recorded {
   client: ChatClient;
@@ -86,4 +87,36 @@ export const texts = (recorded: Recorded): string[] => recorded.messages.map((m)
 /** Message ids that reached the application more than once (the guarantee says: none). */
 export function repeats(recorded: Recorded): number[] {
   return [...recorded.times].filter(([, n]) => n > 1).map(([id]) => id);
+}
+
+/** A server with a TCP proxy in front of it (`via`: the proxy's URL, whose network a test can cut). */
+export interface ProxiedServer {
+  server: TestServer;
+  proxy: TcpProxy;
+  via: string;
+  /** Closes both and starts them again with other settings or dependencies. */
+  restart(...args: Parameters<typeof startServer>): Promise<void>;
+}
+
+/** A proxied server made before each test of the file, and closed after it with the test's `clients`. */
+export function eachProxiedServer(clients: Clients): ProxiedServer {
+  const env = { restart: async (...args: Parameters<typeof startServer>) => {
+    await stop();
+    await start(...args);
+  } } as ProxiedServer;
+  const start = async (...args: Parameters<typeof startServer>) => {
+    env.server = await startServer(...args);
+    env.proxy = await TcpProxy.start(Number(new URL(env.server.url).port));
+    env.via = `http://127.0.0.1:${env.proxy.port}`;
+  };
+  const stop = async () => {
+    await env.proxy.close();
+    await env.server.close();
+  };
+  beforeEach(() => start());
+  afterEach(async () => {
+    await clients.closeAll();
+    await stop();
+  });
+  return env;
 }

@@ -7,40 +7,27 @@
 import { loadConfig } from '../../src/config';
 import { ABUSE_REFUSALS } from '../../src/realtime/session';
 import { memoryStore } from '../../client/index';
-import { ack, next, startServer, within, type TestServer } from '../helpers';
-import { TcpProxy } from '../tcp-proxy';
-import { Clients, closed, repeats, texts, until } from './harness';
+import { ack, next, startServer, within } from '../helpers';
+import { Clients, closed, eachProxiedServer, repeats, texts, until } from './harness';
 
 const clients = new Clients();
-let server: TestServer;
-let proxy: TcpProxy;
-let via: string;
-beforeEach(async () => {
-  server = await startServer();
-  proxy = await TcpProxy.start(Number(new URL(server.url).port));
-  via = `http://127.0.0.1:${proxy.port}`;
-});
-afterEach(async () => {
-  await clients.closeAll();
-  await proxy.close();
-  await server.close();
-});
+const env = eachProxiedServer(clients);
 
 /** The public timeline as stored. */
 async function stored(): Promise<string[]> {
-  const res = await ack(await server.connect(), 'history', { limit: 100 });
+  const res = await ack(await env.server.connect(), 'history', { limit: 100 });
   if (!res.ok) throw new Error(res.error.code);
   return res.messages.map((m) => m.text);
 }
 
 test('a send whose ack was lost goes again with the same clientId: stored once, and handed over once', async () => {
-  const writer = await clients.user(via, 'writer');
-  const watcher = await server.connect();
+  const writer = await clients.user(env.via, 'writer');
+  const watcher = await env.server.connect();
   const broadcast = next(watcher, 'allmessage', (m) => m.text === 'exactly once');
-  proxy.dropReplies();
+  env.proxy.dropReplies();
   const sending = writer.client.send('exactly once');
   const original = await broadcast; // stored and broadcast; the ack (and the echo) never reach the writer
-  await proxy.cut(); // the line drops: the client reconnects and sends it again
+  await env.proxy.cut(); // the line drops: the client reconnects and sends it again
   const res = await within(sending, 'the send acked');
   expect(res.ok && res.message).toMatchObject({ id: original.id, text: 'exactly once' });
   expect(await stored()).toEqual(['exactly once']);
@@ -75,27 +62,27 @@ test('refused for sending too fast, it waits as the server says and is never cut
 
 test('messages written offline wait for the connection, and with a persistent store outlive the client', async () => {
   const stores = { sessionStore: memoryStore(), outboxStore: memoryStore() };
-  const first = clients.make(via, stores);
+  const first = clients.make(env.via, stores);
   expect((await first.client.connect({ username: 'writer' })).ok).toBe(true);
 
-  proxy.block();
-  await proxy.cut();
+  env.proxy.block();
+  await env.proxy.cut();
   const offline = first.client.send('written offline');
   await until(first, () => first.client.pending.length === 1 && first.client.status.status === 'reconnecting', 'waiting offline');
-  proxy.heal();
+  env.proxy.heal();
   expect(await within(offline, 'sent once back')).toMatchObject({ ok: true, message: { text: 'written offline' } });
 
   // Offline again; this client goes away (a page reloaded, a process restarted) with two messages unsent.
-  proxy.block();
-  await proxy.cut();
+  env.proxy.block();
+  await env.proxy.cut();
   const lost = [first.client.send('before the reload'), first.client.sendPrivate('writer', 'a note to self')];
   await until(first, () => first.client.pending.length === 2, 'two waiting');
   await closed(first.client);
   expect((await Promise.all(lost)).map((r) => !r.ok && r.error.code)).toEqual(['closed', 'closed']);
 
   // The next client with the same stores is the same user, and sends them.
-  proxy.heal();
-  const second = clients.make(via, stores);
+  env.proxy.heal();
+  const second = clients.make(env.via, stores);
   expect(await within(second.client.connect(), 'the next client connected')).toMatchObject({ ok: true, user: { name: 'writer' } });
   await until(second, () => second.client.pending.length === 0 && second.messages.length === 2, 'the two sent');
   expect(texts(second)).toEqual(['before the reload', 'a note to self']);
@@ -105,7 +92,7 @@ test('messages written offline wait for the connection, and with a persistent st
 });
 
 test('a refusal that will not pass is final: the send answers it, and the entry stays failed until retried or discarded', async () => {
-  const writer = await clients.user(server.url, 'writer');
+  const writer = await clients.user(env.server.url, 'writer');
   // No room has that name: answered once, not retried.
   const toRoom = await within(writer.client.sendToRoom('lobby', 'anyone here?'), 'the refusal');
   expect(toRoom).toMatchObject({ ok: false, error: { code: 'unknown_room' } });

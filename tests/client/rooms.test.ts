@@ -7,24 +7,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { PROJECT_ROOT } from '../../bench/launcher';
 import { memoryStore } from '../../client/index';
-import { startServer, within, type TestServer } from '../helpers';
-import { TcpProxy } from '../tcp-proxy';
-import { Clients, repeats, texts, until, type Recorded } from './harness';
+import { within } from '../helpers';
+import { Clients, eachProxiedServer, repeats, texts, until, type Recorded } from './harness';
 
 const clients = new Clients();
-let server: TestServer;
-let proxy: TcpProxy;
-let via: string;
-beforeEach(async () => {
-  server = await startServer();
-  proxy = await TcpProxy.start(Number(new URL(server.url).port));
-  via = `http://127.0.0.1:${proxy.port}`;
-});
-afterEach(async () => {
-  await clients.closeAll();
-  await proxy.close();
-  await server.close();
-});
+const env = eachProxiedServer(clients);
 
 /** Each change's position, kind and subject, as the application saw them. */
 const changes = (r: Recorded) => r.changes.map((c) => (c.type === 'member' ? `${c.seq} member ${c.action} ${c.user}` : `${c.seq} ${c.type} #${c.id}`));
@@ -35,9 +22,9 @@ function ok<T extends { ok: boolean }>(res: T): Extract<T, { ok: true }> {
 }
 
 test("a room's messages, membership changes, edits and deletions reach the application once each, live or after a reconnection", async () => {
-  const alice = await clients.user(server.url, 'alice');
-  const bob = await clients.user(via, 'bob');
-  await server.login('carol');
+  const alice = await clients.user(env.server.url, 'alice');
+  const bob = await clients.user(env.via, 'bob');
+  await env.server.login('carol');
 
   ok(await alice.client.createRoom({ name: 'team', private: true }));
   const invited = ok(await alice.client.invite('team', 'bob'));
@@ -47,13 +34,13 @@ test("a room's messages, membership changes, edits and deletions reach the appli
   expect(changes(bob)).toEqual([`${invited.seq} member invite bob`]);
 
   // Bob is away while a message is sent and deleted, the first one edited, and carol invited.
-  proxy.block();
-  await proxy.cut();
+  env.proxy.block();
+  await env.proxy.cut();
   const gone = ok(await alice.client.sendToRoom('team', 'soon gone')).message;
   const edited = ok(await alice.client.editMessage(first.id, 'first, edited'));
   ok(await alice.client.deleteMessage(gone.id));
   const carol = ok(await alice.client.invite('team', 'carol'));
-  proxy.heal();
+  env.proxy.heal();
   await until(bob, () => bob.client.caughtUp && bob.changes.length === 4, 'bob caught up');
   // The catch-up gives messages as they are now (the deleted one a tombstone) and the changes, in log order.
   expect(bob.messages[1]).toMatchObject({ id: gone.id, kind: 'room', text: '', deletedAt: expect.any(Number) });
@@ -64,7 +51,7 @@ test("a room's messages, membership changes, edits and deletions reach the appli
   // Live again: an edit and a removal arrive once, and a reconnection hands nothing over twice.
   ok(await alice.client.editMessage(first.id, 'first, again'));
   await until(bob, () => bob.changes.length === 5, 'the live edit');
-  server.app.io.in(bob.client.socket.id!).disconnectSockets(true);
+  env.server.app.io.in(bob.client.socket.id!).disconnectSockets(true);
   await until(bob, () => bob.synced === 3, 'bob back after the server let go');
   ok(await alice.client.removeMember('team', 'bob'));
   await until(bob, () => bob.changes.length === 6, 'the removal');
@@ -81,10 +68,10 @@ test("a room's messages, membership changes, edits and deletions reach the appli
 });
 
 test("a read mark made on one device reaches the user's other devices; conversations count what is unread", async () => {
-  const alice = await clients.user(server.url, 'alice');
+  const alice = await clients.user(env.server.url, 'alice');
   const sessionStore = memoryStore();
-  const phone = await clients.user(server.url, 'bob', { sessionStore });
-  const laptop = await clients.user(server.url, 'bob', { sessionStore }); // the kept token: the same user
+  const phone = await clients.user(env.server.url, 'bob', { sessionStore });
+  const laptop = await clients.user(env.server.url, 'bob', { sessionStore }); // the kept token: the same user
   ok(await alice.client.createRoom({ name: 'news' }));
   ok(await phone.client.joinRoom('news'));
   await until(laptop, () => laptop.changes.some((c) => c.type === 'member' && c.action === 'join'), 'the laptop saw the join');
@@ -104,29 +91,25 @@ test("a read mark made on one device reaches the user's other devices; conversat
 
 test("a client with no cursor starts at the newest message of the user's conversations, a room's included", async () => {
   const sessionStore = memoryStore();
-  const first = await clients.user(server.url, 'alice', { sessionStore });
+  const first = await clients.user(env.server.url, 'alice', { sessionStore });
   ok(await first.client.createRoom({ name: 'quiet' }));
   let last = 0;
   for (const text of ['one', 'two']) last = ok(await first.client.sendToRoom('quiet', text)).message.id;
-  const later = await clients.user(server.url, 'alice', { sessionStore });
+  const later = await clients.user(env.server.url, 'alice', { sessionStore });
   expect(later.client.cursor).toBe(last);
   expect(later.messages).toEqual([]);
-  const fromStart = await clients.user(server.url, 'alice', { sessionStore, start: 'beginning' });
+  const fromStart = await clients.user(env.server.url, 'alice', { sessionStore, start: 'beginning' });
   expect(texts(fromStart)).toEqual(['one', 'two']);
 });
 
 test('the bot of examples/time-bot.mjs answers each !time in its room once, also one made while it was cut off, but not a stale one; it stops on SIGTERM', async () => {
   // A server whose clock the test can set back, to date a request two minutes ago.
   let skew = 0;
-  await server.close();
-  server = await startServer({}, { now: () => Date.now() + skew });
-  await proxy.close();
-  proxy = await TcpProxy.start(Number(new URL(server.url).port));
-  via = `http://127.0.0.1:${proxy.port}`;
-  const asker = await clients.user(server.url, 'asker');
+  await env.restart({}, { now: () => Date.now() + skew });
+  const asker = await clients.user(env.server.url, 'asker');
   ok(await asker.client.createRoom({ name: 'lobby' }));
 
-  const bot = spawn(process.execPath, ['examples/time-bot.mjs'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', CHAT_URL: via, BOT_ROOM: 'lobby' } });
+  const bot = spawn(process.execPath, ['examples/time-bot.mjs'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', CHAT_URL: env.via, BOT_ROOM: 'lobby' } });
   let stdout = '';
   let stderr = '';
   bot.stdout.on('data', (chunk) => (stdout += chunk));
@@ -145,10 +128,10 @@ test('the bot of examples/time-bot.mjs answers each !time in its room once, also
     expect(told).toBeLessThanOrEqual(Date.now() + 1000);
 
     // Cut off, the bot misses a request: it comes with the bot's catch-up, and is answered then.
-    proxy.block();
-    await proxy.cut();
+    env.proxy.block();
+    await env.proxy.cut();
     ok(await asker.client.sendToRoom('lobby', '!time'));
-    proxy.heal();
+    env.proxy.heal();
     await until(asker, () => answers().length === 2, 'the answer after the bot came back');
 
     // A request dated two minutes ago is stale: left unanswered. The next one, from someone else, is answered,
@@ -156,7 +139,7 @@ test('the bot of examples/time-bot.mjs answers each !time in its room once, also
     skew = -120_000;
     ok(await asker.client.sendToRoom('lobby', '!time'));
     skew = 0;
-    const late = await clients.user(server.url, 'late');
+    const late = await clients.user(env.server.url, 'late');
     ok(await late.client.joinRoom('lobby'));
     ok(await late.client.sendToRoom('lobby', '!time'));
     await until(asker, () => answers().some((m) => m.text.startsWith('late: ')), 'the answer to the fresh request');
