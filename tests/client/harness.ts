@@ -100,10 +100,11 @@ export interface ProxiedServer {
 
 /** A proxied server made before each test of the file, and closed after it with the test's `clients`. */
 export function eachProxiedServer(clients: Clients): ProxiedServer {
-  const env = { restart: async (...args: Parameters<typeof startServer>) => {
+  const restart = async (...args: Parameters<typeof startServer>) => {
     await stop();
     await start(...args);
-  } } as ProxiedServer;
+  };
+  const env = { restart } as ProxiedServer;
   const start = async (...args: Parameters<typeof startServer>) => {
     env.server = await startServer(...args);
     env.proxy = await TcpProxy.start(Number(new URL(env.server.url).port));
