@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // A local cluster in one command (`npm run cluster`): N chat nodes (dist/index.js) on one Redis and one
 // PostgreSQL database, behind nginx with docs/nginx/chat-cluster.conf. For trying cluster mode out on one
-// machine; in production each node runs under your service manager and nginx under its own (README, "Scaling
-// out"). nginx starts once every node listens; if a node or nginx fails to start, everything started is
+// machine; in production each node runs under your service manager and nginx under its own (docs/scaling.md). nginx starts once every node listens; if a node or nginx fails to start, everything started is
 // stopped again. Ctrl+C stops everything it started.
 //
 //   node scripts/cluster.mjs [--nodes 2] [--port 8080] [--redis redis://127.0.0.1:6379]

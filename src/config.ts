@@ -1,7 +1,7 @@
 /**
  * The one place that reads the environment. `loadConfig` turns a fixed list of variables into a typed
  * Config, reporting every problem at once; the process refuses to start on any of them.
- * Every variable here is documented in .env.example and in the README.
+ * Every variable here is documented in .env.example and docs/configuration.md (tests/docs-config.test.ts checks both).
  */
 import { z } from 'zod';
 import type { LimitRule, RateLimitConfig } from './limits/rate-limits';
@@ -204,6 +204,9 @@ const ENV = z.object({
   NODE_ID: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and _ . : - only').optional(),
   CLUSTER_EVENT_MAX_AGE_SECONDS: z.coerce.number().positive().max(3600).default(Number(DEFAULTS.CLUSTER_EVENT_MAX_AGE_SECONDS)),
 });
+
+/** Every environment variable this module reads (AUTH_MODE and JWT_* are src/auth/config.ts's AUTH_VARIABLES). */
+export const VARIABLES = Object.keys(ENV.shape) as ReadonlyArray<keyof typeof ENV.shape>;
 
 /** A comma-separated list of origins, each checked. */
 function originList(value: string, ctx: z.RefinementCtx): string[] {

@@ -37,3 +37,8 @@ test('anchors are made as GitHub makes them', () => {
     tmp.cleanup();
   }
 });
+
+test('the README stays a two-minute read: at most 160 lines (issue 20); the rest lives in docs/', () => {
+  const lines = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8').split('\n').length;
+  expect(lines).toBeLessThanOrEqual(160);
+});

@@ -1,11 +1,12 @@
 /**
- * The example of docs/client.md, as written, run by Node against a real server: the built library (what
- * `npm run build` made in static/js/lib/chat-client/) works outside the browser with socket.io-client, and a
- * program that closes its client ends by itself.
+ * The client examples of the docs, as written, run by Node against a real server: docs/client.md's and the
+ * README's two (the tutorial's events, and the library). The built library (what `npm run build` made in
+ * static/js/lib/chat-client/) works outside the browser with socket.io-client, and a program that closes its
+ * client ends by itself. Every JavaScript block marked `<!-- tested: NAME -->` is one of these.
  */
 import { spawn } from 'node:child_process';
 import { PROJECT_ROOT } from '../../bench/launcher';
-import { scriptBlocks } from '../docs';
+import { docFiles, scriptBlocks } from '../docs';
 import { ack, startServer, within, type TestServer } from '../helpers';
 
 let server: TestServer;
@@ -28,13 +29,42 @@ function runModule(code: string, env: Record<string, string>): Promise<{ code: n
   });
 }
 
-test('the Node example of docs/client.md runs as written: it signs in, is handed its own message once, and ends', async () => {
-  const blocks = scriptBlocks('docs/client.md').filter((b) => b.tested === 'node-example');
+/** The one JavaScript block of `file` marked `<!-- tested: name -->`. */
+function example(file: string, name: string): string {
+  const blocks = scriptBlocks(file).filter((b) => b.tested === name);
   expect(blocks).toHaveLength(1);
-  const { code, stdout, stderr } = await runModule(blocks[0].text, { CHAT_URL: server.url });
+  return blocks[0].text;
+}
+
+/** The id of the newest public message. */
+async function newestId(): Promise<number> {
+  const history = await ack(await server.connect(), 'history', {});
+  return history.ok ? history.messages[0].id : 0;
+}
+
+test('the Node example of docs/client.md runs as written: it signs in, is handed its own message once, and ends', async () => {
+  const { code, stdout, stderr } = await runModule(example('docs/client.md', 'node-example'), { CHAT_URL: server.url });
   expect(stderr).toBe('');
   expect(code).toBe(0);
-  const history = await ack(await server.connect(), 'history', {});
-  const id = history.ok ? history.messages[0].id : 0;
-  expect(stdout).toBe(`public node-example: hello from Node\nstored as #${id}\n`);
+  expect(stdout).toBe(`public node-example: hello from Node\nstored as #${await newestId()}\n`);
+});
+
+test("the README's tutorial example runs as written: logged in, welcomed, its message broadcast back to it, and it ends", async () => {
+  const { code, stdout, stderr } = await runModule(example('README.md', 'readme-tutorial'), { CHAT_URL: server.url });
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout).toBe('notice: Welcome, tutorial-fan!\ntutorial-fan: hello, tutorial style\n');
+  expect(await newestId()).toBeGreaterThan(0);
+});
+
+test("the README's library example runs as written: it signs in, is handed its own message once, and ends", async () => {
+  const { code, stdout, stderr } = await runModule(example('README.md', 'readme-library'), { CHAT_URL: server.url });
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout).toBe('library-fan: hello from the library\n');
+});
+
+test('every JavaScript block marked as tested in the docs is run here', () => {
+  const marked = docFiles().flatMap((file) => scriptBlocks(file).filter((b) => b.tested !== undefined).map((b) => `${file}:${b.tested}`));
+  expect(marked.sort()).toEqual(['README.md:readme-library', 'README.md:readme-tutorial', 'docs/client.md:node-example']);
 });
