@@ -9,8 +9,11 @@ import { within } from './helpers';
 export interface Gate {
   /** Resolves once `count` matching calls are waiting at the gate (rejects after the usual bounded wait). */
   arrived(count?: number): Promise<void>;
-  /** Lets the waiting calls (and every later matching call) through, in arrival order. */
-  open(): void;
+  /**
+   * Lets the waiting calls (and every later matching call) through, in arrival order. Resolves once the calls
+   * that were waiting have finished (answered or failed), for a test that must not race their effects.
+   */
+  open(): Promise<void>;
 }
 
 export function gatedStore(inner: ChatStore): { store: ChatStore; gate(method: keyof ChatStore, match: (...args: any[]) => boolean): Gate } {
@@ -19,7 +22,7 @@ export function gatedStore(inner: ChatStore): { store: ChatStore; gate(method: k
 }
 
 export function gated<T extends object>(inner: T): { target: T; gate(method: keyof T, match: (...args: any[]) => boolean): Gate } {
-  const gates: Array<{ method: string; match: (...args: any[]) => boolean; waiting: Array<() => void>; opened: boolean; onArrive: () => void }> = [];
+  const gates: Array<{ method: string; match: (...args: any[]) => boolean; waiting: Array<() => Promise<unknown>>; opened: boolean; onArrive: () => void }> = [];
   const target = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
@@ -28,7 +31,16 @@ export function gated<T extends object>(inner: T): { target: T; gate(method: key
         const gate = gates.find((g) => g.method === prop && !g.opened && g.match(...args));
         if (!gate) return value.apply(target, args);
         return new Promise((resolve) => {
-          gate.waiting.push(() => resolve(value.apply(target, args)));
+          gate.waiting.push(() => {
+            let result: Promise<unknown>;
+            try {
+              result = Promise.resolve(value.apply(target, args));
+            } catch (err) {
+              result = Promise.reject(err);
+            }
+            resolve(result);
+            return result;
+          });
           gate.onArrive();
         });
       };
@@ -37,7 +49,7 @@ export function gated<T extends object>(inner: T): { target: T; gate(method: key
   return {
     target,
     gate(method, match) {
-      const entry = { method: String(method), match, waiting: [] as Array<() => void>, opened: false, onArrive: (): void => undefined };
+      const entry = { method: String(method), match, waiting: [] as Array<() => Promise<unknown>>, opened: false, onArrive: (): void => undefined };
       gates.push(entry);
       return {
         arrived: (count = 1) =>
@@ -49,9 +61,10 @@ export function gated<T extends object>(inner: T): { target: T; gate(method: key
             }),
             `${count} call(s) of ${String(method)} at the gate`,
           ),
-        open() {
+        async open() {
           entry.opened = true;
-          for (const release of entry.waiting.splice(0)) release();
+          const released = entry.waiting.splice(0).map((release) => release());
+          await Promise.allSettled(released);
         },
       };
     },

@@ -110,8 +110,8 @@ test('a client that leaves during the handshake does not keep a name it claimed'
   client.disconnect(); // closes the connection while the claim waits in the store
   await within(engineClosed, 'the server seeing the connection close');
   held.open();
-  await released.arrived(); // the claim found its connection gone and gave the name back
-  released.open();
+  await released.arrived(); // the claim found its connection gone and gives the name back
+  await released.open(); // once given back
   expect(await ack(await server.connect(), 'login', { username: 'quitter' })).toMatchObject({ ok: true });
 });
 
