@@ -1,5 +1,5 @@
 /**
- * The wire contract as the library sees it: the server's own types (src/protocol.ts, imported as types only,
+ * The wire contract as the library sees it: the server's own types (src/protocol/, imported as types only,
  * so nothing of the server ends up in the built library), under the names the library's API uses.
  */
 export type {
@@ -44,5 +44,5 @@ export type {
   TypingNotice,
   UserEntry,
   UsersResult as UsersPage,
-} from '../src/protocol.js';
+} from '../src/protocol/index.js';
 export type { ErrorCode } from '../src/errors.js';

@@ -5,7 +5,7 @@
 // used to spend 13-45 s in tsc on every start).
 //
 // The library is type-checked with its own configuration (client/tsconfig.json: no Node or DOM types), then
-// each file is compiled on its own (TypeScript's transpileModule: its type imports, of src/protocol.ts among
+// each file is compiled on its own (TypeScript's transpileModule: its type imports, of src/protocol/ among
 // others, vanish), so the output holds the library's files and nothing else.
 //
 //   node scripts/build.mjs             compile (npm run build, npm test)
