@@ -15,6 +15,9 @@ export class ReadMarks {
     this.chat = chat;
     this.isReady = isReady;
     this.timer = undefined;
+    /** Conversations shown since the last marks went out. */
+    this.pending = new Set();
+    this.pendingGeneration = undefined;
     this.refreshing = undefined;
   }
 
@@ -23,15 +26,27 @@ export class ReadMarks {
     return document.visibilityState === 'visible';
   }
 
-  /** Marks the open conversation read up to its newest message, soon (once per burst). */
+  /**
+   * Marks the open conversation read up to its newest message, soon (once per burst). The conversation is the
+   * one open now: switching to another before the mark goes out still marks what was read here.
+   */
   markActive() {
+    if (!this.reading) return;
+    const generation = this.chat.generation;
+    if (generation !== this.pendingGeneration) this.pending.clear(); // another user's conversations
+    this.pendingGeneration = generation;
+    this.pending.add(this.chat.active);
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.#mark(), MARK_DELAY_MS);
+    this.timer = setTimeout(() => {
+      const conversations = [...this.pending];
+      this.pending.clear();
+      if (generation !== this.chat.generation) return;
+      for (const conv of conversations) void this.#mark(conv);
+    }, MARK_DELAY_MS);
   }
 
-  async #mark() {
-    const conv = this.chat.active;
-    if (!this.isReady() || !this.reading || conv.maxId <= conv.readUpTo) return;
+  async #mark(conv) {
+    if (!this.isReady() || conv.maxId <= conv.readUpTo) return;
     if (conv.unread > 0) this.chat.setUnread(conv, 0);
     const generation = this.chat.generation;
     const res = await request(this.socket, 'read', { ...target(conv), upTo: conv.maxId });

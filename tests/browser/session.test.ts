@@ -25,11 +25,16 @@ describeInBrowser('chat page: the session', () => {
       await alice.openConversationWith('bob');
       await alice.seesOnce('a secret for alice');
 
+      // Back in the public room: a tab showing the conversation with bob would read his next message at once,
+      // and its `read` would clear the other tab's badge before the test could see it.
+      await alice.openPublic();
       const tab = await alice.newTab();
       await tab.loggedInAs('alice');
       await tab.seesOnce('said before the reload');
       await bob.send('to both tabs');
       await tab.person('bob').locator('.badge', { hasText: '1' }).waitFor();
+      await alice.person('bob').locator('.badge', { hasText: '1' }).waitFor();
+      await alice.openConversationWith('bob');
       await alice.seesOnce('to both tabs');
 
       await tab.page.locator('#logout').click();
