@@ -36,3 +36,35 @@ test('a failing error reporter does not stop the queue either', async () => {
   await queue.idle();
   expect(ran).toBe(true);
 });
+
+test('a pipelined task starts once the task before it releases; any other task waits for all before it to finish', async () => {
+  const queue = new SerialQueue(10, (err) => {
+    throw err;
+  });
+  const events: string[] = [];
+  let finishFirst!: () => void;
+  const firstFinishes = new Promise<void>((resolve) => (finishFirst = resolve));
+  let secondStarted!: () => void;
+  const secondStarts = new Promise<void>((resolve) => (secondStarted = resolve));
+  queue.push(async (release) => {
+    events.push('first started');
+    release();
+    await firstFinishes;
+    events.push('first finished');
+  });
+  queue.push(
+    async () => {
+      events.push('second started');
+      secondStarted();
+    },
+    { pipelined: true },
+  );
+  queue.push(async () => {
+    events.push('third started');
+  });
+  await secondStarts;
+  expect(events).toEqual(['first started', 'second started']);
+  finishFirst();
+  await queue.idle();
+  expect(events).toEqual(['first started', 'second started', 'first finished', 'third started']);
+});

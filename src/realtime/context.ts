@@ -87,6 +87,11 @@ export interface EventContext<P = unknown> {
   after: Array<() => Promise<void> | void>;
   /** Set when the socket keeps being refused `rate_limited`: it is disconnected once this event is answered. */
   cutOff: boolean;
+  /**
+   * Lets the socket's next message event start before this one is answered: a message handler calls it once
+   * its write is queued in the store, which keeps call order (serial-queue.ts). Other events never call it.
+   */
+  release: () => void;
 }
 
 /** The context of a handler that runs after `requireLogin`. */

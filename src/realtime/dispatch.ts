@@ -14,6 +14,8 @@ type Pipeline = (ctx: EventContext) => Promise<void>;
  * Routes client events to their middleware pipelines. Pipelines are composed once per app; each socket
  * costs one listener. A socket's events run one at a time through its `queue`, in arrival order: `login`
  * then `sendMsg` without waiting for the ack works, and one sender's messages are stored in the order sent.
+ * Messages overlap only with each other: the next one starts once the one before has queued its write in the
+ * store (`ctx.release`), not once it has committed (serial-queue.ts).
  * Events beyond the queue's limit are refused with `rate_limited`; unknown events get `unknown_event` when
  * they carry an ack and are ignored otherwise.
  *
@@ -25,14 +27,17 @@ export class Dispatcher {
   private readonly pipelines = new Map<string, Pipeline>();
   /** Events whose pipeline requires a login: before the first login they may wait for it (session.ts). */
   private readonly needLogin = new Set<string>();
+  /** Message events: they may start while the message before them commits (serial-queue.ts). */
+  private readonly pipelined = new Set<string>();
 
   constructor(
     private readonly services: Services,
     routes: Routes,
   ) {
-    for (const [event, { middleware, needsLogin }] of Object.entries(routes)) {
+    for (const [event, { middleware, needsLogin, pipelined }] of Object.entries(routes)) {
       this.pipelines.set(event, compose([instrument, ...(middleware as EventMiddleware[])]));
       if (needsLogin) this.needLogin.add(event);
+      if (pipelined) this.pipelined.add(event);
     }
   }
 
@@ -62,13 +67,18 @@ export class Dispatcher {
       body: undefined,
       after: [],
       cutOff: false,
+      release: () => undefined,
     };
     const task = () => run(pipeline, ctx, ack);
     const waitsForLogin = this.needLogin.has(event);
-    const queued = queue.push(async () => {
-      if (waitsForLogin && socket.connected && !session.user && session.park(task)) return;
-      await task();
-    });
+    const queued = queue.push(
+      async (release) => {
+        ctx.release = release;
+        if (waitsForLogin && socket.connected && !session.user && session.park(task)) return;
+        await task();
+      },
+      { pipelined: this.pipelined.has(event) },
+    );
     if (queued) {
       state.overflowing = false;
       return;

@@ -50,6 +50,8 @@ import { rateLimit, readLimit, requireLogin, validate } from './middleware';
 export interface Route {
   readonly middleware: ReadonlyArray<EventMiddleware<never>>;
   readonly needsLogin: boolean;
+  /** A message: it may start while the message before it commits; its handler calls `ctx.release()`. */
+  readonly pipelined?: boolean;
 }
 
 export type Routes = Record<ClientEvent, Route>;
@@ -77,14 +79,19 @@ function loggedIn<S extends z.ZodType>(
   return { middleware: [validate(schema), requireLogin, ...guards, last], needsLogin: true };
 }
 
+/** A message event (stores a message): see Route.pipelined. */
+function message(route: Route): Route {
+  return { ...route, pipelined: true };
+}
+
 /**
  * Every client→server event, as its pipeline. `login` depends on AUTH_MODE: a name (and token) in the open
  * mode, the host's JWT in the jwt mode.
  */
 export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   login: authMode === 'jwt' ? open(jwtLoginSchema, loginWithJwt) : open(loginSchema, login),
-  sendMsg: loggedIn(sendMsgSchema, sendMsg, rateLimit('messages')),
-  privateMsg: loggedIn(privateMsgSchema, privateMsg, rateLimit('messages')),
+  sendMsg: message(loggedIn(sendMsgSchema, sendMsg, rateLimit('messages'))),
+  privateMsg: message(loggedIn(privateMsgSchema, privateMsg, rateLimit('messages'))),
   history: open(historySchema, history, readLimit),
   users: open(usersSchema, users, readLimit),
   typing: loggedIn(typingSchema, typing, rateLimit('typing')),
@@ -102,7 +109,7 @@ export const routesFor = (authMode: 'open' | 'jwt'): Routes => ({
   leaveRoom: loggedIn(roomSchema, leaveRoom, rateLimit('roomChanges')),
   invite: loggedIn(roomUserSchema, invite, rateLimit('roomChanges')),
   removeMember: loggedIn(roomUserSchema, removeMember, rateLimit('roomChanges')),
-  roomMsg: loggedIn(roomMsgSchema, roomMsg, rateLimit('messages')),
+  roomMsg: message(loggedIn(roomMsgSchema, roomMsg, rateLimit('messages'))),
   rooms: loggedIn(roomsSchema, rooms, readLimit),
   members: loggedIn(membersSchema, members, readLimit),
   read: loggedIn(readSchema, read, rateLimit('readMarks')),

@@ -11,7 +11,9 @@ import { refusal, requireRoom } from '../room-access';
 export async function sendMsg(ctx: LoggedInContext<{ text: string; clientId?: string }>): Promise<void> {
   const { store, now } = ctx.services;
   const { text, clientId } = ctx.payload;
-  const { message } = await store.appendPublic({ sender: ctx.user, text, ts: now(), clientId, origin: ctx.socket.id });
+  const appending = store.appendPublic({ sender: ctx.user, text, ts: now(), clientId, origin: ctx.socket.id });
+  ctx.release(); // the store keeps call order: the sender's next message need not wait for this commit
+  const { message } = await appending;
   ctx.body = { message };
 }
 
@@ -26,7 +28,7 @@ export async function privateMsg(
   const { store, presence, now } = ctx.services;
   const { to, text, clientId } = ctx.payload;
   const recipient = await requireUser(store, to);
-  const { message } = await store.appendPrivate({
+  const appending = store.appendPrivate({
     sender: ctx.user,
     recipient: { id: recipient.id, name: recipient.name, displayName: recipient.displayName },
     text,
@@ -34,6 +36,8 @@ export async function privateMsg(
     clientId,
     origin: ctx.socket.id,
   });
+  ctx.release();
+  const { message } = await appending;
   ctx.body = { message, delivered: await presence.isOnline(recipient.id) };
 }
 
@@ -47,7 +51,9 @@ export async function roomMsg(ctx: LoggedInContext<{ room: string; text: string;
   const { store, now } = ctx.services;
   const { text, clientId } = ctx.payload;
   const room = await requireRoom(store, ctx.payload.room);
-  const appended = await store.appendRoom({ sender: ctx.user, room: { id: room.id, name: room.name }, text, ts: now(), clientId, origin: ctx.socket.id });
+  const appending = store.appendRoom({ sender: ctx.user, room: { id: room.id, name: room.name }, text, ts: now(), clientId, origin: ctx.socket.id });
+  ctx.release();
+  const appended = await appending;
   if ('refused' in appended) throw refusal(room.private ? 'unknown_room' : 'not_member', ctx.payload.room);
   ctx.body = { message: appended.message };
 }
