@@ -1,10 +1,12 @@
 /** The guarantees stated on ChatStore (src/store/store.ts), checked against every implementation. */
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config';
 import { openSqliteStore, openStore } from '../src/store';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
+import { StoreThread } from '../src/store/sqlite/thread';
 import { MIGRATIONS } from '../src/store/sqlite/schema';
 import { SchemaTooNewError } from '../src/store/schema-version';
 import { displacedKey, nameKey } from '../src/names';
@@ -12,6 +14,7 @@ import type { ChatStore } from '../src/store/store';
 import type { Party } from '../src/store/messages';
 import { createDatabase, describePostgres } from './postgres';
 import { storeFactories } from './store-factories';
+import { within } from './helpers';
 import { tempDir } from './tmpdir';
 
 const tmp = tempDir('chat-store-files-');
@@ -270,6 +273,47 @@ test('a file store keeps everything across close and reopen', async () => {
   const second = SqliteStore.open(file);
   expect((await second.publicHistory({ limit: 5 })).messages.map((m) => m.text)).toEqual(['committed on close']);
   await second.close();
+});
+
+test('a file store answers reads on its read-only thread, which sees every write once acked (issue 18)', async () => {
+  const call = jest.spyOn(StoreThread.prototype, 'call'); // and still calls it
+  try {
+    const store = SqliteStore.open(path.join(tmp.dir, 'reader.db'));
+    await store.ready;
+    const u = (await store.createUser({ name: 'w', key: 'w', tokenHash: 'h', now: 1, provisional: false }))!;
+    for (let i = 0; i < 20; i++) {
+      const { message } = await store.appendPublic({ sender: u, text: `m${i}`, ts: i });
+      // Asked at once after the ack, on the other thread: it must already see the message.
+      expect((await store.publicHistory({ limit: 1 })).messages.map((m) => m.id)).toEqual([message.id]);
+    }
+    expect(await store.findUser('w')).toMatchObject({ id: u.id });
+    await store.close();
+    const threadOf = (method: string) => [...new Set(call.mock.calls.flatMap(([m], i) => (m === method ? [call.mock.contexts[i].role] : [])))];
+    expect(threadOf('publicHistory')).toEqual(['reader']);
+    expect(threadOf('findUser')).toEqual(['reader']);
+    expect(threadOf('appendPublic')).toEqual(['writer']);
+    expect(threadOf('createUser')).toEqual(['writer']);
+  } finally {
+    call.mockRestore();
+  }
+});
+
+test("a file store's WAL is copied into the file by the checkpointer's thread while the writer goes on (issue 18)", async () => {
+  const file = path.join(tmp.dir, 'checkpoints.db');
+  const store = SqliteStore.open(file);
+  await store.ready;
+  const u = (await store.createUser({ name: 'c', key: 'c', tokenHash: 'h', now: 1, provisional: false }))!;
+  // A commit goes to the WAL; the writer alone would copy it into the file only past WRITER_CHECKPOINT_PAGES.
+  const fileWritten = new Promise<void>((resolve) => {
+    const watcher = fs.watch(file, () => {
+      watcher.close();
+      resolve();
+    });
+  });
+  await store.appendPublic({ sender: u, text: 'to be checkpointed', ts: 1 });
+  await within(fileWritten, 'a checkpoint writing the database file');
+  expect((await store.publicHistory({ limit: 1 })).messages.map((m) => m.text)).toEqual(['to be checkpointed']);
+  await store.close();
 });
 
 test('a database from an older release is migrated in place, keeping its users and messages', async () => {

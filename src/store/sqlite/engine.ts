@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { SqliteSync } from '../../config';
 import type { ChatStore, Committed, Durability } from '../store';
 import { SchemaTooNewError } from '../schema-version';
+import { WAL_SIZE_LIMIT, WRITER_CHECKPOINT_PAGES } from './checkpoints';
 import { sqliteEdits } from './edits';
 import { sqliteAppend, sqliteMessages } from './messages';
 import { sqliteModeration } from './moderation';
@@ -78,6 +79,40 @@ export const ENGINE_CALLS = {
   durability: true,
 } as const satisfies Record<keyof EngineCalls, true>;
 
+/**
+ * The calls that only read: a store with a reader thread (index.ts) runs them there, on a connection that may
+ * not change data, so a misfiled write fails loudly (`attempt to write a readonly database`) rather than
+ * quietly.
+ */
+export const READ_CALLS: ReadonlySet<keyof EngineCalls> = new Set([
+  'findUser',
+  'findUsers',
+  'findUserByAccount',
+  'listUsers',
+  'findSession',
+  'listSessions',
+  'publicHistory',
+  'conversation',
+  'undelivered',
+  'since',
+  'prunedThrough',
+  'findRoom',
+  'membership',
+  'listRooms',
+  'members',
+  'roomHistory',
+  'memberships',
+  'conversations',
+  'summarize',
+  'readableMessage',
+  'blockedBy',
+  'blockersOf',
+  'banOf',
+  'bans',
+  'reports',
+  'ping',
+] satisfies Array<keyof EngineCalls>);
+
 export interface Engine {
   calls: EngineCalls;
   /** Commits what is queued and closes the file. */
@@ -90,18 +125,30 @@ export interface Engine {
  * share the connection and the group commit (writer.ts). Synchronous all through: it runs on the store's own
  * thread (worker.ts), where a commit's fsync holds nobody's socket.
  */
-export function openEngine(file: string, synchronous: SqliteSync, onCommitted: (records: Committed[]) => void): Engine {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
+export function openEngine(
+  file: string,
+  synchronous: SqliteSync,
+  onCommitted: (records: Committed[]) => void,
+  { readonly = false } = {},
+): Engine {
+  if (file !== ':memory:' && !readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { readonly, fileMustExist: readonly });
   try {
-    db.pragma('journal_mode = WAL');
+    if (!readonly) db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     // Freed and rewritten content is overwritten with zeros: a deleted message's text does not linger in free
     // pages of the file (issue 19; edits.ts checkpoints the WAL after each deletion).
     db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
-    migrate(db);
+    if (!readonly && file !== ':memory:') {
+      // The checkpointer's thread checkpoints (checkpoints.ts); the writer only past a size it never reaches.
+      db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    }
+    // A reader opens a file its writer has migrated; it only checks that it knows the schema.
+    if (readonly) checkVersion(db);
+    else migrate(db);
   } catch (err) {
     db.close(); // a schema it cannot use (SchemaTooNewError) or a failed migration
     throw err;
@@ -139,10 +186,16 @@ export function openEngine(file: string, synchronous: SqliteSync, onCommitted: (
 /** `PRAGMA synchronous` answers a number. */
 const SYNCHRONOUS_LEVELS = ['off', 'normal', 'full', 'extra'];
 
-/** Applies the migrations newer than the file's `user_version`, each in its own transaction. */
-function migrate(db: Database.Database): void {
+/** The file's schema version; throws when a newer release wrote it. */
+function checkVersion(db: Database.Database): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) throw new SchemaTooNewError(current, MIGRATIONS.length);
+  return current;
+}
+
+/** Applies the migrations newer than the file's `user_version`, each in its own transaction. */
+function migrate(db: Database.Database): void {
+  const current = checkVersion(db);
   for (let v = current; v < MIGRATIONS.length; v++) {
     const migration = MIGRATIONS[v];
     db.transaction(() => {

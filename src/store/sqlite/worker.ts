@@ -1,20 +1,26 @@
 /**
- * The SQLite store's own thread (issue 18): it owns the connection, so every query, commit and fsync runs
- * here and never holds the main thread's event loop (and with it every socket). The main thread's SqliteStore
- * (index.ts) forwards each call as a message; see there for the protocol.
+ * A SQLite store's thread (issue 18): it owns a connection, so its queries, commits and fsyncs run here and
+ * never hold the main thread's event loop (and with it every socket). The writer's thread takes every write
+ * and owns the commits; a reader's thread has a read-only connection for the calls that only read; the
+ * checkpointer's thread only checkpoints (checkpoints.ts). The main
+ * thread's SqliteStore (index.ts, thread.ts) forwards each call as a message; see there for the protocol.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SqliteSync } from '../../config';
+import { openCheckpointer } from './checkpoints';
 import { ENGINE_CALLS, openEngine, type Engine, type EngineCalls } from './engine';
 import { serializeError, type FromWorker, type ToWorker } from './channel';
+import type { ThreadOptions } from './thread';
 
 const port = parentPort!;
-const { file, synchronous } = workerData as { file: string; synchronous: SqliteSync };
+const { file, synchronous, role } = workerData as ThreadOptions;
 const post = (message: FromWorker) => port.postMessage(message);
 
 let engine: Engine | undefined;
 try {
-  engine = openEngine(file, synchronous, (committed) => post({ committed }));
+  engine =
+    role === 'checkpointer'
+      ? openCheckpointer(file)
+      : openEngine(file, synchronous, (committed) => post({ committed }), { readonly: role === 'reader' });
   post({ ready: true });
 } catch (err) {
   post({ failed: serializeError(err) });
