@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- --soak [--soak-minutes 10]` (issue 18): the SQLite node under churn for a while, to see
- * whether memory stays flat and latency does not drift. Every second some clients leave abruptly and others
- * connect and log in (new names and returning ones); meanwhile public and private messages, history, sync and
- * user-list calls, and room messages when the server has rooms, go on at fixed rates. Every sample interval
+ * whether memory stays flat and latency does not drift. Every second, in 20 even steps, some clients leave
+ * abruptly and others connect and log in (new names and returning ones); meanwhile public and private
+ * messages, history, sync and user-list calls, and room messages when the server has rooms, go on at fixed
+ * rates. Every sample interval
  * the server's memory is read after a full GC, with its event-loop delay and the public latency of the
  * interval. At the end: a verdict (memory slope and latency drift after the warm-up), docs/bench/soak.json and
  * docs/bench/soak.svg. A program that prints figures, not a test: nothing is asserted.
@@ -26,6 +27,8 @@ const CHURN_PER_SECOND = 10;
 const RETURNING_SHARE = 0.5;
 const RATES = { publicMsg: 20, privateMsg: 20, roomMsg: 10, history: 5, sync: 5, users: 2 };
 const SAMPLE_SECONDS = 10;
+/** The rates above are sent in this many even steps a second. */
+const TICKS_PER_SECOND = 20;
 /** The first share of the run is warm-up: caches fill, the heap finds its size. The verdict reads the rest. */
 const WARMUP_SHARE = 0.2;
 /** Memory is flat when it grows less than this per minute after the warm-up (least squares). */
@@ -166,33 +169,41 @@ export async function soak(o: Options, workDir: string, log: (line: string) => v
     log(`soak: rooms ${run.rooms ? 'on (roomMsg to one room everyone joins)' : 'not served; room messages skipped'}`);
     let cursor = 0;
     let sequence = 0;
-    const send = () => {
+    // Spread over the second in TICKS_PER_SECOND ticks: the same rates sent in one burst a second made the
+    // server's loop delay and the public p99 measure the burst (a 20-message fan-out to 400 clients and ten
+    // logins queued at once), not the server.
+    const due = new Map<string, number>();
+    const times = (what: string, perSecond: number) => {
+      const owed = (due.get(what) ?? 0) + perSecond / TICKS_PER_SECOND;
+      const now = Math.floor(owed);
+      due.set(what, owed - now);
+      return now;
+    };
+    const tick = () => {
       const r = RATES;
-      for (let i = 0; i < r.publicMsg; i++) run.someone()?.client.emit('sendMsg', { text: stampedText(++sequence) }, () => undefined);
-      for (let i = 0; i < r.privateMsg; i++) {
+      for (let i = times('leave', CHURN_PER_SECOND); i > 0; i--) run.leave();
+      for (let i = times('arrive', CHURN_PER_SECOND); i > 0; i--) void run.arrive();
+      for (let i = times('publicMsg', r.publicMsg); i > 0; i--) run.someone()?.client.emit('sendMsg', { text: stampedText(++sequence) }, () => undefined);
+      for (let i = times('privateMsg', r.privateMsg); i > 0; i--) {
         const [a, b] = [run.someone(), run.someone()];
         if (a && b && a !== b) a.client.emit('privateMsg', { to: b.name, text: `soak ${++sequence}` }, () => undefined);
       }
       if (run.rooms) {
-        for (let i = 0; i < r.roomMsg; i++) run.someone()?.client.emit('roomMsg' as never, { room: 'soak', text: `soak ${++sequence}` } as never, () => undefined);
+        for (let i = times('roomMsg', r.roomMsg); i > 0; i--) run.someone()?.client.emit('roomMsg' as never, { room: 'soak', text: `soak ${++sequence}` } as never, () => undefined);
       }
-      for (let i = 0; i < r.history; i++) run.someone()?.client.emit('history', { limit: 50 }, () => undefined);
-      for (let i = 0; i < r.sync; i++) {
+      for (let i = times('history', r.history); i > 0; i--) run.someone()?.client.emit('history', { limit: 50 }, () => undefined);
+      for (let i = times('sync', r.sync); i > 0; i--) {
         cursor = Math.max(0, sequence - 200);
         run.someone()?.client.emit('sync', { after: cursor }, () => undefined);
       }
-      for (let i = 0; i < r.users; i++) run.someone()?.client.emit('users', {}, () => undefined);
+      for (let i = times('users', r.users); i > 0; i--) run.someone()?.client.emit('users', {}, () => undefined);
     };
     const began = performance.now();
     const end = began + o.soakMinutes * 60_000;
     let lastCpu = cpuMicros(node.pid) ?? 0;
     let lastSample = performance.now();
     await node.loopDelay(); // counts from here
-    timer = setInterval(() => {
-      for (let i = 0; i < CHURN_PER_SECOND; i++) run.leave();
-      for (let i = 0; i < CHURN_PER_SECOND; i++) void run.arrive();
-      send();
-    }, 1000);
+    timer = setInterval(tick, 1000 / TICKS_PER_SECOND);
     while (performance.now() < end) {
       await sleep(SAMPLE_SECONDS * 1000);
       const latency = run.latency.summary();
