@@ -84,6 +84,7 @@ export class Outbox {
     return new Promise((settle) => {
       this.items.push({ clientId, target, text, createdAt: Date.now(), state: 'queued', turn: 0, settle });
       this.saved();
+      this.changed(); // reported also when it cannot go yet (offline): the application shows it as waiting
       this.pump();
     });
   }
@@ -99,6 +100,7 @@ export class Outbox {
       if (!this.items.some((item) => item.clientId === entry.clientId)) this.items.push({ ...entry, state: 'queued', turn: 0 });
     }
     this.saved();
+    this.changed();
     this.pump();
   }
 

@@ -67,7 +67,12 @@ test('messages written offline wait for the connection, and with a persistent st
 
   env.proxy.block();
   await env.proxy.cut();
+  await until(first, () => first.client.status.status === 'reconnecting', 'cut off');
+  // An entry that cannot go yet is reported all the same (the page draws it as waiting for the connection).
+  const reported: string[][] = [];
+  first.client.on('outbox', (entries) => reported.push(entries.map((e) => `${e.text}: ${e.state}`)));
   const offline = first.client.send('written offline');
+  expect(reported).toEqual([['written offline: queued']]);
   await until(first, () => first.client.pending.length === 1 && first.client.status.status === 'reconnecting', 'waiting offline');
   env.proxy.heal();
   expect(await within(offline, 'sent once back')).toMatchObject({ ok: true, message: { text: 'written offline' } });
