@@ -174,13 +174,17 @@ describeInBrowser('chat page: network trouble', () => {
 
         // Alice's page reconnects and logs in with the handshake (its `session` is the connection's first event)
         // and asks what it missed, but the server is slow to answer (its store holds up the `sync`); meanwhile a
-        // public message reaches her new connection, before the catch-up.
+        // public message reaches her new connection, before the catch-up. (The client library holds it back
+        // until the catch-up is done, docs/client.md: so the test waits for it to reach the page, not to show.)
         const catchUp = gates.gate('since', () => true);
         await alice.page.context().unroute(SOCKET_IO, cut);
         await catchUp.arrived();
-        await ack(bob, 'sendMsg', { text: 'm3, live on the new connection' });
-        await alice.seesOnce('m3, live on the new connection');
+        const m3 = 'm3, live on the new connection';
+        const arrived = alice.page.waitForResponse(async (res) => SOCKET_IO.test(res.url()) && (await res.text().catch(() => '')).includes(m3));
+        await ack(bob, 'sendMsg', { text: m3 });
+        await arrived;
         catchUp.open();
+        await alice.seesOnce(m3);
 
         await alice.seesOnce('m1, while alice was away');
         await alice.seesOnce('m2, while alice was away');
