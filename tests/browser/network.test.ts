@@ -96,6 +96,8 @@ describeInBrowser('chat page: network trouble', () => {
         await alice.send('written while cut off');
         await alice.pending().and(alice.page.locator('[data-status="queued"]')).waitFor();
         await alice.pending().getByText('Waiting for the connection…').waitFor();
+        // Kept in the tab's sessionStorage (the client library's outbox store), under the page's prefix.
+        expect(await alice.page.evaluate('sessionStorage.getItem("chat.outbox.alice")')).toContain('written while cut off');
 
         await alice.page.context().unroute(SOCKET_IO, cut);
         await alice.connected('polling');
@@ -108,6 +110,36 @@ describeInBrowser('chat page: network trouble', () => {
         expect(sent.some((body) => body.includes('"sync"'))).toBe(true);
         expect(sent.some((body) => body.includes('"history"'))).toBe(false);
         expect(await alice.texts()).toEqual(['m0, seen live', 'm1, while alice was away', 'm2, while alice was away', 'written while cut off']);
+        expect([...alice.problems, ...bob.problems]).toEqual([]);
+      },
+      BROWSER_TEST_MS,
+    );
+
+    test(
+      'what was written while cut off stays in the tab: after a reload it is sent, once',
+      async () => {
+        const alice = await browsers.person(server.current.url, { path: '/?transport=polling' });
+        await alice.login('alice');
+        const bob = await browsers.person(server.current.url);
+        await bob.login('bob');
+        // The connection's requests only: the page and its scripts (socket.io.js too) still load.
+        const connection = /\/socket\.io\/\?EIO=/;
+        const cut = (route: Route) => route.abort('internetdisconnected');
+        await alice.page.context().route(connection, cut);
+        await bob.send('nudge'); // ends alice's pending long-poll; the next one fails
+        await alice.connectionState('reconnecting');
+        await alice.send('written before the reload');
+        await alice.pending().and(alice.page.locator('[data-status="queued"]')).waitFor();
+
+        await alice.page.reload();
+        await alice.page.locator('#me-name', { hasText: 'alice' }).waitFor(); // the kept session, still cut off
+        await alice.page.context().unroute(connection, cut);
+        await alice.connected();
+        await bob.seesOnce('written before the reload');
+        await alice.seesOnce('written before the reload');
+        expect(await alice.page.evaluate('sessionStorage.getItem("chat.outbox.alice")')).toBeNull();
+        const stored = await ack(await server.current.connect(), 'history', {});
+        expect(stored.ok && stored.messages.map((m) => m.text)).toEqual(['nudge', 'written before the reload']);
         expect([...alice.problems, ...bob.problems]).toEqual([]);
       },
       BROWSER_TEST_MS,

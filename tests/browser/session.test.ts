@@ -54,6 +54,28 @@ describeInBrowser('chat page: the session', () => {
   );
 
   test(
+    'a sign-in saved by the page before it moved onto the client library still signs the browser in',
+    async () => {
+      // What the earlier page kept in localStorage: `chat.session` and `chat.device`, { name, token, sessionId }.
+      const { client: earlier, res } = await server.current.login('olga');
+      earlier.disconnect();
+      const saved = JSON.stringify({ name: 'olga', token: res.token, sessionId: res.sessionId });
+      const olga = await browsers.person(server.current.url);
+      await olga.connected(); // its own handshake made (see the forged-token test below)
+      await olga.page.evaluate(`localStorage.setItem('chat.session', ${JSON.stringify(saved)}); localStorage.setItem('chat.device', ${JSON.stringify(saved)})`);
+      await olga.page.reload();
+      await olga.loggedInAs('olga');
+      expect(JSON.parse((await olga.page.evaluate('localStorage.getItem("chat.session")')) as string)).toEqual(JSON.parse(saved));
+      // Log out keeps the browser's key to the name, in the same place: "Continue as olga" is offered.
+      await olga.page.locator('#logout').click();
+      await olga.page.locator('#remembered-name', { hasText: 'olga' }).waitFor();
+      expect(await olga.page.evaluate('localStorage.getItem("chat.device")')).toBe(saved);
+      expect(olga.problems).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  test(
     'a taken name and an invalid name are explained, and a good name then works',
     async () => {
       const bob = await browsers.person(server.current.url);
