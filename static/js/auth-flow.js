@@ -2,7 +2,7 @@
 // library logs in with the handshake), the name form, Continue and codes (`loginWith`), Log out, the library's
 // `signedOut` (a kept sign-in refused, a session ended from another device), the host's sign-in in JWT mode,
 // and the other tabs of this browser, which follow one another's sign-in and sign-out.
-import { nameKey } from './dom.js';
+import { byId, nameKey } from './dom.js';
 import { explainLoginError } from './login-form.js';
 import { SESSION_KEY } from './page-client.js';
 
@@ -13,11 +13,11 @@ const SIGNED_OUT_TEXT = {
 };
 
 /**
- * `resetLocal()` forgets this tab's user and what it showed. `hostTokens`: JWT mode's HostTokens, else
+ * `resetLocal()` forgets this tab's user and what it showed; `composer`: the message box, focused once in. `hostTokens`: JWT mode's HostTokens, else
  * undefined. Returns `loginWith(credentials)`, the page's one way to log in on the live connection, and
  * `login(name)`, the name form's.
  */
-export function startAuth({ client, chat, screens, hostTokens, resetLocal }) {
+export function startAuth({ client, chat, screens, hostTokens, resetLocal, composer }) {
   /** Logs in on the live connection (after waiting for one), resolving with the `login` answer. */
   const loginWith = async (credentials) => {
     if (!client.socket.connected) {
@@ -51,13 +51,13 @@ export function startAuth({ client, chat, screens, hostTokens, resetLocal }) {
   const login = async (name) => {
     const device = client.device;
     const res = await loginWith({ username: name });
-    if (res.ok) return void document.getElementById('composer-text')?.focus();
+    if (res.ok) return composer.focus();
     // The browser's key opens nothing any more (the name passed to someone else): forget it.
     if (device && nameKey(device.name) === nameKey(name) && res.error.code === 'username_taken') await client.logout({ forget: true });
     screens.showLogin(explainLoginError(res.error, name));
   };
 
-  document.getElementById('logout').addEventListener('click', () => {
+  byId('logout').addEventListener('click', () => {
     // The name stays this user's, and this browser keeps its key to it: logging in again with the same name is
     // the same person with the same conversations (issue 21). Giving the name up is under Account, and asks.
     void client.logout();

@@ -140,7 +140,7 @@ function resetLocal() {
   people.reset(undefined, []);
 }
 
-const auth = startAuth({ client, chat, screens, hostTokens, resetLocal });
+const auth = startAuth({ client, chat, screens, hostTokens, resetLocal, composer });
 // After startAuth: its `session` listener, which shows the chat for the user, runs first.
 wireSignedIn({ client, chat, view, people, readMarks, loadRooms });
 

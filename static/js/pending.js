@@ -4,7 +4,7 @@
 // or, refused for good, Retry and Discard. Sending, resending with the same clientId and pacing under a rate
 // limit are the library's (docs/client.md); this file only shows them.
 import { isTargetOf } from './conversation.js';
-import { h, newClientId, secondsLeft, untilNextSecond } from './dom.js';
+import { h, secondsLeft, untilNextSecond } from './dom.js';
 
 const STATE_TEXT = {
   queued: 'Waiting for the connection…',
@@ -27,14 +27,10 @@ export class Pending {
 
   /** Sends `text` to `conv`; once stored, the message is marked sent. */
   async write(conv, text) {
-    const clientId = newClientId();
     const { client } = this;
-    const sending =
-      conv.room !== undefined
-        ? client.sendToRoom(conv.room.name, text, { clientId })
-        : conv.peer === undefined
-          ? client.send(text, { clientId })
-          : client.sendPrivate(conv.peer, text, { clientId });
+    const sending = conv.room !== undefined ? client.sendToRoom(conv.room.name, text) : conv.peer === undefined ? client.send(text) : client.sendPrivate(conv.peer, text);
+    // The library has queued it by now, as the newest entry of its outbox (with the clientId it chose).
+    const { clientId } = client.pending.at(-1);
     const res = await sending;
     const echoId = this.echoes.get(clientId);
     this.echoes.delete(clientId);
