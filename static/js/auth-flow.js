@@ -13,9 +13,9 @@ const SIGNED_OUT_TEXT = {
 };
 
 /**
- * `resetLocal()` forgets this tab's user and what it showed; `composer`: the message box, focused once in. `hostTokens`: JWT mode's HostTokens, else
- * undefined. Returns `loginWith(credentials)`, the page's one way to log in on the live connection, and
- * `login(name)`, the name form's.
+ * `resetLocal()` forgets this tab's user and what it showed; `composer`: the message box, focused once in;
+ * `hostTokens`: JWT mode's HostTokens, else undefined. Returns `loginWith(credentials)`, the page's one way to
+ * log in on the live connection, and `login(name)`, the name form's.
  */
 export function startAuth({ client, chat, screens, hostTokens, resetLocal, composer }) {
   /** Logs in on the live connection (after waiting for one), resolving with the `login` answer. */
@@ -38,9 +38,10 @@ export function startAuth({ client, chat, screens, hostTokens, resetLocal, compo
     screens.showLogin(SIGNED_OUT_TEXT[reason](name));
   });
 
-  // JWT mode: a handshake without a token (the host gave none), or whose token was turned down, says so; the
-  // library connects anonymously meanwhile, or tries again. (A failed refresh on a live connection is only
-  // logged: the current token is still good.)
+  // A handshake turned down. JWT mode: one without a token (the host gave none), or whose token was turned down,
+  // says so; the library connects anonymously meanwhile, or tries again. (Errors on a live connection, a failed
+  // token refresh among them, are live.js's.) Open mode: the library signs a refused kept session out
+  // (`signedOut`) or tries again (the status bar counts down).
   client.on('error', (error) => {
     if (client.socket.connected) return;
     if (hostTokens) screens.showLogin(hostTokens.problem ? hostTokens.explain() : `Could not sign in: ${error.message}`);
