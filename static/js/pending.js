@@ -12,6 +12,11 @@ const STATE_TEXT = {
   sending: 'Sending…',
 };
 
+/** What a held-back entry waits for, before its countdown: a rate limit, or a refusal that may pass. */
+function waitText(error) {
+  return error?.code === 'rate_limited' ? 'Slow down: sending again in ' : `Not sent yet (${error?.message ?? 'no answer'}): trying again in `;
+}
+
 export class Pending {
   /** `conversationOf(target)`: where an entry goes. `isReady()`: connected and signed in, so sends go out. */
   constructor(client, { conversationOf, isReady }) {
@@ -94,7 +99,7 @@ export class Pending {
             h('button', { className: 'link', text: 'Discard', attrs: { type: 'button' }, on: { click: () => this.client.discard(clientId) } }),
           )
         : entry.state === 'waiting'
-          ? h('p', { className: 'status', attrs: { role: 'status' } }, 'Slow down: sending again in ', h('span', { className: 'countdown', text: String(secondsLeft(entry.retryAt)) }), ' s…')
+          ? h('p', { className: 'status', attrs: { role: 'status' } }, waitText(entry.error), h('span', { className: 'countdown', text: String(secondsLeft(entry.retryAt)) }), ' s…')
           : h('p', { className: 'status', text: STATE_TEXT[entry.state === 'queued' && this.isReady() ? 'lined' : entry.state] });
     el.replaceChildren(h('div', { className: 'bubble' }, h('p', { className: 'text', text: entry.text, attrs: { dir: 'auto' } }), status));
   }
