@@ -15,7 +15,7 @@ import { Outbox, type OutboxEntry, type SendResult, type Target } from './outbox
 import { Lifecycle, type Connected } from './lifecycle.js';
 import { failure, request, type ClientError, type Result } from './request.js';
 import { Resume } from './resume.js';
-import { SessionKeeper, type Credentials } from './session.js';
+import { SessionKeeper, type Credentials, type SavedSession } from './session.js';
 import { defaultStore, memoryStore, type KeyValueStore } from './storage.js';
 import type { LoginResult, Person, PresenceChange, ProfileChange, ReadMark, TypingNotice } from './wire.js';
 
@@ -102,6 +102,19 @@ export class ChatClient extends ChatCalls<ChatClientEvents> {
   /** The signed-in user, if any. */
   get user(): Person | undefined {
     return this.life.me;
+  }
+
+  /** The session kept in the session store (who the next handshake signs in as), if any. */
+  get keptSession(): SavedSession | undefined {
+    return this.keeper.kept();
+  }
+
+  /**
+   * The name (with its token) this device keeps across a log-out, if any: `connect({ username })` or `login` with
+   * that name presents the token, and is the same user.
+   */
+  get device(): SavedSession | undefined {
+    return this.keeper.device();
   }
 
   /** Where the next catch-up starts; keep it to resume a later run from it (the `cursor` option). */

@@ -30,7 +30,7 @@ export interface OutboxEntry {
   readonly state: OutboxState;
   /** Epoch ms, while `waiting`. */
   readonly retryAt?: number;
-  /** Why it `failed`. */
+  /** Why it `failed`; while `waiting`, the refusal that holds the outbox back (`rate_limited`, `no_answer`…). */
   readonly error?: ClientError;
 }
 
@@ -68,6 +68,8 @@ export class Outbox {
   private window = MAX_IN_FLIGHT;
   private failures = 0;
   private heldUntil = 0;
+  /** The refusal that made the current hold (the entries `waiting` carry it as their `error`). */
+  private heldBecause: ClientError | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -84,6 +86,7 @@ export class Outbox {
     return new Promise((settle) => {
       this.items.push({ clientId, target, text, createdAt: Date.now(), state: 'queued', turn: 0, settle });
       this.saved();
+      this.changed(); // reported also when it cannot go yet (offline): the application shows it as waiting
       this.pump();
     });
   }
@@ -99,6 +102,7 @@ export class Outbox {
       if (!this.items.some((item) => item.clientId === entry.clientId)) this.items.push({ ...entry, state: 'queued', turn: 0 });
     }
     this.saved();
+    this.changed();
     this.pump();
   }
 
@@ -163,6 +167,7 @@ export class Outbox {
   private async send(item: Item): Promise<void> {
     item.state = 'sending';
     item.retryAt = undefined;
+    item.error = undefined;
     const turn = ++item.turn;
     this.changed();
     const res = await this.hooks.attempt(item.target, item.text, item.clientId);
@@ -176,7 +181,7 @@ export class Outbox {
     } else if (TRANSIENT.has(res.error.code)) {
       item.state = 'queued';
       const wait = res.error.retryAfterMs;
-      this.holdBack(wait !== undefined ? wait + RETRY_MARGIN_MS : Math.min(FIRST_BACKOFF_MS * 2 ** this.failures++, MAX_BACKOFF_MS));
+      this.holdBack(wait !== undefined ? wait + RETRY_MARGIN_MS : Math.min(FIRST_BACKOFF_MS * 2 ** this.failures++, MAX_BACKOFF_MS), res.error);
     } else {
       item.state = 'failed';
       item.error = res.error;
@@ -190,15 +195,20 @@ export class Outbox {
    * Holds every entry back for `ms`, then sends again one at a time: a message refused for now must not be
    * overtaken by the next, since the server stores a sender's messages in the order they arrive.
    */
-  private holdBack(ms: number): void {
+  private holdBack(ms: number, reason: ClientError): void {
     const until = Date.now() + ms;
     this.window = 1;
     if (until > this.heldUntil) {
       this.heldUntil = until;
+      this.heldBecause = reason;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.heldUntil = 0;
-        for (const item of this.items) if (item.state === 'waiting') item.state = 'queued';
+        for (const item of this.items) {
+          if (item.state !== 'waiting') continue;
+          item.state = 'queued';
+          item.error = undefined;
+        }
         this.changed();
         this.pump();
       }, ms);
@@ -207,6 +217,7 @@ export class Outbox {
       if (item.state !== 'queued') continue;
       item.state = 'waiting';
       item.retryAt = this.heldUntil;
+      item.error = this.heldBecause;
     }
     this.changed();
   }

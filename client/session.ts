@@ -44,6 +44,11 @@ export class SessionKeeper {
     return readJson(this.store, SESSION, isSaved);
   }
 
+  /** The name and token this device keeps across a log-out, if any. */
+  device(): SavedSession | undefined {
+    return readJson(this.store, DEVICE, isSaved);
+  }
+
   /** The next handshake presents `credentials` (once: later ones present the session they open). */
   use(credentials: Credentials): void {
     this.given = credentials;
@@ -67,7 +72,7 @@ export class SessionKeeper {
   /** A `login` payload (or a handshake's): a name alone goes with the token this device kept for it. */
   payload(credentials: Credentials): HandshakeAuth {
     if (!('username' in credentials) || credentials.token !== undefined) return { ...credentials };
-    const device = readJson(this.store, DEVICE, isSaved);
+    const device = this.device();
     return device && nameKey(device.name) === nameKey(credentials.username) ? { username: credentials.username, token: device.token } : { ...credentials };
   }
 
@@ -76,7 +81,7 @@ export class SessionKeeper {
     const given = this.given;
     this.given = undefined;
     if (this.jwt) return;
-    const before = this.kept() ?? readJson(this.store, DEVICE, isSaved);
+    const before = this.kept() ?? this.device();
     const same = before !== undefined && nameKey(before.name) === nameKey(info.user.name);
     const token = info.token ?? (same ? before.token : undefined);
     if (token === undefined) {

@@ -2,17 +2,16 @@
 // the devices signed in as this user with a way to sign each out, and giving the name up, which asks first.
 import { h, secondsLeft, untilNextSecond } from './dom.js';
 import { drawQr } from './qr.js';
-import { request } from './request.js';
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export class AccountDialog {
   /**
    * `me()`: { name, displayName } of the signed-in user. `onRenamed(user)`: the server took a new display
-   * name. `onGaveUp()`: the name was given up (the page then forgets this browser's key and signs out).
+   * name.
    */
-  constructor(els, { socket, me, onRenamed, onGaveUp }) {
-    Object.assign(this, { els, socket, me, onRenamed, onGaveUp });
+  constructor(els, { client, me, onRenamed }) {
+    Object.assign(this, { els, client, me, onRenamed });
     this.codeTimer = undefined;
     els.open.addEventListener('click', () => void this.open());
     els.dialog.addEventListener('close', () => this.#stopCountdown());
@@ -45,7 +44,7 @@ export class AccountDialog {
   async saveProfile() {
     const { els } = this;
     els.profileSave.disabled = true;
-    const res = await request(this.socket, 'profile', { displayName: els.displayName.value });
+    const res = await this.client.setDisplayName(els.displayName.value);
     els.profileSave.disabled = false;
     if (!res.ok) {
       els.profileError.textContent = res.error.message;
@@ -58,7 +57,7 @@ export class AccountDialog {
 
   async makeCode() {
     const { els } = this;
-    const res = await request(this.socket, 'signInCode', {});
+    const res = await this.client.signInCode();
     if (!res.ok) {
       els.codeBox.hidden = false;
       els.codeText.textContent = '';
@@ -77,7 +76,7 @@ export class AccountDialog {
 
   async listDevices() {
     const { els } = this;
-    const res = await request(this.socket, 'sessions', {});
+    const res = await this.client.sessions();
     if (!res.ok) {
       els.devices.replaceChildren(h('li', { className: 'muted', text: res.error.message }));
       return;
@@ -87,7 +86,7 @@ export class AccountDialog {
   }
 
   async endSessions(which) {
-    const res = await request(this.socket, 'endSession', which);
+    const res = await this.client.endSession(which);
     if (!res.ok) console.warn('could not sign the device out', res.error);
     await this.listDevices();
   }
@@ -96,13 +95,13 @@ export class AccountDialog {
   async giveUp() {
     const { els } = this;
     els.giveUpConfirm.disabled = true;
-    await request(this.socket, 'endSession', { others: true });
-    const res = await request(this.socket, 'logout', { release: true });
+    await this.client.endSession({ others: true });
+    // The library forgets this browser's key to the name, and says `signedOut` (auth-flow.js shows the sign-in).
+    const res = await this.client.logout({ release: true });
     els.giveUpConfirm.disabled = false;
     if (!res.ok) console.warn('giving the name up failed', res.error);
     els.giveUpDialog.close();
     els.dialog.close();
-    this.onGaveUp();
   }
 
   #device(session) {

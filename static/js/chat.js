@@ -1,5 +1,6 @@
-// The signed-in user's chat: conversations keyed by peer or room, the highest id seen (for `sync`), unread
-// counts, and routing of every incoming message and room membership change to its conversation exactly once.
+// The signed-in user's chat: conversations keyed by peer or room, unread counts, and routing of every message
+// and room membership change the client library hands over (each once; history pages may overlap) to its
+// conversation.
 import { Conversation, PUBLIC, privateKey, roomKey } from './conversation.js';
 import { nameKey } from './dom.js';
 import { unreadBadge } from './people.js';
@@ -32,16 +33,6 @@ export class Chat {
 
   #init() {
     this.conversations = new Map();
-    /** Highest message id seen; ids increase across public and private messages. */
-    this.lastId = 0;
-    /**
-     * Where the next `sync` starts (docs/protocol.md, "The delivery guarantee"): the highest id held when the
-     * previous connection ended. It follows `lastId` only while the current connection is caught up; messages
-     * that arrive on a new connection before its `sync` must not move it, or what was sent while we were away
-     * would be skipped (issue 8).
-     */
-    this.cursor = 0;
-    this.caughtUp = false;
     this.public = this.conversation(PUBLIC);
     this.active = this.public;
   }
@@ -55,12 +46,10 @@ export class Chat {
     this.open(this.public);
   }
 
-  /** Forgets every message but stays signed in (the server's `sync` said we are too far behind). */
+  /** Forgets every message but stays signed in (the library's `reset`: the client fell behind retention). */
   clearMessages() {
     this.generation++;
     for (const conv of this.conversations.values()) conv.clear();
-    this.lastId = 0;
-    this.cursor = 0;
     this.renderUnread();
   }
 
@@ -111,16 +100,16 @@ export class Chat {
   }
 
   /**
-   * A message that is new to the reader (live, or from `sync`): shown once whatever the number of routes it
-   * arrives by, counted as unread unless its conversation is open or the reader wrote it.
+   * A message the client library handed over (live, from the catch-up, or the ack of one's send): shown once
+   * (a history page may hold it already), counted as unread unless its conversation is open or the reader wrote
+   * it. `pending.adopt` says whether it is one of this tab's sends still in flight (then shown as sending).
    */
-  receive(message, outbox) {
+  receive(message, pending) {
     const conv = this.conversationFor(message);
-    this.noteId(message.id);
     if (conv.has(message.id)) return;
     const mine = this.isMine(message);
-    const adopted = mine && outbox.adoptEcho(conv, message);
-    this.view.append(conv, () => conv.add(message, mine), adopted);
+    const adopted = mine && pending.adopt(conv, message);
+    this.view.append(conv, () => conv.add(message, mine), mine);
     if (adopted) conv.setStatus(message.id, 'sending');
     this.typing.clear(conv.key, message.from);
     if (!mine && conv !== this.active) {
@@ -134,7 +123,6 @@ export class Chat {
    * sidebar when it concerns the user, and a line in the room's conversation.
    */
   applyChange(change) {
-    this.noteId(change.seq);
     const conv = this.roomConversation(change.room, { private: change.private });
     if (conv.changes.has(change.seq)) return;
     conv.changes.add(change.seq);
@@ -157,7 +145,6 @@ export class Chat {
    * applied to whichever conversation holds the message; one that holds none gets it as it is now from `history`.
    */
   applyMessageChange(change) {
-    if (change.seq !== undefined) this.noteId(change.seq);
     const changes = change.type === 'edit' ? { text: change.text, editedAt: change.editedAt } : { deletedAt: change.deletedAt ?? Date.now() };
     for (const conv of this.conversations.values()) if (conv.update(change.id, changes)) return;
   }
@@ -166,30 +153,6 @@ export class Chat {
   setUnread(conv, unread) {
     conv.unread = unread;
     this.renderUnread(conv);
-  }
-
-  /** The ack of one of our sends: the message is stored; mark it sent. */
-  sent(conv, message, echoId) {
-    this.noteId(message.id);
-    if (echoId !== undefined && echoId !== message.id) conv.setStatus(echoId, null);
-    this.view.append(conv, () => conv.add(message, true), true);
-    conv.setStatus(message.id, 'sent');
-  }
-
-  noteId(id) {
-    if (id > this.lastId) this.lastId = id;
-    if (this.caughtUp && id > this.cursor) this.cursor = id;
-  }
-
-  /** The connection dropped: the cursor stays where this connection left it. */
-  connectionLost() {
-    this.caughtUp = false;
-  }
-
-  /** The new connection has caught up (sync or history): everything up to the highest id seen is held. */
-  markCaughtUp() {
-    this.caughtUp = true;
-    if (this.lastId > this.cursor) this.cursor = this.lastId;
   }
 
   /** Opens `conv`: shows it, clears its unread count. */

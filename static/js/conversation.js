@@ -23,10 +23,11 @@ export function target(conv) {
   return conv.peer === undefined ? {} : { with: conv.peer };
 }
 
-/** The event and payload that send `text` to `conv` (docs/protocol.md: sendMsg, privateMsg, roomMsg). */
-export function sendRequest(conv, text, clientId) {
-  if (conv.room !== undefined) return ['roomMsg', { room: conv.room.name, text, clientId }];
-  return conv.peer === undefined ? ['sendMsg', { text, clientId }] : ['privateMsg', { to: conv.peer, text, clientId }];
+/** Whether an outbox entry's target (the client library's `{ kind, to?, room? }`) is `conv`. */
+export function isTargetOf(conv, t) {
+  if (t.kind === 'room') return conv.room !== undefined && roomKey(t.room) === conv.key;
+  if (t.kind === 'private') return privateKey(t.to) === conv.key;
+  return conv.key === PUBLIC;
 }
 
 const STATUS_TEXT = { sending: 'Sending…', sent: 'Sent', failed: 'Not sent' };

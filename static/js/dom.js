@@ -70,13 +70,6 @@ export function timeEl(ts) {
   return h('time', { text: timeFormat.format(date), attrs: { datetime: date.toISOString(), title: dateTimeFormat.format(date) } });
 }
 
-/** A random id for making sends idempotent: 22 characters of [A-Za-z0-9_-] (128 bits). */
-export function newClientId() {
-  // crypto.getRandomValues also works on plain-http pages, where crypto.randomUUID is unavailable.
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /** Whole seconds a countdown to `until` (epoch ms) shows: at least 1 while it runs. */
 export function secondsLeft(until) {
   return Math.max(1, Math.ceil((until - Date.now()) / 1000));

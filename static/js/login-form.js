@@ -1,11 +1,11 @@
-// The login screen: one name field, and what each refusal means in words (codes from src/errors.ts).
-import { NO_ANSWER } from './request.js';
+// The login screen: one name field, and what each refusal means in words (codes from src/errors.ts, and the
+// client library's own, docs/client.md).
 
 const EXPLAIN = {
   invalid_username: () => 'That name cannot be used: names are 1–32 letters, digits, “_”, “-” or “.”, without spaces.',
   username_taken: (name) =>
     `“${name}” is taken. Pick another name, or, if it is yours, sign in with a code from a device where you are signed in (under Account there).`,
-  [NO_ANSWER]: () => 'The server did not answer. Check your connection and try again.',
+  no_answer: () => 'The server did not answer. Check your connection and try again.',
 };
 
 /** A sentence for the user about a failed login of `name`. */

@@ -2,7 +2,6 @@
 // the page is visible, other tabs and devices are told (`read` events clear their badges), and after every
 // login the unread counts come from `conversations`, so badges survive a reload.
 import { target } from './conversation.js';
-import { request } from './request.js';
 
 /** Marks wait this long, so that a burst of messages in the open conversation costs one `read`. */
 const MARK_DELAY_MS = 400;
@@ -10,8 +9,8 @@ const MARK_DELAY_MS = 400;
 const MAX_PAGES = 20;
 
 export class ReadMarks {
-  constructor(socket, chat, { isReady }) {
-    this.socket = socket;
+  constructor(client, chat, { isReady }) {
+    this.client = client;
     this.chat = chat;
     this.isReady = isReady;
     this.timer = undefined;
@@ -49,7 +48,7 @@ export class ReadMarks {
     if (!this.isReady() || conv.maxId <= conv.readUpTo) return;
     if (conv.unread > 0) this.chat.setUnread(conv, 0);
     const generation = this.chat.generation;
-    const res = await request(this.socket, 'read', { ...target(conv), upTo: conv.maxId });
+    const res = await this.client.markRead({ ...target(conv), upTo: conv.maxId });
     if (res.ok && generation === this.chat.generation) conv.readUpTo = Math.max(conv.readUpTo, res.upTo);
   }
 
@@ -71,7 +70,7 @@ export class ReadMarks {
     const generation = this.chat.generation;
     let before;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const res = await request(this.socket, 'conversations', before === undefined ? {} : { before });
+      const res = await this.client.conversations(before === undefined ? {} : { before });
       if (generation !== this.chat.generation) return;
       if (!res.ok) return console.warn('could not read the unread counts', res.error);
       for (const entry of res.conversations) {

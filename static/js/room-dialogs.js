@@ -1,13 +1,12 @@
 // The two room dialogs: creating a room (public or private), and browsing the rooms to join one.
 import { h } from './dom.js';
-import { request } from './request.js';
 import { roomAvatar } from './rooms.js';
 
 /**
  * `onCreated(res)` and `onJoined(res)` get the ack of `createRoom` / `joinRoom`; `onOpen(name)` opens a room the
  * user is already in. Native <dialog>s: Escape closes them and the focus comes back to the button that opened them.
  */
-export function wireRoomDialogs(els, { socket, onCreated, onJoined, onOpen }) {
+export function wireRoomDialogs(els, { client, onCreated, onJoined, onOpen }) {
   for (const dialog of [els.create, els.browse]) {
     for (const button of dialog.querySelectorAll('[data-close]')) button.addEventListener('click', () => dialog.close());
   }
@@ -24,7 +23,7 @@ export function wireRoomDialogs(els, { socket, onCreated, onJoined, onOpen }) {
       els.createError.textContent = 'Give the room a name.';
       return;
     }
-    const res = await request(socket, 'createRoom', { name, private: els.roomPrivate.checked });
+    const res = await client.createRoom({ name, private: els.roomPrivate.checked });
     if (!res.ok) {
       els.createError.textContent = res.error.message;
       els.roomName.setAttribute('aria-invalid', 'true');
@@ -38,7 +37,7 @@ export function wireRoomDialogs(els, { socket, onCreated, onJoined, onOpen }) {
   let after;
   const load = async (fresh) => {
     if (fresh) after = undefined;
-    const res = await request(socket, 'rooms', after === undefined ? {} : { after });
+    const res = await client.rooms(after === undefined ? {} : { after });
     els.browseError.textContent = res.ok ? '' : res.error.message;
     if (!res.ok) return;
     const items = res.rooms.map((room) => roomItem(room));
@@ -62,7 +61,7 @@ export function wireRoomDialogs(els, { socket, onCreated, onJoined, onOpen }) {
     );
   };
   const join = async (name) => {
-    const res = await request(socket, 'joinRoom', { room: name });
+    const res = await client.joinRoom(name);
     if (!res.ok) {
       els.browseError.textContent = res.error.message;
       return;

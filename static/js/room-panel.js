@@ -1,6 +1,5 @@
 // The open room's tools: its member list (with Remove for the owner), inviting someone by name, leaving.
 import { h, hueClass, initial, nameKey } from './dom.js';
-import { request } from './request.js';
 
 /** A second click within this long confirms leaving. */
 const CONFIRM_MS = 4000;
@@ -10,9 +9,9 @@ export class RoomPanel {
    * `onChange(res, action, user)`: a change made here was acked (`res`); the connection that makes a change is
    * not sent its `roomMember`, so the page applies it from the ack.
    */
-  constructor(els, { socket, chat, onChange }) {
+  constructor(els, { client, chat, onChange }) {
     this.els = els;
-    this.socket = socket;
+    this.client = client;
     this.chat = chat;
     this.onChange = onChange;
     this.conv = undefined;
@@ -56,7 +55,7 @@ export class RoomPanel {
   async #load(fresh) {
     const conv = this.conv;
     if (fresh) this.after = undefined;
-    const res = await request(this.socket, 'members', { room: conv.room.name, ...(this.after !== undefined && { after: this.after }) });
+    const res = await this.client.members({ room: conv.room.name, ...(this.after !== undefined && { after: this.after }) });
     if (conv !== this.conv) return;
     if (!res.ok) {
       this.els.error.textContent = res.error.message;
@@ -88,7 +87,7 @@ export class RoomPanel {
     const conv = this.conv;
     const name = this.els.invite.value.trim();
     if (!name) return;
-    const res = await request(this.socket, 'invite', { room: conv.room.name, user: name });
+    const res = await this.client.invite(conv.room.name, name);
     if (conv !== this.conv) return;
     this.els.error.textContent = res.ok ? '' : res.error.message;
     if (!res.ok) return;
@@ -99,7 +98,7 @@ export class RoomPanel {
 
   async #remove(name) {
     const conv = this.conv;
-    const res = await request(this.socket, 'removeMember', { room: conv.room.name, user: name });
+    const res = await this.client.removeMember(conv.room.name, name);
     if (conv !== this.conv) return;
     this.els.error.textContent = res.ok ? '' : res.error.message;
     if (!res.ok) return;
@@ -118,7 +117,7 @@ export class RoomPanel {
     }
     this.#resetLeave();
     const conv = this.conv;
-    const res = await request(this.socket, 'leaveRoom', { room: conv.room.name });
+    const res = await this.client.leaveRoom(conv.room.name);
     if (res.ok) this.onChange(res, 'leave', this.chat.me.name);
     else this.els.error.textContent = res.error.message;
   }

@@ -1,12 +1,11 @@
-// The rooms part of the page, wired to the socket: the New room and Browse dialogs, the open room's panel,
+// The rooms part of the page, on the client library: the New room and Browse dialogs, the open room's panel,
 // the sidebar's list of rooms as the server has it, and membership changes as they come.
 import { byId, nameKey } from './dom.js';
-import { request } from './request.js';
 import { wireRoomDialogs } from './room-dialogs.js';
 import { RoomPanel } from './room-panel.js';
 
-/** `open(conv)` opens a conversation (main.js). Returns what main.js calls at login and on `roomMember`. */
-export function startRooms(socket, chat, { view, open }) {
+/** `open(conv)` opens a conversation (main.js). Returns what main.js calls at login and on a membership change. */
+export function startRooms(client, chat, { view, open }) {
   /**
    * A change this connection made, from its ack (the server tells the others with `roomMember`, never the
    * connection that made it). `res.seq` is absent when nothing changed.
@@ -30,7 +29,7 @@ export function startRooms(socket, chat, { view, open }) {
       list: byId('member-list'),
       more: byId('more-members'),
     },
-    { socket, chat, onChange: ownChange },
+    { client, chat, onChange: ownChange },
   );
 
   /** The rooms the user is a member of, every page of them, with what the sidebar and headers show. */
@@ -38,7 +37,7 @@ export function startRooms(socket, chat, { view, open }) {
     const generation = chat.generation;
     const all = [];
     for (let after; ; ) {
-      const res = await request(socket, 'rooms', after === undefined ? { mine: true } : { mine: true, after });
+      const res = await client.rooms(after === undefined ? { mine: true } : { mine: true, after });
       if (generation !== chat.generation) return;
       if (!res.ok) return console.warn('could not list the rooms', res.error);
       all.push(...res.rooms);
@@ -65,7 +64,7 @@ export function startRooms(socket, chat, { view, open }) {
       browseMore: byId('browse-more'),
     },
     {
-      socket,
+      client,
       onCreated(res) {
         chat.roomConversation(res.room.name, { ...res.room, members: 0 });
         ownChange(res, 'create');
@@ -81,7 +80,7 @@ export function startRooms(socket, chat, { view, open }) {
     },
   );
 
-  /** A `roomMember` event. */
+  /** A membership change (`change` of type `member`: live, or from the catch-up). */
   const roomChanged = (change) => {
     chat.applyChange(change);
     roomPanel.changed(chat.roomConversation(change.room));

@@ -1,15 +1,13 @@
 // The other ways in beside the name form (issue 21): the name this browser still holds a key to after a log-out
-// ("Continue"), and sign-in codes from another device, typed or in a link (#code=…, a fragment, so that it
-// never reaches a server's logs).
-import { nameKey } from './dom.js';
-import { NO_ANSWER, request } from './request.js';
-import { forgetSession, rememberedDevice } from './session.js';
+// ("Continue", the client library's `device`), and sign-in codes from another device, typed or in a link
+// (#code=…, a fragment, so that it never reaches a server's logs).
+import { createErrandClient } from './page-client.js';
 
 const CODE_ERRORS = {
   unauthorized: 'That code does not work: it is wrong, expired or already used. Get a new one on your other device.',
   rate_limited: 'Too many wrong codes from here; wait a few minutes and try again.',
   invalid_payload: 'That does not look like a sign-in code.',
-  [NO_ANSWER]: 'The server did not answer. Check your connection and try again.',
+  no_answer: 'The server did not answer. Check your connection and try again.',
 };
 
 /** `#code=ABCDE-FGHJK` in the page's address, if any (and removes it from the address bar and history). */
@@ -22,14 +20,14 @@ export function codeFromLink() {
 
 export class SignIn {
   /**
-   * `onSignedIn(res)`: a `login` ack that signed this connection in. `loginWith(name, token)`: the page's own
-   * login with a name (used by Continue, so it goes the same way as the form).
+   * `loginWith(credentials)`: the page's login (auth-flow.js), resolving with the `login` answer; Continue goes
+   * the same way as the name form.
    */
-  constructor(els, { socket, onSignedIn, loginWith }) {
-    Object.assign(this, { els, socket, onSignedIn });
+  constructor(els, { client, loginWith }) {
+    Object.assign(this, { els, client, loginWith });
     els.continueAs.addEventListener('click', () => {
-      const device = rememberedDevice();
-      if (device) void loginWith(device.name);
+      const device = client.device;
+      if (device) void loginWith({ username: device.name });
     });
     els.forget.addEventListener('click', () => void this.forgetDevice());
     els.codeForm.addEventListener('submit', (event) => {
@@ -40,16 +38,10 @@ export class SignIn {
 
   /** Shows or hides the "Continue as" card for the name this browser holds a key to. */
   refresh() {
-    const device = rememberedDevice();
+    const device = this.client.device;
     this.els.remembered.hidden = !device;
     if (device) this.els.rememberedName.textContent = device.name;
     this.els.continueAs.textContent = device ? `Continue as ${device.name}` : 'Continue';
-  }
-
-  /** The token this browser holds for `name`, if it holds one. */
-  tokenFor(name) {
-    const device = rememberedDevice();
-    return device && nameKey(device.name) === nameKey(name) ? device.token : undefined;
   }
 
   /** Signs in with a code (typed, or from a link). */
@@ -59,13 +51,12 @@ export class SignIn {
     els.codeSubmit.disabled = true;
     els.codeError.textContent = '';
     try {
-      const res = await request(this.socket, 'login', { code });
+      const res = await this.loginWith({ code });
       if (!res.ok) {
         const message = res.error.code === 'already_logged_in' ? res.error.message : (CODE_ERRORS[res.error.code] ?? res.error.message);
         return this.#show(message);
       }
       els.codeInput.value = '';
-      await this.onSignedIn(res);
     } finally {
       els.codeSubmit.disabled = false;
     }
@@ -73,14 +64,20 @@ export class SignIn {
 
   /**
    * A shared computer: ends this browser's session on the server (its token then opens nothing) and forgets it.
-   * The connection logs in with the key to end it; the server then closes it, and the page reconnects.
+   * A client of its own, which keeps nothing, signs in with the key to end the session: the page's client stays
+   * signed out, and the other tabs are not told of a sign-in.
    */
   async forgetDevice() {
-    const device = rememberedDevice();
+    const device = this.client.device;
     if (!device) return this.refresh();
-    const res = await request(this.socket, 'login', { username: device.name, token: device.token });
-    if (res.ok && res.sessionId) await request(this.socket, 'endSession', { id: res.sessionId });
-    forgetSession({ device: true });
+    const errand = createErrandClient();
+    let sessionId = device.sessionId;
+    errand.on('session', (info) => (sessionId = info.sessionId ?? sessionId));
+    const res = await errand.connect({ username: device.name, token: device.token });
+    const ended = res.ok && sessionId !== undefined ? await errand.endSession({ id: sessionId }) : res;
+    if (!ended.ok) console.warn('could not end the session of this browser on the server', ended.error);
+    errand.close();
+    await this.client.logout({ forget: true });
     this.refresh();
   }
 

@@ -12,7 +12,7 @@ const TYPING_SHOWN_MS = 4000;
  * `sent(conv)`, to call when a message goes out: receivers stop showing the typist when the message arrives,
  * so the next keystroke must announce typing again.
  */
-export function typingSender(socket, isReady) {
+export function typingSender(client, isReady) {
   const lastSent = new Map();
   const sent = (conv) => lastSent.delete(conv.key);
   const notify = (conv) => {
@@ -20,10 +20,8 @@ export function typingSender(socket, isReady) {
     // The protocol's typing is public or to one user; rooms have none (yet).
     if (conv.room !== undefined || !isReady() || now - (lastSent.get(conv.key) ?? -Infinity) < TYPING_THROTTLE_MS) return;
     lastSent.set(conv.key, now);
-    // Only sent while connected (isReady), so never buffered for later. Not `volatile`: that also drops the
-    // packet whenever the transport is busy writing, which would lose the one event a burst of typing sends.
-    socket.emit('typing', conv.peer === undefined ? {} : { to: conv.peer }, (res) => {
-      if (!res.ok) console.warn('typing was refused', res.error);
+    void client.typing(conv.peer).then((res) => {
+      if (!res.ok) console.warn('typing was not passed on', res.error);
     });
   };
   return { notify, sent };

@@ -41,6 +41,9 @@ test('refused for sending too fast, it waits as the server says and is never cut
   const limited = await startServer({ rateLimits: { ...defaults, enabled: true, messagesBurst: { points: 4, seconds: 1 } } });
   try {
     const hasty = await clients.user(limited.url, 'hasty');
+    // What the entries held back say they wait for (the page words a rate limit's wait as such).
+    const waitingFor = new Set<string>();
+    hasty.client.on('outbox', (entries) => entries.forEach((e) => e.state === 'waiting' && waitingFor.add(e.error?.code ?? 'nothing')));
     const sent = Array.from({ length: 12 }, (_, i) => `hasty ${i}`);
     const results = await within(Promise.all(sent.map((text) => hasty.client.send(text))), 'every send acked', 15_000);
     expect(results.filter((r) => !r.ok)).toEqual([]);
@@ -50,6 +53,7 @@ test('refused for sending too fast, it waits as the server says and is never cut
     // window of the limit (12 messages, 4 a window). A shorter wait of its own costs 14-15 here; a fixed 20 ms, 99.
     expect(refusals).toBeLessThanOrEqual(4 + 12 / 4);
     expect(refusals).toBeLessThan(ABUSE_REFUSALS);
+    expect([...waitingFor]).toEqual(['rate_limited']);
     expect(hasty.synced).toBe(1); // never disconnected
     const history = await ack(await limited.connect(), 'history', {});
     expect(history.ok && history.messages.map((m) => m.text)).toEqual(sent); // in the order written
@@ -67,7 +71,12 @@ test('messages written offline wait for the connection, and with a persistent st
 
   env.proxy.block();
   await env.proxy.cut();
+  await until(first, () => first.client.status.status === 'reconnecting', 'cut off');
+  // An entry that cannot go yet is reported all the same (the page draws it as waiting for the connection).
+  const reported: string[][] = [];
+  first.client.on('outbox', (entries) => reported.push(entries.map((e) => `${e.text}: ${e.state}`)));
   const offline = first.client.send('written offline');
+  expect(reported).toEqual([['written offline: queued']]);
   await until(first, () => first.client.pending.length === 1 && first.client.status.status === 'reconnecting', 'waiting offline');
   env.proxy.heal();
   expect(await within(offline, 'sent once back')).toMatchObject({ ok: true, message: { text: 'written offline' } });

@@ -99,14 +99,18 @@ test("log-out keeps the name's key, so the same name is the same user again; giv
   await within(client.client.connect({ username: 'fay' }), 'connected');
   const { sessionId } = seen.sessions[0];
 
+  expect(client.client.keptSession).toEqual({ name: 'fay', token: seen.sessions[0].token, sessionId });
   expect(await client.client.logout()).toEqual({ ok: true });
   await until(client, () => client.client.caughtUp && client.synced === 2, 'anonymous again');
   expect([seen.signedOut, client.client.user, store.get('session')]).toEqual([['logout'], undefined, null]);
+  // The page offers "Continue as fay" from what the device kept.
+  expect([client.client.keptSession, client.client.device]).toEqual([undefined, { name: 'fay', token: seen.sessions[0].token, sessionId }]);
 
   expect(await client.client.login({ username: 'fay' })).toMatchObject({ ok: true, user: { name: 'fay' }, sessionId });
 
   await client.client.logout({ release: true });
   expect(store.get('device')).toBeNull();
+  expect(client.client.device).toBeUndefined();
   const claimer = clients.make(server.url);
   expect(await within(claimer.client.connect({ username: 'fay' }), 'the name claimed')).toMatchObject({ ok: true, user: { name: 'fay' } });
 });
