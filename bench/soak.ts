@@ -43,6 +43,8 @@ export interface SoakSample {
   at: number;
   rssMb: number;
   heapMb: number;
+  /** Memory V8 holds for the main thread's heap (its spaces' committed pages), used or not. */
+  heapCommittedMb: number;
   loopDelayP99Ms: number;
   publicP99Ms: number | undefined;
   /** Server CPU over the interval, % of a core. */
@@ -215,6 +217,7 @@ export async function soak(o: Options, workDir: string, log: (line: string) => v
         at: Math.round((now - began) / 1000),
         rssMb: memory.rss / 2 ** 20,
         heapMb: memory.heapUsed / 2 ** 20,
+        heapCommittedMb: (memory.spaces ?? []).reduce((sum, space) => sum + space.committed, 0) / 2 ** 20,
         loopDelayP99Ms: delay.p99,
         publicP99Ms: latency?.p99,
         cpuPercent: (cpu - lastCpu) / ((now - lastSample) * 10),
@@ -226,7 +229,7 @@ export async function soak(o: Options, workDir: string, log: (line: string) => v
       lastSample = now;
       samples.push(sample);
       log(
-        `  ${String(sample.at).padStart(4)} s  RSS ${sample.rssMb.toFixed(1).padStart(6)} MB  heap ${sample.heapMb.toFixed(1).padStart(5)} MB  ` +
+        `  ${String(sample.at).padStart(4)} s  RSS ${sample.rssMb.toFixed(1).padStart(6)} MB  heap ${sample.heapMb.toFixed(1).padStart(5)} MB (of ${sample.heapCommittedMb.toFixed(1).padStart(5)})  ` +
           `loop p99 ${sample.loopDelayP99Ms.toFixed(1).padStart(5)} ms  public p99 ${sample.publicP99Ms?.toFixed(1).padStart(6) ?? '     —'} ms  ` +
           `CPU ${sample.cpuPercent.toFixed(0).padStart(3)} %  ${sample.clients} clients, ${sample.logins} logins, ${sample.failures} failed`,
       );
