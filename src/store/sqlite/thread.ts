@@ -27,6 +27,8 @@ export class StoreThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: any) => void; reject: (err: Error) => void }>();
   private nextCall = 1;
+  /** Set once the thread has opened its file. */
+  private opened = false;
   /** Set once the thread cannot take calls any more: why (closed, failed to open, or died). */
   private stopped: Error | undefined;
   private settleReady!: (err?: Error) => void;
@@ -57,8 +59,6 @@ export class StoreThread {
   get usable(): boolean {
     return this.opened && !this.stopped;
   }
-
-  private opened = false;
 
   call(method: string, args: unknown[]): Promise<unknown> {
     if (this.stopped) return Promise.reject(this.stopped);

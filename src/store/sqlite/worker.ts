@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openCheckpointer } from './checkpoints';
-import { ENGINE_CALLS, openEngine, type Engine, type EngineCalls } from './engine';
+import { ENGINE_CALLS, openEngine, type EngineCalls } from './engine';
 import { serializeError, type FromWorker, type ToWorker } from './channel';
 import type { ThreadOptions } from './thread';
 
@@ -15,7 +15,8 @@ const port = parentPort!;
 const { file, synchronous, role } = workerData as ThreadOptions;
 const post = (message: FromWorker) => port.postMessage(message);
 
-let engine: Engine | undefined;
+/** What this thread runs: an engine, or the checkpointer, which takes no calls. */
+let engine: { calls?: EngineCalls; close(): void } | undefined;
 try {
   engine =
     role === 'checkpointer'
@@ -41,8 +42,10 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   const { call, method, args } = message;
-  if (closed || !Object.hasOwn(ENGINE_CALLS, method)) {
-    post({ call, error: serializeError(new Error(closed ? 'store is closed' : `no store call named ${method}`)) });
+  const known = Object.hasOwn(ENGINE_CALLS, method);
+  if (closed || !known || !engine.calls) {
+    const why = closed ? 'store is closed' : !known ? `no store call named ${method}` : `the SQLite ${role} thread takes no calls`;
+    post({ call, error: serializeError(new Error(why)) });
     return;
   }
   const run = engine.calls[method as keyof EngineCalls] as (...a: unknown[]) => Promise<unknown>;
