@@ -3,33 +3,20 @@
  * accounts and renames (src/store/users.ts), checked against every implementation (issue 21).
  */
 import path from 'node:path';
-import { PostgresStore } from '../src/store/postgres';
 import { MAX_LIVE_CODES, newSessionId } from '../src/store/sessions';
 import { SqliteStore } from '../src/store/sqlite';
 import type { ChatStore, UserRecord } from '../src/store/store';
-import { createDatabase, postgresReason } from './postgres';
+import { postgresReason } from './postgres';
+import { postgresFactory, type Factory } from './store-factories';
 import { tempDir } from './tmpdir';
 
 const tmp = tempDir('chat-sessions-');
 afterAll(() => tmp.cleanup());
 
-type Factory = () => Promise<{ store: ChatStore; dispose?: () => Promise<void> }>;
 const factories: Array<[string, Factory]> = [
   ['sqlite', async () => ({ store: SqliteStore.open(path.join(tmp.dir, `${newSessionId()}.db`)) })],
 ];
-if (postgresReason === undefined) {
-  factories.push([
-    'postgres',
-    async () => {
-      const db = await createDatabase();
-      const store = await PostgresStore.open(db.url, { poolSize: 4 }).catch(async (err) => {
-        await db.drop();
-        throw err;
-      });
-      return { store, dispose: db.drop };
-    },
-  ]);
-}
+if (postgresReason === undefined) factories.push(['postgres', postgresFactory]);
 
 const phone = { address: '192.0.2.7', agent: 'Firefox 128 on Android' };
 const laptop = { address: '198.51.100.2', agent: 'Chrome 140 on Linux' };

@@ -23,21 +23,19 @@ export function storeFactories(): Array<[string, Factory]> {
     ['sqlite (file, synchronous=normal)', async () => ({ store: SqliteStore.open(path.join(tmp.dir, `store-${++fileCount}.db`), 'normal') })],
     ['sqlite (:memory:)', async () => ({ store: SqliteStore.open(':memory:') })],
   ];
-  if (postgresReason === undefined) {
-    factories.push([
-      'postgres',
-      async () => {
-        const db = await createDatabase();
-        const store = await PostgresStore.open(db.url, { poolSize: 4 }).catch(async (err) => {
-          await db.drop();
-          throw err;
-        });
-        return { store, dispose: db.drop };
-      },
-    ]);
-  }
+  if (postgresReason === undefined) factories.push(['postgres', postgresFactory]);
   return factories;
 }
+
+/** A PostgresStore on a database of its own, dropped once the store is closed. */
+export const postgresFactory: Factory = async () => {
+  const db = await createDatabase();
+  const store = await PostgresStore.open(db.url, { poolSize: 4 }).catch(async (err) => {
+    await db.drop();
+    throw err;
+  });
+  return { store, dispose: db.drop };
+};
 
 /** Opens a store per test of the enclosing block (`.store`), with users `a`, `b`, `c` created in it. */
 export function useStore(open: Factory) {

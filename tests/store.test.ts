@@ -13,7 +13,7 @@ import { displacedKey, nameKey } from '../src/names';
 import type { ChatStore } from '../src/store/store';
 import type { Party } from '../src/store/messages';
 import { createDatabase, describePostgres } from './postgres';
-import { storeFactories } from './store-factories';
+import { makeUser, storeFactories } from './store-factories';
 import { within } from './helpers';
 import { tempDir } from './tmpdir';
 
@@ -29,14 +29,9 @@ describe.each(factories)('%s', (_name, open) => {
   let c: Party;
   beforeEach(async () => {
     ({ store, dispose } = await open());
-    const mk = async (name: string) => {
-      const u = await store.createUser({ name, key: name, tokenHash: `h-${name}`, now: 1, provisional: false });
-      if (!u) throw new Error('createUser failed');
-      return { id: u.id, name: u.name, displayName: u.displayName };
-    };
-    a = await mk('a');
-    b = await mk('b');
-    c = await mk('c');
+    a = await makeUser(store, 'a');
+    b = await makeUser(store, 'b');
+    c = await makeUser(store, 'c');
   });
   afterEach(async () => {
     await store.close();
@@ -280,7 +275,7 @@ test('a file store answers reads on its read-only thread, which sees every write
   try {
     const store = SqliteStore.open(path.join(tmp.dir, 'reader.db'));
     await store.ready;
-    const u = (await store.createUser({ name: 'w', key: 'w', tokenHash: 'h', now: 1, provisional: false }))!;
+    const u = await makeUser(store, 'w');
     for (let i = 0; i < 20; i++) {
       const { message } = await store.appendPublic({ sender: u, text: `m${i}`, ts: i });
       // Asked at once after the ack, on the other thread: it must already see the message.
@@ -302,7 +297,7 @@ test("a file store's WAL is copied into the file by the checkpointer's thread wh
   const file = path.join(tmp.dir, 'checkpoints.db');
   const store = SqliteStore.open(file);
   await store.ready;
-  const u = (await store.createUser({ name: 'c', key: 'c', tokenHash: 'h', now: 1, provisional: false }))!;
+  const u = await makeUser(store, 'c');
   // A commit goes to the WAL; the writer alone would copy it into the file only past WRITER_CHECKPOINT_PAGES.
   const fileWritten = new Promise<void>((resolve) => {
     const watcher = fs.watch(file, () => {
