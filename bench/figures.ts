@@ -5,7 +5,7 @@ import type { ServerKind } from './server-group';
 export interface Figure {
   id: string;
   /** The measurement it comes from (to flag figures measured while other processes competed). */
-  phase: 'setup' | 'memory' | 'saturation' | 'latency' | 'private' | 'storeAlone' | 'store';
+  phase: 'setup' | 'memory' | 'saturation' | 'light' | 'latency' | 'private' | 'storeAlone' | 'store';
   label: string;
   /** For the chart's panel titles, when `label` is too long for them. */
   short?: string;
@@ -69,10 +69,30 @@ export const FIGURES: Figure[] = [
     digits: 2,
   },
   {
+    id: 'lightP50',
+    phase: 'light',
+    label: 'public latency p50 under light load',
+    short: 'public latency p50, light load',
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.light?.latencyMs?.p50,
+    digits: 2,
+  },
+  {
+    id: 'lightP99',
+    phase: 'light',
+    label: 'public latency p99 under light load',
+    short: 'public latency p99, light load',
+    unit: 'ms',
+    better: 'lower',
+    value: (r) => r.light?.latencyMs?.p99,
+    digits: 2,
+  },
+  {
     id: 'latencyP50',
     phase: 'latency',
-    label: 'public latency p50 at fixed rate',
-    short: 'public latency p50, fixed rate',
+    label: 'public latency p50 at half saturation',
+    short: 'public latency p50, half saturation',
     unit: 'ms',
     better: 'lower',
     value: (r) => r.latency?.latencyMs?.p50,
@@ -81,8 +101,8 @@ export const FIGURES: Figure[] = [
   {
     id: 'latencyP99',
     phase: 'latency',
-    label: 'public latency p99 at fixed rate',
-    short: 'public latency p99, fixed rate',
+    label: 'public latency p99 at half saturation',
+    short: 'public latency p99, half saturation',
     unit: 'ms',
     better: 'lower',
     value: (r) => r.latency?.latencyMs?.p99,

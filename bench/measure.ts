@@ -1,6 +1,6 @@
 /**
  * One server, one client count: start the server child, connect and log in the clients, then measure in
- * turn idle memory, saturation, public latency at a fixed rate, private latency and store writes under fan-out. A failed phase ends the
+ * turn idle memory, saturation, public latency under light load and at half saturation, private latency and store writes under fan-out. A failed phase ends the
  * run and is reported in `error`; what was measured before it is kept.
  */
 import fs from 'node:fs';
@@ -36,6 +36,8 @@ export interface RunResult {
   memory?: MemoryResult;
   /** The median round; `rounds` lists every round's deliveries/s. */
   saturation?: SaturationResult & { rounds: number[] };
+  /** Public latency under light load: LIGHT_DELIVERIES per second (issue 18's light fan-out at 1,000 clients). */
+  light?: FixedRateResult;
   latency?: FixedRateResult;
   private?: FixedRateResult;
   /** Private messages acked/s by many writers while public fan-out runs at the latency run's rate. */
@@ -51,10 +53,24 @@ export interface RunResult {
 
 /** Generous: under the project's login burst a handshake waits behind every login already queued. */
 const CONNECT_TIMEOUT_MS = 120_000;
-/** Memory is read once RSS changes by less than this between two GCs a second apart… */
+/** Memory is read once RSS changes by less than this between two readings… */
 const SETTLED_FRACTION = 0.02;
-/** …or after this many tries: freed memory reaches the OS in steps, seconds after a burst. */
-const SETTLE_TRIES = 10;
+/** …or after this many: freed memory reaches the OS in steps, seconds after a burst. */
+const SETTLE_TRIES = 4;
+/**
+ * How long a server is left alone before its memory is read. V8 keeps its young generation at the size a
+ * burst grew it to (up to 32 MB) until its memory reducer runs, about 8 s after allocation slows down; a GC
+ * forced every second keeps that from happening. Read too early, an idle server with 1,000 connections counted
+ * 18 KiB per connection of young generation that it released a few seconds later.
+ */
+const IDLE_MS = 15_000;
+/**
+ * The light load: deliveries per second of the public latency run that comes first (2 senders; at 1,000
+ * clients 20 messages a second, the light fan-out issue 18 measured). The second run, at half the saturation
+ * rate, keeps a server's event loop busy 75–90 % of the time, where latency is mostly queueing.
+ */
+export const LIGHT_DELIVERIES = 20_000;
+const LIGHT_SENDERS = 2;
 
 export interface MeasureContext {
   options: Options;
@@ -90,7 +106,7 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
     return value;
   };
   try {
-    const base = await server.gc();
+    const base = await settledMemory(server);
     log(`  ${kind}: connecting and logging in ${clients} clients`);
     const before = read(fleet, server);
     const setup = await profiled('setup', () =>
@@ -132,6 +148,18 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
     result.saturation = { ...medianBy(rounds, (r) => r.deliveriesPerSecond), rounds: perSecond };
     log(`  ${kind}: ${perSecond.join(', ')} deliveries/s at saturation`);
 
+    result.light = await undisturbed(() =>
+      fixedRate(fleet, server, {
+        kind: 'public',
+        rate: lightRate(clients),
+        senders: LIGHT_SENDERS,
+        sampledReceivers: 200,
+        ackWindow: 32,
+        warmupSeconds: o.warmupSeconds / 2,
+        seconds: o.latencySeconds,
+        deadline: phaseDeadline(),
+      }),
+    );
     const publicRate = rate ?? autoRate(result.saturation, clients);
     result.latency = await undisturbed(() =>
       fixedRate(fleet, server, {
@@ -159,7 +187,7 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
     );
     const p99 = (r: FixedRateResult) => r.latencyMs?.p99.toFixed(2) ?? '—';
     const where = result.latency.crossNode ? ' (cross-node)' : '';
-    log(`  ${kind}: p99 ${p99(result.latency)} ms public at ${publicRate} msg/s, ${p99(result.private)} ms private${where}`);
+    log(`  ${kind}: p99 ${p99(result.light)} ms public at ${lightRate(clients)} msg/s, ${p99(result.latency)} ms at ${publicRate} msg/s, ${p99(result.private)} ms private${where}`);
     if (o.storeWriters > 0) {
       result.storeAlone = await profiled('storeAlone', () => undisturbed(() =>
         storeWrites(fleet, server, {
@@ -201,11 +229,16 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
   return result;
 }
 
-/** Collects garbage once a second until RSS stops falling: right after the login burst it is inflated. */
+/**
+ * What a server holds once left alone: a full GC, IDLE_MS without one (so that V8's memory reducer runs),
+ * another GC and a reading, then one every IDLE_MS / 3 until RSS stops falling. Right after the login burst it is inflated.
+ */
 async function settledMemory(server: ServerGroup): Promise<MemoryReport> {
+  await server.gc();
+  await sleep(IDLE_MS);
   let last = await server.gc();
   for (let i = 0; i < SETTLE_TRIES; i++) {
-    await sleep(1000);
+    await sleep(IDLE_MS / 3);
     const now = await server.gc();
     const settled = Math.abs(now.rss - last.rss) < last.rss * SETTLED_FRACTION;
     last = now;
@@ -217,6 +250,11 @@ async function settledMemory(server: ServerGroup): Promise<MemoryReport> {
 function medianBy<T>(items: T[], key: (item: T) => number): T {
   const sorted = [...items].sort((a, b) => key(a) - key(b));
   return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** Public messages per second of the light run: LIGHT_DELIVERIES spread over the clients, at least 1. */
+export function lightRate(clients: number): number {
+  return Math.max(1, Math.round(LIGHT_DELIVERIES / clients));
 }
 
 /** Half the saturation message rate, rounded to two significant digits: clearly below saturation. */

@@ -114,7 +114,7 @@ export function parseOptions(argv: string[]): Options {
     profile: flags.has('--profile'),
     quietWaitSeconds: quick ? 10 : 30,
     out: path.resolve(flags.get('--out') ?? path.join(ROOT, 'docs', 'bench')),
-    budgetSeconds: (quick ? 75 : 390) * Math.max(1, servers.length) * Math.max(1, Number(flags.get('--repeat') ?? 1) || 1),
+    budgetSeconds: (quick ? 140 : 470) * Math.max(1, servers.length) * Math.max(1, Number(flags.get('--repeat') ?? 1) || 1),
     fsyncDelayMs: servers.includes('project') ? number('--fsync-delay', 20, 0) : 0,
     soak: flags.has('--soak'),
     soakMinutes: number('--soak-minutes', 10, 0.5),

@@ -83,7 +83,7 @@ function formatTarget(t: TargetResult): string {
 function warnings(run: RunResult | undefined): string[] {
   if (!run) return [];
   const lines = run.error ? [`  ! ${run.server}: ${run.error}`] : [];
-  for (const phase of ['saturation', 'latency', 'private', 'storeAlone', 'store'] as const) {
+  for (const phase of ['saturation', 'light', 'latency', 'private', 'storeAlone', 'store'] as const) {
     const other = run[phase]?.otherCpuPercent;
     if (other !== undefined && other >= DISTURBED_PERCENT) {
       lines.push(`  ! ${run.server} ${phase}: other processes used ${Math.round(other)}% of a core meanwhile; figures are pessimistic`);
