@@ -67,7 +67,7 @@ const IDLE_MS = 15_000;
 /**
  * The light load: deliveries per second of the public latency run that comes first (2 senders; at 1,000
  * clients 20 messages a second, the light fan-out issue 18 measured). The second run, at half the saturation
- * rate, keeps a server's event loop busy 75–90 % of the time, where latency is mostly queueing.
+ * rate, keeps a server's event loop busy 60–90 % of the time, where latency is mostly queueing.
  */
 export const LIGHT_DELIVERIES = 20_000;
 const LIGHT_SENDERS = 2;
