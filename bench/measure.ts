@@ -69,7 +69,7 @@ const IDLE_MS = 15_000;
  * clients 20 messages a second, the light fan-out issue 18 measured). The second run, at half the saturation
  * rate, keeps a server's event loop busy 60–90 % of the time, where latency is mostly queueing.
  */
-export const LIGHT_DELIVERIES = 20_000;
+const LIGHT_DELIVERIES = 20_000;
 const LIGHT_SENDERS = 2;
 
 export interface MeasureContext {
@@ -148,31 +148,24 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
     result.saturation = { ...medianBy(rounds, (r) => r.deliveriesPerSecond), rounds: perSecond };
     log(`  ${kind}: ${perSecond.join(', ')} deliveries/s at saturation`);
 
-    result.light = await undisturbed(() =>
-      fixedRate(fleet, server, {
-        kind: 'public',
-        rate: lightRate(clients),
-        senders: LIGHT_SENDERS,
-        sampledReceivers: 200,
-        ackWindow: 32,
-        warmupSeconds: o.warmupSeconds / 2,
-        seconds: o.latencySeconds,
-        deadline: phaseDeadline(),
-      }),
-    );
+    // The same public run twice: under light load, then at half the saturation rate.
+    const publicLatency = (rate: number, senders: number) =>
+      undisturbed(() =>
+        fixedRate(fleet, server, {
+          kind: 'public',
+          rate,
+          senders,
+          sampledReceivers: 200,
+          ackWindow: 32,
+          warmupSeconds: o.warmupSeconds / 2,
+          seconds: o.latencySeconds,
+          deadline: phaseDeadline(),
+        }),
+      );
+    const lightPublicRate = lightRate(clients);
+    result.light = await publicLatency(lightPublicRate, LIGHT_SENDERS);
     const publicRate = rate ?? autoRate(result.saturation, clients);
-    result.latency = await undisturbed(() =>
-      fixedRate(fleet, server, {
-        kind: 'public',
-        rate: publicRate,
-        senders: o.senders,
-        sampledReceivers: 200,
-        ackWindow: 32,
-        warmupSeconds: o.warmupSeconds / 2,
-        seconds: o.latencySeconds,
-        deadline: phaseDeadline(),
-      }),
-    );
+    result.latency = await publicLatency(publicRate, o.senders);
     result.private = await undisturbed(() =>
       fixedRate(fleet, server, {
         kind: 'private',
@@ -187,7 +180,7 @@ export async function measure(kind: ServerKind, clients: number, context: Measur
     );
     const p99 = (r: FixedRateResult) => r.latencyMs?.p99.toFixed(2) ?? '—';
     const where = result.latency.crossNode ? ' (cross-node)' : '';
-    log(`  ${kind}: p99 ${p99(result.light)} ms public at ${lightRate(clients)} msg/s, ${p99(result.latency)} ms at ${publicRate} msg/s, ${p99(result.private)} ms private${where}`);
+    log(`  ${kind}: p99 ${p99(result.light)} ms public at ${lightPublicRate} msg/s, ${p99(result.latency)} ms at ${publicRate} msg/s, ${p99(result.private)} ms private${where}`);
     if (o.storeWriters > 0) {
       result.storeAlone = await profiled('storeAlone', () => undisturbed(() =>
         storeWrites(fleet, server, {
@@ -253,7 +246,7 @@ function medianBy<T>(items: T[], key: (item: T) => number): T {
 }
 
 /** Public messages per second of the light run: LIGHT_DELIVERIES spread over the clients, at least 1. */
-export function lightRate(clients: number): number {
+function lightRate(clients: number): number {
   return Math.max(1, Math.round(LIGHT_DELIVERIES / clients));
 }
 
